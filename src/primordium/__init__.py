@@ -1,0 +1,3 @@
+"""primordium: a laboratory for open-ended artificial life."""
+
+__version__ = "0.1.0"

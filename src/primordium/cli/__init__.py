@@ -1,0 +1,62 @@
+"""The ``primordium`` command. Each engine's commands live in their own module."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+
+from primordium.errors import PrimordiumError
+
+app = typer.Typer(
+    name="primordium",
+    help="A laboratory for open-ended artificial life.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    # Imported here so `primordium --help` stays cheap and each engine's
+    # heavy dependencies load only when its commands run.
+    from primordium.cli import corewar, quickstart
+
+    app.add_typer(corewar.app, name="corewar", help="Core War: assemble, battle, tournament.")
+    app.command("quickstart")(quickstart.quickstart)
+    for name in ("soup", "asal", "redqueen", "runs"):
+        try:
+            module = __import__(f"primordium.cli.{name}", fromlist=["app"])
+        except ModuleNotFoundError as e:
+            if e.name != f"primordium.cli.{name}":
+                raise
+            continue
+        app.add_typer(module.app, name=name, help=module.__doc__)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: user mistakes become one line on stderr and exit code 2."""
+    try:
+        app(args=argv, prog_name="primordium", standalone_mode=False)
+    except PrimordiumError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(130)
+    except click.ClickException as e:
+        # Usage errors (unknown flag, bad number) are user mistakes too.
+        msg = e.format_message().replace("\n", " ")
+        ctx = getattr(e, "ctx", None)
+        cmd = ctx.command_path if ctx is not None else "primordium"
+        print(f"error: {cmd}: {msg}", file=sys.stderr)
+        sys.exit(2)
+    except click.exceptions.Exit as e:
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,69 @@
+"""How commands speak: plain rich text, ``--json``, or nothing with ``--quiet``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+class Output:
+    """One per command invocation; decides what reaches stdout and stderr."""
+
+    def __init__(self, json_mode: bool = False, quiet: bool = False):
+        self.json_mode = json_mode
+        self.quiet = quiet
+        self.out = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+        self.err = Console(file=sys.stderr, highlight=False)
+
+    def print(self, *objects: Any) -> None:
+        """Human output; suppressed by --json (stdout is for the JSON) and --quiet."""
+        if not (self.json_mode or self.quiet):
+            self.out.print(*objects)
+
+    def json(self, obj: Any) -> None:
+        print(json.dumps(obj, indent=None, sort_keys=False))
+
+    def info(self, message: str) -> None:
+        """Side notes for a person (go to stderr so --json output stays clean)."""
+        if not self.quiet:
+            self.err.print(message)
+
+    @contextmanager
+    def progress(self, description: str, total: int | None) -> Iterator["_Task"]:
+        """A progress bar on stderr, or a silent counter with --quiet/--json off a tty."""
+        show = not self.quiet and self.err.is_terminal
+        if not show:
+            yield _Task(None, None)
+            return
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(),
+            console=self.err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(description, total=total, status="")
+            yield _Task(progress, task)
+
+
+class _Task:
+    def __init__(self, progress: Progress | None, task: Any):
+        self._progress = progress
+        self._task = task
+
+    def advance(self, n: int = 1, status: str | None = None) -> None:
+        if self._progress is not None:
+            kw = {"status": status} if status is not None else {}
+            self._progress.update(self._task, advance=n, **kw)
+
+    def update(self, completed: int, status: str | None = None) -> None:
+        if self._progress is not None:
+            kw = {"status": status} if status is not None else {}
+            self._progress.update(self._task, completed=completed, **kw)

@@ -1,0 +1,127 @@
+"""The Redcode instruction set as numbers, and the settings every engine shares.
+
+An assembled warrior is an int32 array of shape (length, 6):
+``[opcode, modifier, a_mode, a_number, b_mode, b_number]`` with numbers already
+reduced to 0..coresize-1, the form the MARS kernel consumes directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
+
+import numpy as np
+
+
+class Op(IntEnum):
+    DAT = 0
+    MOV = 1
+    ADD = 2
+    SUB = 3
+    MUL = 4
+    DIV = 5
+    MOD = 6
+    JMP = 7
+    JMZ = 8
+    JMN = 9
+    DJN = 10
+    SPL = 11
+    SLT = 12
+    SEQ = 13  # CMP is the '88 name of SEQ: both assemble to this
+    SNE = 14
+    NOP = 15
+    LDP = 16
+    STP = 17
+
+
+class Mod(IntEnum):
+    A = 0
+    B = 1
+    AB = 2
+    BA = 3
+    F = 4
+    X = 5
+    I = 6  # noqa: E741  (the standard's name)
+
+
+class Mode(IntEnum):
+    IMMEDIATE = 0  # #
+    DIRECT = 1  # $
+    B_INDIRECT = 2  # @
+    B_PREDEC = 3  # <
+    B_POSTINC = 4  # >
+    A_INDIRECT = 5  # *
+    A_PREDEC = 6  # {
+    A_POSTINC = 7  # }
+
+
+MODE_SYMBOLS = "#$@<>*{}"
+OPCODE_NAMES = {op.name: op for op in Op} | {"CMP": Op.SEQ}
+MODIFIER_NAMES = {m.name: m for m in Mod}
+
+# Field indices of an instruction row.
+OP, MOD, AMODE, ANUM, BMODE, BNUM = range(6)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A MARS configuration. Defaults are the ICWS'94 hill values DRQ uses."""
+
+    core_size: int = 8000
+    cycles: int = 80000
+    processes: int = 8000
+    length: int = 100
+    distance: int = 100
+    rounds: int = 1
+    warriors: int = 2
+    pspace_size: int | None = None  # None: core_size // 16, as pMARS
+
+    @property
+    def pspace(self) -> int:
+        if self.pspace_size is not None:
+            return self.pspace_size
+        # pMARS: CORESIZE/16 when that divides evenly, else 1 ... it picks the
+        # largest divisor; CORESIZE/16 covers every standard hill.
+        return max(1, self.core_size // 16)
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)
+
+    def validate(self) -> "Settings":
+        from primordium.errors import ConfigError
+
+        checks = [
+            ("core-size", self.core_size >= 2),
+            ("cycles", self.cycles >= 1),
+            ("processes", self.processes >= 1),
+            ("length", 1 <= self.length <= self.core_size),
+            ("distance", 0 <= self.distance <= self.core_size),
+            ("rounds", self.rounds >= 1),
+            ("warriors", self.warriors >= 1),
+        ]
+        for name, ok in checks:
+            if not ok:
+                raise ConfigError(f"--{name}: value {getattr(self, name.replace('-', '_'))} is out of range")
+        if self.warriors * self.distance > self.core_size:
+            raise ConfigError(
+                f"--distance: {self.warriors} warriors at minimum distance {self.distance} do not fit in a core of {self.core_size}"
+            )
+        return self
+
+
+@dataclass
+class Warrior:
+    """An assembled warrior: code plus where it starts and who wrote it."""
+
+    code: np.ndarray  # int32[length, 6]
+    start: int = 0  # offset of the first instruction to execute
+    name: str = "Unknown"
+    author: str = "Anonymous"
+    strategy: str = ""
+    pin: int | None = None  # P-space identifier; warriors sharing a PIN share P-space
+    file: str | None = None
+    source: str = field(default="", repr=False)
+
+    @property
+    def length(self) -> int:
+        return int(self.code.shape[0])

@@ -1,0 +1,58 @@
+"""User-facing errors. The CLI prints ``str(error)`` on one line and exits 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PrimordiumError(Exception):
+    """A mistake in the user's input (file, flag, config), never a bug."""
+
+    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file is not None:
+            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        elif self.line is not None:
+            where = f"line {self.line}: "
+        # One line, whatever the message carried.
+        return (where + self.message).replace("\n", " ")
+
+
+class AssemblyError(PrimordiumError):
+    """Redcode that does not assemble."""
+
+
+class ConfigError(PrimordiumError):
+    """A bad flag, config field or setting."""
+
+
+class StoreError(PrimordiumError):
+    """A missing or corrupt run, checkpoint or store."""
+
+
+def read_text_file(path: str | Path) -> str:
+    """Read a user's text file, turning every way it can fail into one line."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise PrimordiumError("no such file", file=p) from None
+    except IsADirectoryError:
+        raise PrimordiumError("is a directory, not a file", file=p) from None
+    except PermissionError:
+        raise PrimordiumError("permission denied", file=p) from None
+    except OSError as e:
+        raise PrimordiumError(f"cannot read: {e.strerror}", file=p) from None
+    if b"\x00" in data:
+        raise PrimordiumError("binary file, not text", file=p)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Old warriors are often Latin-1; any byte string decodes as Latin-1.
+        return data.decode("latin-1")

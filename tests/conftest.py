@@ -1,0 +1,51 @@
+"""Shared fixtures: the pMARS oracle and the human warriors in ../shared."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared not found at {SHARED} (set PRIMORDIUM_SHARED)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def warriors_dir(shared_dir: Path) -> Path:
+    return shared_dir / "corewar" / "warriors"
+
+
+@pytest.fixture(scope="session")
+def human_warriors(warriors_dir: Path) -> list[Path]:
+    files = sorted(warriors_dir.glob("*.red"))
+    assert len(files) >= 50, f"expected the human warriors in {warriors_dir}"
+    return files
+
+
+@pytest.fixture(scope="session")
+def pmars(shared_dir: Path) -> str:
+    """Path of the reference pMARS binary (built once by the oracle script)."""
+    path = os.environ.get("PMARS")
+    if not path:
+        path = subprocess.run(
+            ["bash", str(shared_dir / "tools" / "pmars-oracle")], check=True, capture_output=True, text=True
+        ).stdout.strip()
+    assert Path(path).is_file(), f"pMARS oracle not found at {path}"
+    return path
+
+
+@pytest.fixture
+def store_home(tmp_path, monkeypatch) -> Path:
+    """A fresh PRIMORDIUM_HOME for tests that write runs."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("PRIMORDIUM_HOME", str(home))
+    return home
