@@ -27,11 +27,14 @@ class Op(IntEnum):
     DJN = 10
     SPL = 11
     SLT = 12
-    SEQ = 13  # CMP is the '88 name of SEQ: both assemble to this
+    SEQ = 13
     SNE = 14
     NOP = 15
     LDP = 16
     STP = 17
+    # CMP behaves exactly as SEQ but stays a distinct opcode, as in pMARS: it
+    # lists as CMP and a CMP.I/SEQ.I comparison of the two cells differs.
+    CMP = 18
 
 
 class Mod(IntEnum):
@@ -56,7 +59,7 @@ class Mode(IntEnum):
 
 
 MODE_SYMBOLS = "#$@<>*{}"
-OPCODE_NAMES = {op.name: op for op in Op} | {"CMP": Op.SEQ}
+OPCODE_NAMES = {op.name: op for op in Op}
 MODIFIER_NAMES = {m.name: m for m in Mod}
 
 # Field indices of an instruction row.
