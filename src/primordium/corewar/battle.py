@@ -1,0 +1,219 @@
+"""Battles, scores and tournaments on top of the MARS kernel.
+
+``battle`` runs one set of warriors for R rounds; ``run_battles`` runs many
+sets at once over all cores; ``tournament`` pairs every warrior with every
+other. Positions follow pMARS: a ``position`` fixes warrior 2 at that offset
+from warrior 1 in the first round (pMARS ``-F``), otherwise they come from the
+seed; later rounds draw from pMARS's generator in both cases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Sequence
+
+import numpy as np
+
+from primordium.corewar import mars
+from primordium.corewar.isa import Settings, Warrior
+from primordium.errors import ConfigError
+
+_SEED_MIX = 2654435761
+
+
+@dataclass
+class BattleResults:
+    """Per-round outcomes of B battles of W warriors over R rounds (arrays [B, R, W])."""
+
+    alive: np.ndarray  # survived the round
+    death_rank: np.ndarray  # warriors alive just before it died (0: survived)
+    executed: np.ndarray  # instructions it executed (= cycles it was alive)
+    spawned: np.ndarray  # processes it ever had (1 + successful SPLs)
+    coverage: np.ndarray  # distinct core cells its processes were queued at
+    positions: np.ndarray  # where it was loaded
+
+    @property
+    def n_warriors(self) -> int:
+        return self.alive.shape[2]
+
+    def survivors(self) -> np.ndarray:
+        """[B, R] number of warriors alive at the end of each round."""
+        return self.alive.sum(axis=2)
+
+    def wins(self) -> np.ndarray:
+        """[B, W] rounds in which the warrior was the only survivor."""
+        return (self.alive & (self.survivors() == 1)[:, :, None]).sum(axis=1)
+
+    def ties(self) -> np.ndarray:
+        """[B, W] rounds it survived together with others."""
+        return (self.alive & (self.survivors() > 1)[:, :, None]).sum(axis=1)
+
+    def losses(self) -> np.ndarray:
+        """[B, W] rounds in which it died."""
+        return (~self.alive).sum(axis=1)
+
+    def score_table(self) -> np.ndarray:
+        """[B, W, 2W-1] pMARS's per-warrior tallies.
+
+        Column s-1 counts rounds survived with s survivors; column W+k-2
+        counts deaths when k warriors were alive.
+        """
+        b, r, w = self.alive.shape
+        table = np.zeros((b, w, 2 * w - 1), np.int64)
+        surv = self.survivors()
+        for s in range(1, w + 1):
+            table[:, :, s - 1] = (self.alive & (surv == s)[:, :, None]).sum(axis=1)
+        for k in range(2, w + 1):
+            table[:, :, w + k - 2] = (self.death_rank == k).sum(axis=1)
+        return table
+
+    def scores(self) -> np.ndarray:
+        """[B, W] pMARS's default score: (W*W-1)/S per round survived with S survivors."""
+        w = self.n_warriors
+        points = np.array([(w * w - 1) // s for s in range(1, w + 1)], np.int64)
+        return self.score_table()[:, :, :w] @ points
+
+
+def _pool_arrays(warriors: Sequence[Warrior], settings: Settings):
+    words, a_nums, b_nums, offs, lens, starts, pins = [], [], [], [], [], [], []
+    off = 0
+    for w in warriors:
+        if w.length == 0:
+            raise ConfigError(f"{w.file or w.name}: warrior has no instructions")
+        if w.length > settings.length:
+            raise ConfigError(f"{w.file or w.name}: warrior has {w.length} instructions, more than --length {settings.length}")
+        code = np.asarray(w.code, dtype=np.int64)
+        if code.min() < 0 or code[:, [3, 5]].max() >= settings.core_size:
+            raise ConfigError(
+                f"{w.file or w.name}: numbers outside 0..{settings.core_size - 1}; assemble it with the same core size"
+            )
+        wd, an, bn = mars.pack_code(code)
+        words.append(wd)
+        a_nums.append(an)
+        b_nums.append(bn)
+        offs.append(off)
+        lens.append(w.length)
+        starts.append(w.start)
+        pins.append(-1 if w.pin is None else int(w.pin))
+        off += w.length
+    return (
+        np.concatenate(words),
+        np.concatenate(a_nums),
+        np.concatenate(b_nums),
+        np.array(offs, np.int64),
+        np.array(lens, np.int64),
+        np.array(starts, np.int64),
+        np.array(pins, np.int64),
+    )
+
+
+def initial_seed(seed: int) -> int:
+    """Turn a user's seed into a state of pMARS's generator (never 0, which is a fixed point)."""
+    return int(mars.rng(int(seed) % (mars.RNG_MODULUS - 1) + 1))
+
+
+def position_seed(position: int, settings: Settings, n_warriors: int) -> int:
+    """The generator state that puts warrior 2 at ``position`` in round 1 (pMARS ``-F``)."""
+    lo, hi = settings.distance, settings.core_size - settings.distance
+    if not lo <= position <= hi:
+        raise ConfigError(f"--position: {position} is outside {lo}..{hi} (distance {settings.distance} from warrior 1)")
+    return position - settings.distance
+
+
+def run_battles(
+    pool: Sequence[Warrior],
+    battles: np.ndarray,
+    settings: Settings,
+    seeds: np.ndarray,
+    *,
+    track: bool = True,
+) -> BattleResults:
+    """Run ``battles[b]`` (indices into ``pool``) for ``settings.rounds`` rounds each.
+
+    ``seeds[b]`` is the generator state of battle b (see ``initial_seed`` and
+    ``position_seed``). Battles are spread over all cores.
+    """
+    settings.validate()
+    battles = np.ascontiguousarray(battles, dtype=np.int64)
+    if battles.ndim != 2 or battles.shape[1] < 1:
+        raise ValueError("battles must be [n_battles, n_warriors]")
+    n_battles, n = battles.shape
+    if n * settings.distance > settings.core_size:
+        raise ConfigError(f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}")
+    code_w, code_a, code_b, offs, lens, starts, pins = _pool_arrays(pool, settings)
+    shape = (n_battles, settings.rounds, n)
+    alive = np.zeros(shape, np.bool_)
+    death = np.zeros(shape, np.int64)
+    executed = np.zeros(shape, np.int64)
+    spawned = np.zeros(shape, np.int64)
+    coverage = np.zeros(shape, np.int64)
+    positions = np.zeros(shape, np.int64)
+    mars.run_battles(
+        code_w, code_a, code_b, offs, lens, starts, pins,
+        battles, np.ascontiguousarray(seeds, dtype=np.int64),
+        settings.core_size, settings.cycles, settings.processes, settings.distance, settings.pspace,
+        settings.rounds, track,
+        alive, death, executed, spawned, coverage, positions,
+    )
+    return BattleResults(alive, death, executed, spawned, coverage, positions)
+
+
+def battle(
+    warriors: Sequence[Warrior],
+    settings: Settings = Settings(),
+    *,
+    seed: int = 0,
+    position: int | None = None,
+    track: bool = True,
+) -> BattleResults:
+    """One battle of any number of warriors; results have a leading axis of 1."""
+    if not warriors:
+        raise ConfigError("a battle needs at least one warrior")
+    n = len(warriors)
+    s = position_seed(position, settings, n) if position is not None else initial_seed(seed)
+    return run_battles(list(warriors), np.arange(n, dtype=np.int64)[None, :], settings, np.array([s]), track=track)
+
+
+@dataclass
+class Tournament:
+    """Every pair of warriors: ``wins[i, j]`` rounds i won against j, and so on."""
+
+    wins: np.ndarray
+    losses: np.ndarray
+    ties: np.ndarray
+
+    def scores(self) -> np.ndarray:
+        """Total points per warrior (3 per win, 1 per tie)."""
+        return 3 * self.wins.sum(axis=1) + self.ties.sum(axis=1)
+
+
+def pair_seed(seed: int, i: int, j: int) -> int:
+    """A distinct, reproducible generator state for the pair (i, j)."""
+    return initial_seed((int(seed) * _SEED_MIX + i * 100003 + j) & 0x7FFFFFFF)
+
+
+def tournament(
+    warriors: Sequence[Warrior],
+    settings: Settings = Settings(),
+    *,
+    seed: int = 0,
+    position: int | None = None,
+) -> Tournament:
+    """Round robin: each unordered pair fights ``settings.rounds`` rounds."""
+    n = len(warriors)
+    pairs = np.array(list(combinations(range(n), 2)), dtype=np.int64).reshape(-1, 2)
+    if position is not None:
+        seeds = np.full(len(pairs), position_seed(position, settings, 2), np.int64)
+    else:
+        seeds = np.array([pair_seed(seed, i, j) for i, j in pairs], np.int64)
+    res = run_battles(list(warriors), pairs, settings, seeds, track=False)
+    wins = np.zeros((n, n), np.int64)
+    losses = np.zeros((n, n), np.int64)
+    ties = np.zeros((n, n), np.int64)
+    w, l, t = res.wins(), res.losses(), res.ties()
+    for k, (i, j) in enumerate(pairs):
+        wins[i, j], wins[j, i] = w[k, 0], w[k, 1]
+        losses[i, j], losses[j, i] = l[k, 0], l[k, 1]
+        ties[i, j], ties[j, i] = t[k, 0], t[k, 1]
+    return Tournament(wins, losses, ties)
