@@ -45,6 +45,9 @@ EMPTY_WORD = (DAT << OP_SHIFT) | (M_F << MOD_SHIFT) | (DIRECT << AMODE_SHIFT) | 
 
 RNG_MODULUS = 2147483647
 
+# Unsigned indices spare numba's negative-index fix-up on every core access.
+U = np.uint64
+
 
 def pack_code(code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split int32[n, 6] rows into (word, a_number, b_number) arrays."""
@@ -147,7 +150,7 @@ def run_round(
     code_w, code_a, code_b, w_off, w_len, w_start,  # all warriors' code, concatenated
     pos, starter, cycles, max_proc,
     pspace, ps_row, last_result,  # P-space rows and each warrior's last result (updated)
-    track, seen,  # coverage tracking: seen[w, addr]
+    track, seen,  # coverage tracking: seen[U(w), U(addr)]
     out_exec, out_spawn, out_cover, out_death,  # per-warrior outputs of this round
 ):
     """Run one round; returns the number of warriors alive at its end."""
@@ -155,22 +158,22 @@ def run_round(
     cs = core_w.shape[0]
     cs1 = cs - 1
     for i in range(cs):
-        core_w[i] = EMPTY_WORD
-        core_a[i] = 0
-        core_b[i] = 0
+        core_w[U(i)] = EMPTY_WORD
+        core_a[U(i)] = 0
+        core_b[U(i)] = 0
     nxt = np.empty(n, np.int64)
     for w in range(n):
         for k in range(w_len[w]):
             addr = pos[w] + k
             if addr >= cs:
                 addr -= cs
-            core_w[addr] = code_w[w_off[w] + k]
-            core_a[addr] = code_a[w_off[w] + k]
-            core_b[addr] = code_b[w_off[w] + k]
+            core_w[U(addr)] = code_w[w_off[w] + k]
+            core_a[U(addr)] = code_a[w_off[w] + k]
+            core_b[U(addr)] = code_b[w_off[w] + k]
         entry = pos[w] + w_start[w]
         if entry >= cs:
             entry -= cs
-        queue[w, 0] = entry
+        queue[U(w), U(0)] = entry
         qhead[w] = 0
         qcount[w] = 1
         out_exec[w] = 0
@@ -180,8 +183,8 @@ def run_round(
         nxt[w] = w + 1 if w + 1 < n else 0
         if track:
             for a in range(cs):
-                seen[w, a] = 0
-            seen[w, entry] = 1
+                seen[U(w), U(a)] = 0
+            seen[U(w), U(entry)] = 1
             out_cover[w] = 1
 
     w = starter
@@ -191,18 +194,18 @@ def run_round(
 
     while True:
         # Fetch the next process of warrior w.
-        h = qhead[w]
-        pc = queue[w, h]
+        h = qhead[U(w)]
+        pc = queue[U(w), U(h)]
         h += 1
         if h == max_proc:
             h = 0
-        qhead[w] = h
-        qcount[w] -= 1
-        out_exec[w] += 1
+        qhead[U(w)] = h
+        qcount[U(w)] -= 1
+        out_exec[U(w)] += 1
 
-        iw = core_w[pc]
-        ira = core_a[pc]
-        irb = core_b[pc]
+        iw = core_w[U(pc)]
+        ira = core_a[U(pc)]
+        irb = core_b[U(pc)]
         op = iw >> OP_SHIFT
         mod = (iw >> MOD_SHIFT) & 7
         amode = (iw >> AMODE_SHIFT) & 7
@@ -218,39 +221,39 @@ def run_round(
             if addr_a >= cs:
                 addr_a -= cs
             if amode == DIRECT:
-                a_a = core_a[addr_a]
-                a_b = core_b[addr_a]
+                a_a = core_a[U(addr_a)]
+                a_b = core_b[U(addr_a)]
             else:
                 ptr = addr_a
                 if amode >= A_INDIRECT:
-                    t = core_a[ptr]
+                    t = core_a[U(ptr)]
                     if amode == A_PREDEC:
                         t -= 1
                         if t < 0:
                             t = cs1
-                        core_a[ptr] = t
+                        core_a[U(ptr)] = t
                 else:
-                    t = core_b[ptr]
+                    t = core_b[U(ptr)]
                     if amode == B_PREDEC:
                         t -= 1
                         if t < 0:
                             t = cs1
-                        core_b[ptr] = t
+                        core_b[U(ptr)] = t
                 addr_a = t + ptr
                 if addr_a >= cs:
                     addr_a -= cs
-                a_a = core_a[addr_a]
-                a_b = core_b[addr_a]
+                a_a = core_a[U(addr_a)]
+                a_b = core_b[U(addr_a)]
                 if amode == A_POSTINC:
                     t += 1
                     if t == cs:
                         t = 0
-                    core_a[ptr] = t
+                    core_a[U(ptr)] = t
                 elif amode == B_POSTINC:
                     t += 1
                     if t == cs:
                         t = 0
-                    core_b[ptr] = t
+                    core_b[U(ptr)] = t
 
         # --- B operand: pointer addr_b; b_a, b_b its numbers as read now.
         if bmode == IMMEDIATE:
@@ -262,39 +265,39 @@ def run_round(
             if addr_b >= cs:
                 addr_b -= cs
             if bmode == DIRECT:
-                b_a = core_a[addr_b]
-                b_b = core_b[addr_b]
+                b_a = core_a[U(addr_b)]
+                b_b = core_b[U(addr_b)]
             else:
                 ptr = addr_b
                 if bmode >= A_INDIRECT:
-                    t = core_a[ptr]
+                    t = core_a[U(ptr)]
                     if bmode == A_PREDEC:
                         t -= 1
                         if t < 0:
                             t = cs1
-                        core_a[ptr] = t
+                        core_a[U(ptr)] = t
                 else:
-                    t = core_b[ptr]
+                    t = core_b[U(ptr)]
                     if bmode == B_PREDEC:
                         t -= 1
                         if t < 0:
                             t = cs1
-                        core_b[ptr] = t
+                        core_b[U(ptr)] = t
                 addr_b = t + ptr
                 if addr_b >= cs:
                     addr_b -= cs
-                b_a = core_a[addr_b]
-                b_b = core_b[addr_b]
+                b_a = core_a[U(addr_b)]
+                b_b = core_b[U(addr_b)]
                 if bmode == A_POSTINC:
                     t += 1
                     if t == cs:
                         t = 0
-                    core_a[ptr] = t
+                    core_a[U(ptr)] = t
                 elif bmode == B_POSTINC:
                     t += 1
                     if t == cs:
                         t = 0
-                    core_b[ptr] = t
+                    core_b[U(ptr)] = t
 
         # --- Execute. `nextpc` is queued unless the process dies or jumps.
         nextpc = pc + 1
@@ -305,38 +308,38 @@ def run_round(
 
         if op == MOV:
             if mod == M_I:
-                core_w[addr_b] = core_w[addr_a]
-                core_a[addr_b] = a_a
-                core_b[addr_b] = a_b
+                core_w[U(addr_b)] = core_w[U(addr_a)]
+                core_a[U(addr_b)] = a_a
+                core_b[U(addr_b)] = a_b
             elif mod == M_A:
-                core_a[addr_b] = a_a
+                core_a[U(addr_b)] = a_a
             elif mod == M_B:
-                core_b[addr_b] = a_b
+                core_b[U(addr_b)] = a_b
             elif mod == M_AB:
-                core_b[addr_b] = a_a
+                core_b[U(addr_b)] = a_a
             elif mod == M_BA:
-                core_a[addr_b] = a_b
+                core_a[U(addr_b)] = a_b
             elif mod == M_F:
-                core_a[addr_b] = a_a
-                core_b[addr_b] = a_b
+                core_a[U(addr_b)] = a_a
+                core_b[U(addr_b)] = a_b
             else:  # X
-                core_b[addr_b] = a_a
-                core_a[addr_b] = a_b
+                core_b[U(addr_b)] = a_a
+                core_a[U(addr_b)] = a_b
         elif op == DAT:
             die = True
         elif op == SPL:
             # Queue next first, then the new process if there is room.
-            tail = qhead[w] + qcount[w]
+            tail = qhead[U(w)] + qcount[U(w)]
             if tail >= max_proc:
                 tail -= max_proc
-            queue[w, tail] = nextpc
-            qcount[w] += 1
-            if track and seen[w, nextpc] == 0:
-                seen[w, nextpc] = 1
-                out_cover[w] += 1
-            if qcount[w] < max_proc:
+            queue[U(w), U(tail)] = nextpc
+            qcount[U(w)] += 1
+            if track and seen[U(w), U(nextpc)] == 0:
+                seen[U(w), U(nextpc)] = 1
+                out_cover[U(w)] += 1
+            if qcount[U(w)] < max_proc:
                 jump = addr_a
-                out_spawn[w] += 1
+                out_spawn[U(w)] += 1
             else:
                 jump = -2  # nothing more to queue
         elif op == JMP:
@@ -360,28 +363,28 @@ def run_round(
                     r = xa + ya
                     if r >= cs:
                         r -= cs
-                    core_a[addr_b] = r
+                    core_a[U(addr_b)] = r
                 if xb >= 0:
                     r = xb + yb
                     if r >= cs:
                         r -= cs
-                    core_b[addr_b] = r
+                    core_b[U(addr_b)] = r
             elif op == SUB:
                 if xa >= 0:
                     r = xa - ya
                     if r < 0:
                         r += cs
-                    core_a[addr_b] = r
+                    core_a[U(addr_b)] = r
                 if xb >= 0:
                     r = xb - yb
                     if r < 0:
                         r += cs
-                    core_b[addr_b] = r
+                    core_b[U(addr_b)] = r
             else:
                 if xa >= 0:
-                    core_a[addr_b] = (np.int64(xa) * ya) % cs
+                    core_a[U(addr_b)] = (np.int64(xa) * ya) % cs
                 if xb >= 0:
-                    core_b[addr_b] = (np.int64(xb) * yb) % cs
+                    core_b[U(addr_b)] = (np.int64(xb) * yb) % cs
         elif op == DIV or op == MOD:
             # Both halves of .F/.I/.X are done where the divisor is non-zero;
             # any zero divisor then kills the process (pMARS's order).
@@ -401,36 +404,36 @@ def run_round(
                 if ya == 0:
                     die = True
                 else:
-                    core_a[addr_b] = xa // ya if op == DIV else xa % ya
+                    core_a[U(addr_b)] = xa // ya if op == DIV else xa % ya
             if xb >= 0:
                 if yb == 0:
                     die = True
                 else:
-                    core_b[addr_b] = xb // yb if op == DIV else xb % yb
+                    core_b[U(addr_b)] = xb // yb if op == DIV else xb % yb
         elif op == DJN:
             if mod == M_A or mod == M_BA:
-                t = core_a[addr_b] - 1
+                t = core_a[U(addr_b)] - 1
                 if t < 0:
                     t = cs1
-                core_a[addr_b] = t
+                core_a[U(addr_b)] = t
                 if b_a != 1:
                     jump = addr_a
             elif mod == M_B or mod == M_AB:
-                t = core_b[addr_b] - 1
+                t = core_b[U(addr_b)] - 1
                 if t < 0:
                     t = cs1
-                core_b[addr_b] = t
+                core_b[U(addr_b)] = t
                 if b_b != 1:
                     jump = addr_a
             else:
-                t = core_b[addr_b] - 1
+                t = core_b[U(addr_b)] - 1
                 if t < 0:
                     t = cs1
-                core_b[addr_b] = t
-                t = core_a[addr_b] - 1
+                core_b[U(addr_b)] = t
+                t = core_a[U(addr_b)] - 1
                 if t < 0:
                     t = cs1
-                core_a[addr_b] = t
+                core_a[U(addr_b)] = t
                 if not (b_a == 1 and b_b == 1):
                     jump = addr_a
         elif op == JMZ:
@@ -465,7 +468,7 @@ def run_round(
             elif mod == M_F:
                 eq = b_a == a_a and b_b == a_b
             else:
-                eq = core_w[addr_b] == core_w[addr_a] and b_a == a_a and b_b == a_b
+                eq = core_w[U(addr_b)] == core_w[U(addr_a)] and b_a == a_a and b_b == a_b
             if eq != (op == SNE):
                 jump = nextpc + 1
                 if jump == cs:
@@ -490,54 +493,54 @@ def run_round(
         elif op == NOP:
             pass
         elif op == LDP:
-            row = ps_row[w]
+            row = ps_row[U(w)]
             if mod == M_A:
-                core_a[addr_b] = _pspace_get(pspace, row, a_a, last_result[w])
+                core_a[U(addr_b)] = _pspace_get(pspace, row, a_a, last_result[U(w)])
             elif mod == M_AB:
-                core_b[addr_b] = _pspace_get(pspace, row, a_a, last_result[w])
+                core_b[U(addr_b)] = _pspace_get(pspace, row, a_a, last_result[U(w)])
             elif mod == M_BA:
-                core_a[addr_b] = _pspace_get(pspace, row, a_b, last_result[w])
+                core_a[U(addr_b)] = _pspace_get(pspace, row, a_b, last_result[U(w)])
             else:
-                core_b[addr_b] = _pspace_get(pspace, row, a_b, last_result[w])
+                core_b[U(addr_b)] = _pspace_get(pspace, row, a_b, last_result[U(w)])
         elif op == STP:
-            row = ps_row[w]
+            row = ps_row[U(w)]
             if mod == M_A:
-                last_result[w] = _pspace_set(pspace, row, b_a, a_a, last_result[w])
+                last_result[U(w)] = _pspace_set(pspace, row, b_a, a_a, last_result[U(w)])
             elif mod == M_AB:
-                last_result[w] = _pspace_set(pspace, row, b_b, a_a, last_result[w])
+                last_result[U(w)] = _pspace_set(pspace, row, b_b, a_a, last_result[U(w)])
             elif mod == M_BA:
-                last_result[w] = _pspace_set(pspace, row, b_a, a_b, last_result[w])
+                last_result[U(w)] = _pspace_set(pspace, row, b_a, a_b, last_result[U(w)])
             else:
-                last_result[w] = _pspace_set(pspace, row, b_b, a_b, last_result[w])
+                last_result[U(w)] = _pspace_set(pspace, row, b_b, a_b, last_result[U(w)])
 
         if die:
-            if qcount[w] == 0:
+            if qcount[U(w)] == 0:
                 # The warrior is dead: shrink the remaining budget so that the
                 # survivors keep the same number of turns each.
-                out_death[w] = left
+                out_death[U(w)] = left
                 cycle = cycle - 1 - (cycle - 1) // left
                 left -= 1
                 if left < 2:
                     break
-                nxt[prev] = nxt[w]
-                w = nxt[w]
+                nxt[U(prev)] = nxt[U(w)]
+                w = nxt[U(w)]
                 cycle -= 1
                 if cycle <= 0:
                     break
                 continue
         elif jump != -2:
             target = nextpc if jump == -1 else jump
-            tail = qhead[w] + qcount[w]
+            tail = qhead[U(w)] + qcount[U(w)]
             if tail >= max_proc:
                 tail -= max_proc
-            queue[w, tail] = target
-            qcount[w] += 1
-            if track and seen[w, target] == 0:
-                seen[w, target] = 1
-                out_cover[w] += 1
+            queue[U(w), U(tail)] = target
+            qcount[U(w)] += 1
+            if track and seen[U(w), U(target)] == 0:
+                seen[U(w), U(target)] = 1
+                out_cover[U(w)] += 1
 
         prev = w
-        w = nxt[w]
+        w = nxt[U(w)]
         cycle -= 1
         if cycle <= 0:
             break
