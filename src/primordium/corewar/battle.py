@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
+from typing import Callable, Sequence
 
+import numba
 import numpy as np
 
 from primordium.corewar import mars
@@ -199,21 +200,87 @@ def tournament(
     *,
     seed: int = 0,
     position: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> Tournament:
-    """Round robin: each unordered pair fights ``settings.rounds`` rounds."""
+    """Round robin: each unordered pair fights ``settings.rounds`` rounds.
+
+    Pairs run in chunks over all cores; ``on_progress(k)`` hears of each chunk.
+    """
     n = len(warriors)
     pairs = np.array(list(combinations(range(n), 2)), dtype=np.int64).reshape(-1, 2)
     if position is not None:
         seeds = np.full(len(pairs), position_seed(position, settings, 2), np.int64)
     else:
         seeds = np.array([pair_seed(seed, i, j) for i, j in pairs], np.int64)
-    res = run_battles(list(warriors), pairs, settings, seeds, track=False)
     wins = np.zeros((n, n), np.int64)
     losses = np.zeros((n, n), np.int64)
     ties = np.zeros((n, n), np.int64)
-    w, l, t = res.wins(), res.losses(), res.ties()
-    for k, (i, j) in enumerate(pairs):
-        wins[i, j], wins[j, i] = w[k, 0], w[k, 1]
-        losses[i, j], losses[j, i] = l[k, 0], l[k, 1]
-        ties[i, j], ties[j, i] = t[k, 0], t[k, 1]
+    # Chunks big enough to keep every core busy, small enough to show progress.
+    chunk = max(16, 4 * numba.get_num_threads())
+    for lo in range(0, len(pairs), chunk):
+        part = pairs[lo : lo + chunk]
+        res = run_battles(list(warriors), part, settings, seeds[lo : lo + chunk], track=False)
+        w, l, t = res.wins(), res.losses(), res.ties()
+        for k, (i, j) in enumerate(part):
+            wins[i, j], wins[j, i] = w[k, 0], w[k, 1]
+            losses[i, j], losses[j, i] = l[k, 0], l[k, 1]
+            ties[i, j], ties[j, i] = t[k, 0], t[k, 1]
+        if on_progress is not None:
+            on_progress(len(part))
     return Tournament(wins, losses, ties)
+
+
+@dataclass
+class CoreState:
+    """The core and process queues after a round (or part of one)."""
+
+    word: np.ndarray  # packed opcode/modifier/modes, see mars.pack_code
+    a: np.ndarray
+    b: np.ndarray
+    queues: list[list[int]]  # each warrior's process queue, next to run first
+    survivors: int
+
+    def cell(self, addr: int) -> tuple[int, int, int, int, int, int]:
+        """(opcode, modifier, a_mode, a_number, b_mode, b_number) at ``addr``."""
+        w = int(self.word[addr % len(self.word)])
+        return (
+            w >> mars.OP_SHIFT, (w >> mars.MOD_SHIFT) & 7, (w >> mars.AMODE_SHIFT) & 7,
+            int(self.a[addr % len(self.a)]), w & 7, int(self.b[addr % len(self.b)]),
+        )
+
+
+def simulate_round(
+    warriors: Sequence[Warrior],
+    positions: Sequence[int],
+    settings: Settings = Settings(),
+    *,
+    starter: int = 0,
+) -> CoreState:
+    """Run one round with warriors at given positions for ``settings.cycles`` turns each.
+
+    For inspection (tests, replays): returns the final core and queues.
+    Warrior 0 must sit at position 0, as in every MARS round.
+    """
+    n = len(warriors)
+    code_w, code_a, code_b, offs, lens, starts, pins = _pool_arrays(warriors, settings)
+    cs = settings.core_size
+    core_w = np.empty(cs, np.int32)
+    core_a = np.empty(cs, np.int32)
+    core_b = np.empty(cs, np.int32)
+    queue = np.empty((n, settings.processes), np.int32)
+    qhead = np.zeros(n, np.int64)
+    qcount = np.zeros(n, np.int64)
+    ps_row = np.arange(n, dtype=np.int64)
+    pspace = np.zeros((n, settings.pspace), np.int32)
+    last = np.full(n, cs - 1, np.int32)
+    seen = np.zeros((n, cs), np.uint8)
+    outs = [np.zeros(n, np.int64) for _ in range(4)]
+    left = mars.run_round(
+        core_w, core_a, core_b, queue, qhead, qcount, code_w, code_a, code_b, offs, lens, starts,
+        np.asarray(positions, np.int64), starter, settings.cycles, settings.processes,
+        pspace, ps_row, last, True, seen, *outs,
+    )
+    queues = [
+        [int(queue[i, (qhead[i] + k) % settings.processes]) for k in range(int(qcount[i]))] for i in range(n)
+    ]
+    return CoreState(core_w, core_a, core_b, queues, int(left))
