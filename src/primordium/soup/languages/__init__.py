@@ -1,0 +1,98 @@
+"""The soup's languages: one numba kernel each, behind one parallel batch runner.
+
+``run_tapes(lang_id, tapes, max_steps)`` runs every row of ``tapes`` (uint8[P, 2L])
+in place, in parallel over rows, and returns the ops executed per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from numba import njit, prange
+
+from primordium.errors import ConfigError
+from primordium.soup.languages import bff, forth, subleq
+
+BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4 = range(5)
+
+
+@njit(cache=True, nogil=True)
+def run_tape(lang_id, tape, max_steps):
+    """Run one tape in place with language ``lang_id``; return ops executed."""
+    if lang_id == BFF_NOHEADS:
+        return bff.run(tape, max_steps, False)
+    if lang_id == BFF:
+        return bff.run(tape, max_steps, True)
+    if lang_id == FORTH:
+        return forth.run(tape, max_steps)
+    if lang_id == SUBLEQ:
+        return subleq.run_subleq(tape, max_steps)
+    return subleq.run_rsubleq4(tape, max_steps)
+
+
+@njit(cache=True, parallel=True, nogil=True)
+def run_tapes(lang_id, tapes, max_steps):
+    count = tapes.shape[0]
+    ops = np.zeros(count, dtype=np.int64)
+    for i in prange(count):
+        ops[i] = run_tape(lang_id, tapes[i], max_steps)
+    return ops
+
+
+@dataclass(frozen=True)
+class Language:
+    name: str
+    id: int
+    summary: str
+    tracer: Callable[[np.ndarray], object]
+    render: Callable[[np.ndarray], str]
+    colors: Callable[[], np.ndarray]
+    # How `soup exec/inspect` show a program: op characters or hex.
+    text_form: str
+
+
+LANGUAGES: dict[str, Language] = {
+    "bff_noheads": Language("bff_noheads", BFF_NOHEADS, "BFF, ip and both heads start at 0 (the paper's default)",
+                            lambda t: bff.Tracer(t, heads=False), bff.render, bff.colors, "ops"),
+    "bff": Language("bff", BFF, "BFF, heads start at tape[0] and tape[1], ip at 2",
+                    lambda t: bff.Tracer(t, heads=True), bff.render, bff.colors, "ops"),
+    "forth": Language("forth", FORTH, "byte-coded Forth stack machine",
+                      forth.Tracer, forth.render, forth.colors, "hex"),
+    "subleq": Language("subleq", SUBLEQ, "SUBLEQ, absolute addresses, 3-byte instructions",
+                       lambda t: subleq.Tracer(t, relative=False), subleq.render, subleq.colors, "hex"),
+    "rsubleq4": Language("rsubleq4", RSUBLEQ4, "relative SUBLEQ with 4-byte instructions",
+                         lambda t: subleq.Tracer(t, relative=True), subleq.render, subleq.colors, "hex"),
+}
+
+
+def get_language(name: str) -> Language:
+    try:
+        return LANGUAGES[name]
+    except KeyError:
+        raise ConfigError(f"unknown language {name!r} (choose from {', '.join(LANGUAGES)})") from None
+
+
+def execute(lang: str | Language, tape: np.ndarray, max_steps: int = 8192) -> tuple[np.ndarray, int]:
+    """Run one tape with the fast kernel; return (final tape, ops). The input is not modified."""
+    language = lang if isinstance(lang, Language) else get_language(lang)
+    out = np.array(tape, dtype=np.uint8).copy()
+    ops = run_tape(language.id, out, int(max_steps))
+    return out, int(ops)
+
+
+def trace(lang: str | Language, tape: np.ndarray, max_steps: int = 8192):
+    """Yield the machine's state before each step, then the final state (``final`` = True)."""
+    language = lang if isinstance(lang, Language) else get_language(lang)
+    machine = language.tracer(np.array(tape, dtype=np.uint8))
+    while not machine.halted and machine.steps < max_steps:
+        state = machine.state()
+        state["op"] = machine.describe(int(machine.tape[machine.ip]))
+        state["tape"] = machine.tape.copy()
+        yield state
+        machine.step()
+    final = machine.state()
+    final["final"] = True
+    final["tape"] = machine.tape.copy()
+    yield final

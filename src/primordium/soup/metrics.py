@@ -1,0 +1,172 @@
+"""What the soup is doing: entropies, a census, the state transition, self-replication."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+import brotli
+import numpy as np
+
+from primordium.soup.languages import Language, execute, get_language
+
+BROTLI_QUALITY = 2
+BROTLI_WINDOW = 24
+
+
+def shannon_h0(soup: np.ndarray) -> float:
+    """Entropy of the soup's byte histogram, in bits per byte."""
+    counts = np.bincount(np.asarray(soup, dtype=np.uint8).reshape(-1), minlength=256)
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log2(p)).sum())
+
+
+def brotli_bits_per_byte(soup: np.ndarray) -> float:
+    """Brotli (quality 2, window 2^24) compressed size of the whole soup, in bits per byte."""
+    data = np.ascontiguousarray(soup, dtype=np.uint8).tobytes()
+    packed = brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW)
+    return 8.0 * len(packed) / len(data)
+
+
+def entropy(soup: np.ndarray) -> dict[str, float]:
+    """H0, brotli bits per byte, and high-order entropy = H0 − brotli bits per byte."""
+    h0 = shannon_h0(soup)
+    bpb = brotli_bits_per_byte(soup)
+    return {"h0": h0, "brotli_bpb": bpb, "high_order_entropy": h0 - bpb}
+
+
+def _top_rows(keys: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Group equal rows of uint64 ``keys`` [n, w]; return (first index, count) of the ``top`` largest groups."""
+    n = keys.shape[0]
+    order = np.lexsort(keys.T[::-1])
+    sk = keys[order]
+    starts = np.flatnonzero(np.concatenate([[True], np.any(sk[1:] != sk[:-1], axis=1)]))
+    counts = np.diff(np.append(starts, n))
+    best = np.argsort(-counts, kind="stable")[:top]
+    return order[starts[best]], counts[best], len(starts)
+
+
+def census(soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10, k: int = 8) -> dict:
+    """The most frequent whole programs and the most frequent k-byte substrings (k <= 8).
+
+    Substrings are counted inside programs (never across two), once per position.
+    """
+    language = lang if isinstance(lang, Language) else get_language(lang)
+    soup = np.ascontiguousarray(soup, dtype=np.uint8)
+    n, length = soup.shape
+    if not 1 <= k <= min(8, length):
+        raise ValueError(f"substring length k must be in 1..{min(8, length)}, got {k}")
+    padded = np.zeros((n, -(-length // 8) * 8), dtype=np.uint8)
+    padded[:, :length] = soup
+    first, counts, distinct = _top_rows(padded.view(np.uint64), top)
+    programs = [{"count": int(c), "fraction": float(c / n), "hex": soup[i].tobytes().hex(),
+                 "text": language.render(soup[i])} for i, c in zip(first, counts)]
+    # Pack each k-byte window into one uint64 (little-endian) and count the keys.
+    span = length - k + 1
+    key = np.zeros((n, span), dtype=np.uint64)
+    for j in range(k):
+        key |= soup[:, j : j + span].astype(np.uint64) << np.uint64(8 * j)
+    flat = key.reshape(-1)
+    uniq, wcounts = np.unique(flat, return_counts=True)
+    best = np.argsort(-wcounts, kind="stable")[:top]
+    substrings = []
+    for i in best:
+        sub = np.frombuffer(int(uniq[i]).to_bytes(8, "little")[:k], dtype=np.uint8)
+        substrings.append({"count": int(wcounts[i]), "hex": sub.tobytes().hex(), "text": language.render(sub)})
+    return {"programs": programs, "distinct_programs": int(distinct), "substrings": substrings, "k": k}
+
+
+@dataclass
+class TransitionDetector:
+    """Flags the state transition: high-order entropy and ops per tape both jump.
+
+    The baseline is the median ops per tape over the first ``baseline_rows``
+    logged rows; the transition is the first row at which the high-order
+    entropy reaches ``entropy_threshold`` bits per byte while ops per tape is
+    at least ``ops_factor`` times that baseline. A random soup sits near 0 bits
+    of high-order entropy; a soup taken over by replicators sits well above 1.
+    """
+
+    entropy_threshold: float = 1.0
+    ops_factor: float = 2.0
+    baseline_rows: int = 8
+    baseline: list[float] = field(default_factory=list)
+    transition_epoch: int | None = None
+
+    def update(self, epoch: int, high_order_entropy: float, ops_per_tape: float) -> bool:
+        """Feed one logged row; return True on the row where the transition is first seen."""
+        if len(self.baseline) < self.baseline_rows:
+            self.baseline.append(float(ops_per_tape))
+        if self.transition_epoch is not None:
+            return False
+        base = float(np.median(self.baseline)) if self.baseline else 0.0
+        if high_order_entropy >= self.entropy_threshold and ops_per_tape >= self.ops_factor * max(base, 1e-9):
+            self.transition_epoch = int(epoch)
+            return True
+        return False
+
+    def state(self) -> dict:
+        return {"entropy_threshold": self.entropy_threshold, "ops_factor": self.ops_factor,
+                "baseline_rows": self.baseline_rows, "baseline": list(self.baseline),
+                "transition_epoch": self.transition_epoch}
+
+    @classmethod
+    def from_state(cls, state: dict) -> "TransitionDetector":
+        return cls(**state)
+
+
+def detect_transition(rows: list[dict], **kw) -> int | None:
+    """Run the detector over logged metric rows (each with epoch, high_order_entropy, ops_per_tape)."""
+    det = TransitionDetector(**kw)
+    for r in rows:
+        if "high_order_entropy" in r and "ops_per_tape" in r:
+            det.update(r["epoch"], r["high_order_entropy"], r["ops_per_tape"])
+    return det.transition_epoch
+
+
+def self_replication(program: np.ndarray, lang: str | Language = "bff_noheads", *, partner: str = "zero",
+                     generations: int = 3, max_steps: int = 8192, seed: int = 0,
+                     threshold: float = 0.9) -> dict:
+    """Does ``program`` copy itself into its partner?
+
+    The program is put beside a partner (``zero``: all zero bytes; ``random``:
+    random bytes), on the left and then on the right; the tape runs; the
+    partner's half is compared with the program. The half it produced is then
+    put beside a fresh partner, for ``generations`` rounds. The program
+    replicates (in that orientation) if every round reproduces at least
+    ``threshold`` of its bytes in the partner's half while the parent keeps at
+    least ``threshold`` of its own.
+    """
+    language = lang if isinstance(lang, Language) else get_language(lang)
+    prog = np.asarray(program, dtype=np.uint8).reshape(-1)
+    if partner not in ("zero", "random"):
+        raise ValueError(f"partner must be 'zero' or 'random', not {partner!r}")
+    length = len(prog)
+    rng = np.random.default_rng([seed, 7])
+    result: dict = {"partner": partner, "generations": generations}
+    for side in ("left", "right"):
+        current = prog.copy()
+        copies, keeps = [], []
+        for _ in range(generations):
+            other = np.zeros(length, np.uint8) if partner == "zero" else rng.integers(0, 256, length, dtype=np.uint8)
+            tape = np.concatenate([current, other] if side == "left" else [other, current])
+            out, _ = execute(language, tape, max_steps)
+            parent, child = (out[:length], out[length:]) if side == "left" else (out[length:], out[:length])
+            copies.append(float(np.mean(child == prog)))
+            keeps.append(float(np.mean(parent == prog)))
+            current = child.copy()
+        result[side] = {"copy_fraction": copies, "parent_kept": keeps,
+                        "replicates": min(copies) >= threshold and min(keeps) >= threshold}
+    result["replicates"] = result["left"]["replicates"] or result["right"]["replicates"]
+    return result
+
+
+def bits(x: float) -> str:
+    return "nan" if math.isnan(x) else f"{x:.3f}"
+
+
+def byte_histogram_top(soup: np.ndarray, top: int = 8) -> list[tuple[int, float]]:
+    counts = Counter(np.asarray(soup, dtype=np.uint8).reshape(-1).tolist())
+    total = sum(counts.values())
+    return [(b, c / total) for b, c in counts.most_common(top)]
