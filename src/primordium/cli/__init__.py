@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
+
+try:  # newer typer carries its own copy of click
+    from typer._click.exceptions import ClickException as _ClickException
+    from typer._click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
+except ImportError:  # pragma: no cover - older typer on the real click
+    from click.exceptions import ClickException as _ClickException
+    from click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
 
 from primordium.errors import PrimordiumError
 
@@ -45,17 +51,21 @@ def main(argv: list[str] | None = None) -> None:
     except PrimordiumError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Abort:
+    except typer.Abort:
         print("aborted", file=sys.stderr)
         sys.exit(130)
-    except click.ClickException as e:
+    except _NoArgsIsHelp as e:
+        # A bare group name: show its help, as a user typing it expects.
+        print(e.ctx.get_help() if e.ctx is not None else "", file=sys.stderr)
+        sys.exit(2)
+    except _ClickException as e:
         # Usage errors (unknown flag, bad number) are user mistakes too.
         msg = e.format_message().replace("\n", " ")
         ctx = getattr(e, "ctx", None)
         cmd = ctx.command_path if ctx is not None else "primordium"
         print(f"error: {cmd}: {msg}", file=sys.stderr)
         sys.exit(2)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
