@@ -1,0 +1,144 @@
+"""Core War throughput: primordium's MARS against the real pMARS, side by side.
+
+One battle set (seeded pairs of the human warriors in ../shared, fixed
+positions, default settings) runs through pMARS (one process per battle, as
+people use it) and through primordium (one batch), alternating, best of
+``--repeat``. Both simulate exactly the same rounds, so instruction counts
+are equal and rounds/s compare directly.
+
+    python benchmarks/corewar.py [--pairs 60] [--rounds 200] [--repeat 3] [--update BENCHMARKS.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numba
+import numpy as np
+
+from primordium.corewar import Settings, assemble_file
+from primordium.corewar.battle import position_seed, run_battles
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
+
+
+def pmars_path() -> str:
+    return os.environ.get("PMARS") or subprocess.run(
+        ["bash", str(SHARED / "tools" / "pmars-oracle")], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def run_pmars(pmars: str, jobs, rounds: int, workers: int) -> float:
+    def one(job):
+        a, b, p = job
+        subprocess.run([pmars, "-b", "-k", "-r", str(rounds), "-F", str(p), str(a), str(b)], capture_output=True, check=True)
+
+    t = time.perf_counter()
+    if workers == 1:
+        for j in jobs:
+            one(j)
+    else:
+        with ThreadPoolExecutor(workers) as ex:
+            list(ex.map(one, jobs))
+    return time.perf_counter() - t
+
+
+def run_ours(pool, battles, seeds, settings, threads: int, track: bool) -> tuple[float, int]:
+    numba.set_num_threads(threads)
+    t = time.perf_counter()
+    res = run_battles(pool, battles, settings, seeds, track=track)
+    return time.perf_counter() - t, int(res.executed.sum())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--pairs", type=int, default=60)
+    ap.add_argument("--rounds", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--update", type=Path, help="write the results into this BENCHMARKS.md")
+    args = ap.parse_args()
+
+    pmars = pmars_path()
+    files = sorted((SHARED / "corewar" / "warriors").glob("*.red"))
+    settings = Settings(rounds=args.rounds)
+    assembled = {f: assemble_file(f, settings) for f in files}
+    rng = random.Random(args.seed)
+    pairs = list(itertools.combinations(files, 2))
+    rng.shuffle(pairs)
+    jobs = [(a, b, rng.randrange(settings.distance, settings.core_size - settings.distance + 1)) for a, b in pairs[: args.pairs]]
+    pool = list(assembled.values())
+    index = {f: i for i, f in enumerate(assembled)}
+    battles = np.array([[index[a], index[b]] for a, b, _ in jobs], np.int64)
+    seeds = np.array([position_seed(p, settings, 2) for _, _, p in jobs], np.int64)
+    n_rounds = len(jobs) * args.rounds
+    cores = numba.config.NUMBA_NUM_THREADS
+
+    # Warm up: compile (or load the cache) and page everything in.
+    run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, True)
+    run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, False)
+    t0 = time.perf_counter()
+    for _ in range(20):
+        subprocess.run([pmars, "-b", "-r", "0", str(files[0]), str(files[1])], capture_output=True)
+    pmars_start = (time.perf_counter() - t0) / 20
+
+    best: dict[str, float] = {}
+    instructions = 0
+
+    def keep(key, dt):
+        best[key] = min(best.get(key, float("inf")), dt)
+
+    for rep in range(args.repeat):
+        keep("pmars_1", run_pmars(pmars, jobs, args.rounds, 1))
+        for track in (False, True):
+            dt, instructions = run_ours(pool, battles, seeds, settings, 1, track)
+            keep(f"ours_1_{track}", dt)
+            dt, _ = run_ours(pool, battles, seeds, settings, cores, track)
+            keep(f"ours_{cores}_{track}", dt)
+        keep(f"pmars_{cores}", run_pmars(pmars, jobs, args.rounds, cores))
+        print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr)
+
+    base = best["pmars_1"]
+    rows = [
+        ("pMARS 0.9.2, 1 process at a time", best["pmars_1"]),
+        (f"pMARS 0.9.2, {cores} processes at a time", best[f"pmars_{cores}"]),
+        ("primordium, 1 core, no trace counters", best["ours_1_False"]),
+        ("primordium, 1 core, with trace counters (DRQ)", best["ours_1_True"]),
+        (f"primordium, {cores} cores, no trace counters", best[f"ours_{cores}_False"]),
+        (f"primordium, {cores} cores, with trace counters (DRQ)", best[f"ours_{cores}_True"]),
+    ]
+    lines = [
+        f"Battle set: {len(jobs)} seeded pairs of the {len(files)} human warriors, one fixed position each, "
+        f"{args.rounds} rounds per pair ({n_rounds} rounds, {instructions / 1e6:.0f} M instructions), "
+        f"core 8000, cycles 80000, processes 8000. Best of {args.repeat}. "
+        f"pMARS process start-up: {pmars_start * 1000:.1f} ms per battle (included in its times).",
+        "",
+        "| simulator | seconds | rounds/s | M instr/s | × pMARS (1 process) |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, dt in rows:
+        lines.append(f"| {name} | {dt:.2f} | {n_rounds / dt:,.0f} | {instructions / dt / 1e6:.0f} | {base / dt:.2f} |")
+    text = "\n".join(lines)
+    print(text)
+    if args.update:
+        md = args.update.read_text()
+        stamp = time.strftime("%Y-%m-%d")
+        section = f"## Core War (`benchmarks/corewar.py`)\n\nMeasured {stamp} with `python benchmarks/corewar.py --update BENCHMARKS.md`.\n\n{text}\n"
+        md, n = re.subn(r"## Core War \(`benchmarks/corewar.py`\)\n.*?(?=\n## |\Z)", lambda m: section, md, flags=re.S)
+        if n == 0:
+            md = md.rstrip("\n") + "\n\n" + section
+        args.update.write_text(md)
+
+
+if __name__ == "__main__":
+    main()
