@@ -315,3 +315,11 @@ def test_same_seed_same_result_and_positions_respect_distance():
         p = sorted(pos[r])
         gaps = np.diff(p + [p[0] + s.core_size])
         assert (gaps >= s.distance).all()
+
+
+def test_pspace_size_defaults_as_pmars():
+    # CORESIZE/k for the largest k <= 16 dividing the core.
+    assert Settings().pspace == 500
+    assert Settings(core_size=8001).pspace == 889
+    assert Settings(core_size=7).pspace == 1
+    assert Settings(pspace_size=37).pspace == 37

@@ -77,15 +77,17 @@ class Settings:
     distance: int = 100
     rounds: int = 1
     warriors: int = 2
-    pspace_size: int | None = None  # None: core_size // 16, as pMARS
+    pspace_size: int | None = None  # None: pMARS's default, CORESIZE/16 for the usual cores
 
     @property
     def pspace(self) -> int:
         if self.pspace_size is not None:
             return self.pspace_size
-        # pMARS: CORESIZE/16 when that divides evenly, else 1 ... it picks the
-        # largest divisor; CORESIZE/16 covers every standard hill.
-        return max(1, self.core_size // 16)
+        # pMARS: CORESIZE/k for the largest k <= 16 that divides the core.
+        for k in range(16, 0, -1):
+            if self.core_size % k == 0:
+                return self.core_size // k
+        return self.core_size  # unreachable: k = 1 always divides
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)
