@@ -95,12 +95,14 @@ def _config_of(run: Run) -> tuple[SoupConfig, Schedule]:
 
 def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule | None = None, *,
              resume: str | None = None, epochs: int | None = None, name: str | None = None,
-             pictures: bool = True, progress: Progress | None = None) -> tuple[Run, dict]:
+             stop_after_transition: int | None = None, pictures: bool = True,
+             progress: Progress | None = None) -> tuple[Run, dict]:
     """Start (or with ``resume``, continue) a soup run; return the run and its result.
 
     The result holds ``epochs``, ``ops``, ``seconds``, ``high_order_entropy`` and
     ``transition_epoch``. ``epochs`` overrides the run's planned length (a
-    resumed run can be extended).
+    resumed run can be extended). With ``stop_after_transition`` the run ends
+    that many epochs after the transition is detected.
     """
     if resume is not None:
         run = store.open(resume)
@@ -119,6 +121,8 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         done, total_ops, seconds = state["epoch"], int(state["total_ops"]), float(state["seconds"])
         detector = TransitionDetector.from_state(state["detector"])
         last = state.get("last") or entropy(soup)
+        if stop_after_transition is None:
+            stop_after_transition = state.get("stop_after_transition")
     else:
         config = config or SoupConfig()
         schedule = schedule or Schedule()
@@ -132,6 +136,7 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         run.log(0, epoch=0, ops=0, ops_per_tape=0.0, total_ops=0, mops=0.0, elapsed=0.0, **last)
     def consistent() -> tuple[np.ndarray, dict]:
         return soup, {"epoch": done, "total_ops": total_ops, "seconds": seconds, "target": target,
+                      "stop_after_transition": stop_after_transition,
                       "detector": detector.state(), "last": last}
 
     def checkpoint(safe: tuple[np.ndarray, dict]) -> None:
@@ -155,6 +160,9 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
             interval_tapes += tapes
             interval_t += dt
             completed = e + 1
+            if (stop_after_transition is not None and detector.transition_epoch is not None
+                    and completed >= detector.transition_epoch + stop_after_transition):
+                target = completed  # this epoch ends the run: the end-of-run writes below happen now
             if completed % schedule.log_every == 0 or completed == target:
                 last = entropy(soup)
                 ops_per_tape = interval_ops / max(interval_tapes, 1)
@@ -175,6 +183,8 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
                 progress({"epoch": completed, "target": target, "mops": ops / max(dt, 1e-9) / 1e6,
                           "h0": last["h0"], "high_order_entropy": last["high_order_entropy"],
                           "transition_epoch": detector.transition_epoch})
+            if completed == target:
+                break
     except KeyboardInterrupt:
         # Keep the last whole epoch so --resume loses nothing.
         checkpoint(safe)

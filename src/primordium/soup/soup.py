@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from primordium.errors import ConfigError
-from primordium.soup.languages import Language, get_language, run_tapes
+from primordium.soup.languages import Language, get_language, run_batch
 
 DEFAULT_PROGRAMS = 2**17
 DEFAULT_LENGTH = 64
@@ -155,7 +155,7 @@ def epoch(soup: np.ndarray, config: SoupConfig, index: int) -> tuple[np.ndarray,
         perm = rng.permutation(n)
         tapes = np.take(soup, perm, axis=0).reshape(n // 2, 2 * length)
         mutate(tapes.reshape(-1), config.mutation, rng)
-        ops = run_tapes(config.language.id, tapes, config.max_steps)
+        ops = run_batch(config.language.id, tapes, config.max_steps)
         return tapes.reshape(n, length), int(ops.sum()), n // 2
     width, height = config.grid
     order = rng.permutation(n)
@@ -165,7 +165,7 @@ def epoch(soup: np.ndarray, config: SoupConfig, index: int) -> tuple[np.ndarray,
     # Unpaired programs do not run this epoch but still feel the background mutation.
     mutate(out.reshape(-1), config.mutation, rng)
     tapes = np.concatenate([out[a], out[b]], axis=1)
-    ops = run_tapes(config.language.id, tapes, config.max_steps)
+    ops = run_batch(config.language.id, tapes, config.max_steps)
     out[a] = tapes[:, :length]
     out[b] = tapes[:, length:]
     return out, int(ops.sum()), len(a)

@@ -41,6 +41,26 @@ def run_tapes(lang_id, tapes, max_steps):
     return ops
 
 
+@njit(cache=True, nogil=True)
+def run_tapes_serial(lang_id, tapes, max_steps):
+    count = tapes.shape[0]
+    ops = np.zeros(count, dtype=np.int64)
+    for i in range(count):
+        ops[i] = run_tape(lang_id, tapes[i], max_steps)
+    return ops
+
+
+# Below this many tapes a parallel region costs more than it saves: on a busy
+# machine one late thread can stall the whole region for a scheduler tick.
+PARALLEL_MIN_TAPES = 4096
+
+
+def run_batch(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndarray:
+    """Run every tape in place (parallel when the batch is large); return ops per tape."""
+    kernel = run_tapes if tapes.shape[0] >= PARALLEL_MIN_TAPES else run_tapes_serial
+    return kernel(lang_id, tapes, max_steps)
+
+
 @dataclass(frozen=True)
 class Language:
     name: str

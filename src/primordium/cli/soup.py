@@ -1,0 +1,247 @@
+"""Program soups (Computational Life): run, exec, trace, inspect, render."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from primordium.cli.output import Output
+from primordium.errors import ConfigError
+
+app = typer.Typer(no_args_is_help=True)
+
+_S = "Soup settings"
+Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
+Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+Lang = typer.Option("bff_noheads", "--lang", help="bff_noheads, bff, forth, subleq or rsubleq4.", rich_help_panel=_S)
+Steps = typer.Option(8192, "--steps", min=1, help="Step budget per tape (2^13 in the paper).", rich_help_panel=_S)
+Length = typer.Option(64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S)
+
+
+def _grid(text: Optional[str]) -> Optional[tuple[int, int]]:
+    if text is None:
+        return None
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m:
+        raise ConfigError(f"--grid {text!r}: expected WIDTHxHEIGHT, e.g. 256x512")
+    return int(m.group(1)), int(m.group(2))
+
+
+def _tape(hex_text: str, length: int):
+    import numpy as np
+
+    text = re.sub(r"\s+", "", hex_text)
+    if text.lower().startswith("0x"):
+        text = text[2:]
+    if not re.fullmatch(r"[0-9a-fA-F]*", text) or len(text) % 2:
+        raise ConfigError("--tape is not hex (expected an even number of hex digits)")
+    tape = np.frombuffer(bytes.fromhex(text), dtype=np.uint8)
+    if len(tape) != 2 * length:
+        raise ConfigError(f"--tape has {len(tape)} bytes; a tape is 2 x {length} = {2 * length} bytes")
+    return tape
+
+
+@app.command()
+def run(
+    lang: str = Lang,
+    programs: Optional[int] = typer.Option(None, "--programs", help="Programs in the soup [default: 131072, or WxH with --grid].", rich_help_panel=_S),
+    epochs: Optional[int] = typer.Option(None, "--epochs", min=0, help="Epochs to run [default: 16000]; with --resume, a new total."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random choice.", rich_help_panel=_S),
+    mutation: float = typer.Option(0.00024, "--mutation", help="Probability per byte per epoch of a random byte.", rich_help_panel=_S),
+    steps: int = Steps,
+    length: int = Length,
+    grid: Optional[str] = typer.Option(None, "--grid", help="2D soup: WIDTHxHEIGHT grid; programs pair with neighbours.", rich_help_panel=_S),
+    radius: int = typer.Option(2, "--radius", help="2D soup: neighbours within this many cells.", rich_help_panel=_S),
+    log_every: int = typer.Option(64, "--log-every", help="Epochs between metric rows (entropies are costly)."),
+    checkpoint_every: int = typer.Option(512, "--checkpoint-every", help="Epochs between checkpoints."),
+    snapshot_every: int = typer.Option(512, "--snapshot-every", help="Epochs between saved soup samples (for pictures)."),
+    stop_after_transition: Optional[int] = typer.Option(None, "--stop-after-transition", min=0, help="End the run this many epochs after the transition is detected."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue this run from its last checkpoint."),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Run a soup; metrics, checkpoints and pictures go to the run store."""
+    from primordium.soup.experiment import Schedule, run_soup
+    from primordium.soup.soup import SoupConfig
+    from primordium.store import Store
+
+    out = Output(json, quiet)
+    store = Store()
+    if resume is not None:
+        config = schedule = None
+    else:
+        g = _grid(grid)
+        n = programs if programs is not None else (g[0] * g[1] if g else 2**17)
+        config = SoupConfig(lang=lang, programs=n, length=length, mutation=mutation, max_steps=steps, seed=seed,
+                            grid=g, radius=radius)
+        schedule = Schedule(epochs=16000 if epochs is None else epochs, log_every=log_every,
+                            checkpoint_every=checkpoint_every, snapshot_every=snapshot_every)
+    total = schedule.epochs if schedule is not None else epochs
+    with out.progress("soup", total=total) as task:
+        def progress(p: dict) -> None:
+            line = (f"epoch {p['epoch']}/{p['target']}  {p['mops']:.1f} M ops/s  H0 {p['h0']:.3f}  "
+                    f"high-order {p['high_order_entropy']:.3f}")
+            task.update(p["epoch"], status=line)
+            # Off a terminal (a log file, a background job) a line now and then stands in for the bar.
+            if not out.err.is_terminal and not quiet and not json and p["epoch"] % 256 == 0:
+                out.info(line)
+
+        run_, result = run_soup(store, config, schedule, resume=resume, epochs=epochs, name=name,
+                                 stop_after_transition=stop_after_transition, progress=progress)
+    if json:
+        out.json(result)
+    else:
+        out.info(f"run {run_.id} in {run_.dir}")
+        t = result["transition_epoch"]
+        out.print(f"{result['epochs']} epochs, {result['ops']:,} ops in {result['seconds']:.1f} s "
+                  f"({result['ops'] / max(result['seconds'], 1e-9) / 1e6:.1f} M ops/s); "
+                  f"high-order entropy {result['high_order_entropy']:.3f} bits/byte; "
+                  + (f"transition at epoch {t}" if t is not None else "no transition detected"))
+
+
+@app.command("exec")
+def exec_(
+    tape: str = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes)."),
+    lang: str = Lang,
+    steps: int = Steps,
+    length: int = Length,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Run one tape and print the final tape (hex) and the ops executed."""
+    from primordium.soup.languages import execute, get_language
+
+    out = Output(json, quiet)
+    language = get_language(lang)
+    final, ops = execute(language, _tape(tape, length), steps)
+    if json:
+        out.json({"tape": final.tobytes().hex(), "ops": ops})
+    else:
+        out.print(final.tobytes().hex())
+        if language.text_form == "ops":
+            out.print(language.render(final[:length]) + "  " + language.render(final[length:]))
+        out.print(f"ops {ops}")
+
+
+@app.command()
+def trace(
+    tape: str = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes)."),
+    lang: str = Lang,
+    steps: int = Steps,
+    length: int = Length,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Run one tape step by step, showing the machine before each step."""
+    from primordium.soup.languages import get_language
+    from primordium.soup.languages import trace as trace_tape
+
+    out = Output(json, quiet)
+    language = get_language(lang)
+    records = []
+    for st in trace_tape(language, _tape(tape, length), steps):
+        tape_now = st.pop("tape")
+        if json:
+            st["tape"] = tape_now.tobytes().hex()
+            records.append(st)
+            continue
+        if st.get("final"):
+            out.print(f"end after {st['step']} steps, {st['ops']} ops")
+            out.print(tape_now.tobytes().hex())
+            if language.text_form == "ops":
+                out.print(language.render(tape_now))
+            continue
+        extra = "  ".join(f"{k} {v}" for k, v in st.items() if k not in ("step", "ip", "op", "ops"))
+        line = f"{st['step']:>5}  ip {st['ip']:>3}  {st['op']:<14} {extra}"
+        if language.text_form == "ops":
+            marks = [" "] * (2 * length)
+            for key, ch in (("h1", "1"), ("h0", "0"), ("ip", "^")):
+                if key in st:
+                    marks[st[key]] = ch if marks[st[key]] == " " else "*"
+            line += "\n       " + language.render(tape_now) + "\n       " + "".join(marks)
+        out.print(line)
+    if json:
+        out.json(records)
+
+
+@app.command()
+def inspect(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A soup run id (or a unique prefix)."),
+    epoch: Optional[int] = typer.Option(None, "--epoch", help="Use the saved sample at or before this epoch [default: the last checkpoint, whole soup]."),
+    top: int = typer.Option(10, "--top", min=1, help="How many programs and substrings to list."),
+    k: int = typer.Option(8, "--k", min=1, max=8, help="Substring length."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """The most frequent programs and substrings of a soup, rendered with their op characters."""
+    from primordium.soup.experiment import _config_of, load_soup
+    from primordium.soup.metrics import census, entropy, self_replication
+    from primordium.store import Store
+
+    out = Output(json, quiet)
+    run_ = Store().open(run_id)
+    config, _ = _config_of(run_)
+    at, soup, whole = load_soup(run_, epoch)
+    c = census(soup, config.lang, top=top, k=k)
+    ent = entropy(soup)
+    for p in c["programs"]:
+        import numpy as np
+
+        rep = self_replication(np.frombuffer(bytes.fromhex(p["hex"]), np.uint8), config.lang,
+                               partner="random", max_steps=config.max_steps, seed=config.seed)
+        p["replicates"] = rep["replicates"]
+    info = {"run": run_.id, "lang": config.lang, "epoch": at, "programs": int(soup.shape[0]),
+            "whole_soup": whole, **ent, **c}
+    if json:
+        out.json(info)
+        return
+    out.print(f"run {run_.id}  {config.lang}  epoch {at}  "
+              f"{'whole soup' if whole else 'sample'} of {soup.shape[0]} programs, {c['distinct_programs']} distinct")
+    out.print(f"H0 {ent['h0']:.3f}  brotli {ent['brotli_bpb']:.3f}  high-order entropy {ent['high_order_entropy']:.3f} bits/byte")
+    out.print("top programs (count, replicates beside a random partner?):")
+    for p in c["programs"]:
+        out.print(f"{p['count']:>8}  {'yes' if p['replicates'] else 'no ':<3}  {p['text']}")
+    out.print(f"top {k}-byte substrings:")
+    for s in c["substrings"]:
+        out.print(f"{s['count']:>8}  {s['text']}  ({s['hex']})")
+
+
+@app.command()
+def render(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A soup run id (or a unique prefix)."),
+    out_path: Path = typer.Option(..., "--out", help=".png: the soup at --epoch (or curves with --curves); .gif: its history."),
+    epoch: Optional[int] = typer.Option(None, "--epoch", help="The saved sample at or before this epoch [default: last]."),
+    curves: bool = typer.Option(False, "--curves", help="Draw entropy and ops curves instead of the soup."),
+    quiet: bool = Quiet,
+) -> None:
+    """Draw a soup run: the soup as an image, a GIF of its history, or its curves."""
+    from primordium.soup.experiment import _config_of, load_soup, snapshots
+    from primordium.soup.metrics import detect_transition
+    from primordium.soup.pictures import curves_image, history_frames, soup_image
+    from primordium.store import Store
+    from primordium.viz import save_gif, save_png
+
+    out = Output(False, quiet)
+    suffix = out_path.suffix.lower()
+    if suffix not in (".png", ".gif"):
+        raise ConfigError(f"--out {out_path}: use a .png or .gif file")
+    run_ = Store().open(run_id)
+    config, _ = _config_of(run_)
+    if curves:
+        if suffix != ".png":
+            raise ConfigError("--curves draws a .png")
+        rows = run_.metrics()
+        save_png(curves_image(rows, detect_transition(rows)), out_path)
+    elif suffix == ".gif":
+        snaps = [(e, s) for e, s in snapshots(run_) if epoch is None or e <= epoch]
+        if not snaps:
+            raise ConfigError(f"run {run_.id} has no saved soup samples to animate")
+        save_gif(history_frames(snaps, config.lang), out_path, fps=8)
+    else:
+        at, soup, _ = load_soup(run_, epoch if epoch is not None else 1 << 62)
+        save_png(soup_image(soup, config.lang), out_path)
+    out.info(f"wrote {out_path}")

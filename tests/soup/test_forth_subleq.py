@@ -1,0 +1,101 @@
+"""Forth, SUBLEQ and RSUBLEQ4 on hand-made tapes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from primordium.soup.languages import execute
+from tests.soup.conftest import L
+
+
+def tape(*prefix: int, fill: int = 0x20) -> np.ndarray:
+    t = np.full(2 * L, fill, dtype=np.uint8)  # 0x20 is a Forth no-op
+    t[: len(prefix)] = prefix
+    return t
+
+
+def push(v: int) -> int:
+    return 0x40 | v
+
+
+def test_forth_push_and_write_into_the_other_program():
+    # push 5 (address), push 33 (value), write1: tape[L + 5] = 33.
+    out, ops = execute("forth", tape(push(5), push(33), 0x03), 8192)
+    assert out[L + 5] == 33 and ops == 3
+
+
+def test_forth_read_dup_add_write0():
+    # read0 of address 0 pushes tape[0] (push0 = 0x40); dup; add -> 0x80; push 1; swap; write0: tape[1] = 0x80
+    # (behind the instruction pointer, so it is not run).
+    out, ops = execute("forth", tape(push(0), 0x00, 0x04, 0x0A, push(1), 0x06, 0x02), 8192)
+    assert out[1] == 0x80 and ops == 7
+
+
+def test_forth_read1_inc_dec_sub():
+    t = tape(push(3), 0x01, 0x08, 0x08, 0x09, push(1), 0x0B, push(20), 0x06, 0x02)
+    t[L + 3] = 10
+    out, _ = execute("forth", t, 8192)
+    # read1 3 -> 10; inc inc dec -> 11; push 1; sub -> top - second = 1 - 11 = -10 (246); write0 at 20.
+    assert out[20] == 246
+
+
+def test_forth_if0_skips_on_nonzero_and_drop():
+    # push 1; if0 (non-zero: skip the next push 7); push 2; ... write0 writes 2 at address 1.
+    out, _ = execute("forth", tape(push(1), 0x07, push(7), push(2), 0x02), 8192)
+    assert out[1] == 2
+    # push 0; if0 (zero: run the next); push 7 -> stack 0 7; write0: tape[0] = 7.
+    out, _ = execute("forth", tape(push(0), 0x07, push(7), 0x02), 8192)
+    assert out[0] == 7
+    # drop: push 3, push 4, drop, push 9, write0 -> tape[3] = 9.
+    out, _ = execute("forth", tape(push(3), push(4), 0x05, push(9), 0x02), 8192)
+    assert out[3] == 9
+
+
+def test_forth_jumps_and_leaving_the_tape():
+    # A backwards jump of 1 onto itself... jmp-1 at 0 leaves the tape at once.
+    _, ops = execute("forth", tape(0xC0), 8192)
+    assert ops == 1
+    # jmp+2 skips one byte: push 1 is skipped, push 2 and write0 run: tape[0]... stack (2) -> write v=2 at 0.
+    out, ops = execute("forth", tape(0x81, push(1), push(2), 0x02), 8192)
+    assert out[0] == 2 and ops == 3
+    # An endless loop (jmp-1 at 1 after a no-op... jmp back to itself is -0: use jmp-1 at 1 -> 0, a no-op).
+    _, ops = execute("forth", tape(0x20, 0xC0), 100)
+    assert ops == 50  # every other step is the no-op
+
+
+def test_forth_stack_overflow_ends_the_run():
+    # push 1 then jump back by 1, forever: the 129th push overflows the stack and ends the run.
+    _, ops = execute("forth", tape(push(1), 0xC0), 8192)
+    assert ops == 2 * 128 + 1
+
+
+def test_subleq():
+    # tape[a] -= tape[b]; a = 10, b = 11, jump to C if the result <= 0.
+    t = np.zeros(2 * L, np.uint8)
+    t[:3] = (10, 11, 200)  # jump target 200 leaves the tape
+    t[3:6] = (12, 12, 250)  # the next instruction zeroes tape[12] and jumps off the tape
+    t[10], t[11] = 5, 3
+    out, ops = execute("subleq", t, 8192)
+    assert out[10] == 2 and ops == 2  # 5 - 3 = 2 > 0: on to ip 3
+    t[11] = 5  # 5 - 5 = 0 <= 0: jump to 200 -> ends after one op
+    out, ops = execute("subleq", t, 8192)
+    assert out[10] == 0 and ops == 1
+    # Addresses wrap modulo 2L: 10 + 128 = 138.
+    t2 = t.copy()
+    t2[:3] = (138, 11 + 128, 255)
+    t2[10], t2[11] = 9, 4
+    out, _ = execute("subleq", t2, 8192)
+    assert out[10] == 5
+
+
+def test_rsubleq4_relative_addresses_and_signed_jump():
+    t = np.zeros(2 * L, np.uint8)
+    # At ip 0: a = 0+20, b = 0+21, c = 0+22: tape[20] = tape[21] - tape[22] = 3 - 5 = -2 <= 0: jump by D = -1 -> ip -1 ends.
+    t[:4] = (20, 21, 22, 255)
+    t[21], t[22] = 3, 5
+    out, ops = execute("rsubleq4", t, 8192)
+    assert out[20] == 254 and ops == 1
+    # Positive result: ip += 4; the next instruction (all zeros) computes tape[4] = 0 - 0 and jumps by 0 forever.
+    t[22] = 1
+    out, ops = execute("rsubleq4", t, 500)
+    assert out[20] == 2 and ops == 500
