@@ -39,7 +39,7 @@ from primordium.corewar.redcode_lex import (
     SPACE,
     ContinuationAtEnd,
     byte_view,
-    logical_lines,
+    LineReader,
     text_view,
     tokenize,
 )
@@ -85,16 +85,15 @@ class _Header:
         self.code: list[tuple[int, str]] = []
 
 
-def _read(raw: str) -> _Header:
+def _read(reader: LineReader) -> _Header:
     h = _Header()
     seen_redcode = False
-    for lineno, text in logical_lines(raw):
+    for lineno, text in reader:
         toks = tokenize(text)
         if not toks:
             continue
         if toks[0][0] != COMM:
-            cut = text.find(";")
-            h.code.append((lineno, text if cut < 0 else text[:cut]))
+            h.code.append((lineno, reader.cut_comment(text, 0)))
             continue
         # A comment starting the line may carry a directive.
         after = toks[0][3]
@@ -119,8 +118,7 @@ def _read(raw: str) -> _Header:
         elif key == "STRATEGY":
             h.strategy.append(text_view(rest))
         elif key == "ASSERT":
-            cut = rest.find(";")
-            h.code.append((lineno, text[:i] + (rest if cut < 0 else rest[:cut])))
+            h.code.append((lineno, reader.cut_comment(text, i)))
     return h
 
 
@@ -142,7 +140,8 @@ def _predefined(settings: Settings) -> dict[str, Symbol]:
 
 def _assemble(source: str, settings: Settings, file: str | None) -> Warrior:
     core = settings.core_size
-    header = _read(byte_view(source))
+    reader = LineReader(byte_view(source))
+    header = _read(reader)
     symbols = _predefined(settings)
     registers = [0] * 26
     # pMARS sets W and S for its score formula before assembling; the first
@@ -150,7 +149,7 @@ def _assemble(source: str, settings: Settings, file: str | None) -> Warrior:
     registers[ord("W") - 65] = registers[ord("S") - 65] = settings.warriors
     evaluator = Evaluator(registers)
     max_lines = min(settings.length, PMARS_MAX_INSTR)
-    expander = Expander(symbols, evaluator, max_lines)
+    expander = Expander(symbols, evaluator, max_lines, reader.scratch)
     expander.run(chain(header.code))
 
     parser = FieldParser(symbols)

@@ -83,8 +83,12 @@ def chain(lines: list[tuple[int, str]]) -> Node | None:
 class Expander:
     """Runs pass 1 over a chain of source lines."""
 
-    def __init__(self, symbols: dict[str, Symbol], evaluator: Evaluator, max_lines: int):
+    def __init__(
+        self, symbols: dict[str, Symbol], evaluator: Evaluator, max_lines: int, scratch: bytearray | None = None
+    ):
         self.symbols = symbols
+        # pMARS's 256-byte scratch buffer, as the line reader left it.
+        self.scratch = scratch if scratch is not None else bytearray(BUF_MAX + 1)
         self.evaluator = evaluator
         self.max_lines = max_lines
         self.out: list[tuple[str, int]] = []  # rewritten lines and where they came from
@@ -96,16 +100,24 @@ class Expander:
         self.skip = 0  # depth of FOR blocks being skipped (count <= 0)
         self.steps = 0
         self.depth = 0
-        self.stacks: list[Symbol] = []  # FOR counters alive, innermost last
+        self.use_line = 0  # source line of the outermost EQU use being expanded
 
     # -- helpers ---------------------------------------------------------
     def fail(self, message: str) -> ExpandError:
-        return ExpandError(message, self.aline.lineno if self.aline is not None else None)
+        # Predefined constants have no line of their own (0): blame the use.
+        lineno = self.aline.lineno if self.aline is not None else None
+        return ExpandError(message, lineno or self.use_line or None)
 
     def append(self, text: str) -> None:
         if len(self.dest) + len(text) > BUF_MAX:
             raise self.fail(f"line longer than {BUF_MAX} characters after expansion")
         self.dest += text
+
+    def put(self, at: int, text: str) -> None:
+        """Write a C string into the scratch buffer (strcpy/sprintf)."""
+        data = text.encode("latin-1")[: max(0, BUF_MAX - at)]
+        self.scratch[at : at + len(data)] = data
+        self.scratch[at + len(data)] = 0
 
     def emit(self) -> None:
         self.out.append((self.dest, self.aline.lineno))
@@ -157,6 +169,7 @@ class Expander:
                 i += 1
                 continue
             up = text.upper()
+            self.put(0, up)
             if up == "ROF":
                 if self.skip:
                     self.skip -= 1
@@ -176,9 +189,9 @@ class Expander:
                     return SNIL
                 if wdecl <= SLBL:
                     raise self.fail("CURLINE cannot be a label")
-                self.append(str(self.line))
-                if end < len(buf) and buf[end] in SPACE:
-                    self.append(" ")
+                value = str(self.line) + (" " if end < len(buf) and buf[end] in SPACE else "")
+                self.put(0, value)
+                self.append(value)
                 i += 1
                 continue
             if up == "EQU":
@@ -205,6 +218,8 @@ class Expander:
                 sym = self.symbols.get(part[1])
                 if sym is None or sym.kind != STACK:
                     raise self.fail(f"cannot concatenate {part[1]!r}: not a FOR counter")
+                self.put(0, part[1])
+                self.put(0, "%02u" % sym.value)
                 name += "%02u" % sym.value
                 if len(name) > BUF_MAX:
                     raise self.fail(f"line longer than {BUF_MAX} characters after expansion")
@@ -223,7 +238,9 @@ class Expander:
                     value = str(sym.value)
                 else:
                     value = str(sym.value - self.line)
-                self.append(value + (" " if k < len(buf) and buf[k] in SPACE else ""))
+                value += " " if k < len(buf) and buf[k] in SPACE else ""
+                self.put(0, value)
+                self.append(value)
             elif wdecl <= SLBL:
                 if len(self.pending) >= GROUP_MAX:
                     raise self.fail(f"too many labels on one line (at {name!r})")
@@ -245,7 +262,20 @@ class Expander:
         j = end
         while j < len(buf) and buf[j] not in SPACE:
             j += 1
-        self.append(up + buf[end:j] + (" " if j < len(buf) else ""))
+        glued = buf[end:j]
+        if j < len(buf):
+            self.put(len(up), glued + " ")
+            self.append(up + glued + " ")
+        else:
+            # pMARS copies the glued text into its scratch buffer without a
+            # terminating NUL when the line ends there, so whatever an earlier
+            # line left in the buffer after it is read as part of this line.
+            at = len(up) + len(glued)
+            self.scratch[len(up) : at] = glued.encode("latin-1")  # same length: lines fit the buffer
+            stale = self.scratch[at:]
+            cut = stale.find(0)
+            stale = stale if cut < 0 else stale[:cut]
+            self.append(up + glued + stale.decode("latin-1"))
         result = self.walk(buf[j:], SVAL if op < OPNUM else SPSE)
         if result == SERR:
             return SERR
@@ -334,6 +364,8 @@ class Expander:
             raise self.fail("EQU definitions nested too deeply")
         sym.visit = True
         caller = self.aline
+        if caller.lineno:
+            self.use_line = caller.lineno
         self.aline = sym.head
         wdecl = self.walk(self.aline.text, wdecl)
         # A multi-line EQU emits every line but its last, which the use continues.

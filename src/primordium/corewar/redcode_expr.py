@@ -22,7 +22,6 @@ OK, OVERFLOW, BAD, DIV_ZERO = 0, 1, -1, -2
 # Two-character operators are coded below any printable character, as in pMARS
 # (a control character in an expression therefore reads as one of them).
 EQUAL, NEQU, GTE, LTE, AND, OR, IDENT = range(7)
-_NONE = -1  # an operator pMARS leaves unset: it evaluates as an error
 
 LONG_MAX = (1 << 63) - 1
 LONG_MIN = -(1 << 63)
@@ -145,7 +144,10 @@ class Evaluator:
             if nxt == "\x00":
                 # pMARS steps past the string's end here; the result is an error.
                 raise _Bad
-            return pos, _NONE
+            # pMARS consumes the second character anyway and leaves the operator
+            # unset; the compiled pMARS then compares for equality (oracle-checked:
+            # "7=37" is 1, "7=23" is 0).
+            return pos, EQUAL
         if ch in "<>":
             if s[pos] == "=":
                 return pos + 1, LTE if ch == "<" else GTE

@@ -75,39 +75,63 @@ class ContinuationAtEnd(Exception):
         self.lineno = lineno
 
 
-def logical_lines(raw: str) -> list[tuple[int, str]]:
+class LineReader:
     """Split the byte view into pMARS's logical lines, with physical line numbers.
 
     Like ``fgets`` into a 256-byte buffer: a physical line longer than 255
     bytes is read in several pieces, each its own line; a line ends at the
     first newline, carriage return or NUL (the rest of that piece is lost); a
     trailing backslash joins the next piece to this line.
+
+    ``scratch`` mirrors the bytes left in that buffer, because pMARS later
+    reuses it and, in one case (see redcode_expand.Expander.instruction),
+    reads what an earlier line left there.
     """
-    lines: list[tuple[int, str]] = []
-    pos, n, phys = 0, len(raw), 1
-    while pos < n:
-        start_line = phys
-        buf = ""
-        while True:
-            if pos >= n:
-                # fgets hit end of file while the line was being continued.
-                raise ContinuationAtEnd(start_line)
-            # Never below 1: a continued buffer lost its backslash.
-            room = LINE_MAX - len(buf)
-            nl = raw.find("\n", pos, pos + room)
-            piece_end = nl + 1 if nl >= 0 else min(n, pos + room)
-            chunk = raw[pos:piece_end]
-            pos = piece_end
-            if chunk.endswith("\n"):
-                phys += 1
-            for i, ch in enumerate(chunk):
-                if ch in "\n\r\x00":
-                    chunk = chunk[:i]
-                    break
-            buf += chunk
-            if buf.endswith("\\"):
-                buf = buf[:-1]
-                continue
-            break
-        lines.append((start_line, buf))
-    return lines
+
+    def __init__(self, raw: str):
+        self.raw = raw
+        self.scratch = bytearray(LINE_MAX + 1)
+
+    def __iter__(self):
+        raw, scratch = self.raw, self.scratch
+        pos, n, phys = 0, len(raw), 1
+        while pos < n:
+            start_line = phys
+            scratch[0] = 0
+            i = 0  # length of the line so far
+            while True:
+                if pos >= n:
+                    # fgets hit end of file while the line was being continued.
+                    raise ContinuationAtEnd(start_line)
+                # Never below 1: a continued buffer lost its backslash.
+                room = LINE_MAX - i
+                nl = raw.find("\n", pos, pos + room)
+                piece_end = nl + 1 if nl >= 0 else min(n, pos + room)
+                chunk = raw[pos:piece_end]
+                pos = piece_end
+                if chunk.endswith("\n"):
+                    phys += 1
+                data = chunk.encode("latin-1")
+                scratch[i : i + len(data)] = data
+                scratch[i + len(data)] = 0
+                for k, ch in enumerate(chunk):
+                    if ch in "\n\r\x00":
+                        data = data[:k]
+                        break
+                i += len(data)
+                scratch[i] = 0
+                if i and scratch[i - 1] == 0x5C:  # a backslash continues the line
+                    i -= 1
+                    scratch[i] = 0
+                    continue
+                break
+            yield start_line, scratch[:i].decode("latin-1")
+        scratch[0] = 0  # pMARS clears the buffer once more before seeing EOF
+
+    def cut_comment(self, line: str, at: int) -> str:
+        """Drop the text from the first ';' at or after ``at``, as pMARS does in place."""
+        cut = line.find(";", at)
+        if cut < 0:
+            return line
+        self.scratch[cut] = 0
+        return line[:cut]
