@@ -64,10 +64,15 @@ def _pid_alive(pid: int | None, host: str | None) -> bool:
 class Store:
     """The index and run folders under one home directory."""
 
-    def __init__(self, home: str | Path | None = None):
+    def __init__(self, home: str | Path | None = None, *, create: bool = True):
         self.home = Path(home) if home is not None else default_home()
         if self.home.exists() and not self.home.is_dir():
             raise StoreError("store home is not a folder", file=self.home)
+        if not create and not (self.home / "primordium.db").is_file():
+            # Readers (runs list, serve) must not litter a wrong folder with a new store.
+            what = "no such folder" if not self.home.exists() else "not a primordium store (no primordium.db)"
+            raise StoreError(f"{what}; set PRIMORDIUM_HOME or --home to a store, or run `primordium quickstart`",
+                             file=self.home)
         self.runs_dir = self.home / "runs"
         self.db_path = self.home / "primordium.db"
         try:
@@ -121,7 +126,7 @@ class Store:
                 status = "interrupted"
             out.append(
                 {"id": rid, "engine": eng, "name": name, "status": status, "created": created,
-                 "updated": updated, "summary": json.loads(summary)}
+                 "updated": updated, "summary": _loads_dict(summary)}
             )
         return out
 
@@ -132,6 +137,15 @@ class Store:
         self._db.execute("DELETE FROM metrics WHERE run_id = ?", (run.id,))
         self._db.execute("DELETE FROM runs WHERE id = ?", (run.id,))
         shutil.rmtree(run.dir, ignore_errors=True)
+
+
+def _loads_dict(text: str) -> dict[str, Any]:
+    """A JSON object from the index; a damaged one reads as empty so one bad row cannot hide the others."""
+    try:
+        value = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _like_prefix(s: str) -> str:
@@ -177,7 +191,7 @@ class Run:
     def info(self) -> dict[str, Any]:
         engine, name, _, created, updated, _, _, config, summary = self._row()
         return {"id": self.id, "engine": engine, "name": name, "status": self.status, "created": created,
-                "updated": updated, "config": json.loads(config), "summary": json.loads(summary),
+                "updated": updated, "config": _loads_dict(config), "summary": _loads_dict(summary),
                 "dir": str(self.dir)}
 
     # -- writing ------------------------------------------------------------
@@ -237,6 +251,32 @@ class Run:
         p = self.artifact(relpath)
         atomic_write_json(p, obj)
         return p
+
+    def files(self) -> list[dict[str, Any]]:
+        """Every file of the run folder as {path (relative, '/'), size, mtime}; [] if the folder is gone."""
+        out = []
+        for p in self.artifacts():
+            try:
+                st = p.stat()
+            except OSError:
+                continue  # removed between listing and stat
+            out.append({"path": p.relative_to(self.dir).as_posix(), "size": st.st_size, "mtime": st.st_mtime})
+        return out
+
+    def problems(self) -> list[str]:
+        """What is wrong with this run on disk, one sentence each (empty: nothing)."""
+        if not self.dir.is_dir():
+            return [f"the run folder {self.dir} is missing"]
+        config = self.dir / "config.json"
+        try:
+            json.loads(config.read_text("utf-8"))
+        except FileNotFoundError:
+            return ["config.json is missing from the run folder"]
+        except (OSError, UnicodeDecodeError) as e:
+            return [f"config.json cannot be read ({type(e).__name__})"]
+        except json.JSONDecodeError as e:
+            return [f"config.json is corrupt (not JSON: {e.msg} at line {e.lineno}, column {e.colno})"]
+        return []
 
     def artifacts(self) -> Iterator[Path]:
         for p in sorted(self.dir.rglob("*")):

@@ -1,0 +1,101 @@
+"""One run as one archive file: its index row, metrics and every file of its folder.
+
+The archive unpacks into a single folder named after the run, so a colleague
+can read it without primordium: ``run.json`` (the index row), ``metrics.jsonl``
+(one JSON object per logged row) and the run folder's own files.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from primordium.errors import StoreError
+from primordium.store.runs import Run
+
+FORMATS = {".tar.gz": "tar", ".tgz": "tar", ".zip": "zip"}
+
+
+def archive_format(dest: Path) -> str:
+    name = dest.name.lower()
+    for suffix, fmt in FORMATS.items():
+        if name.endswith(suffix):
+            return fmt
+    raise StoreError("unknown archive type; name it .tar.gz, .tgz or .zip", file=dest)
+
+
+def _members(run: Run) -> list[tuple[str, bytes | Path]]:
+    if not run.dir.is_dir():
+        raise StoreError(f"run {run.id} has no folder to export ({run.dir} is missing)")
+    info = run.info()
+    metrics = run.metrics()
+    members: list[tuple[str, bytes | Path]] = [
+        ("run.json", (json.dumps(info, indent=2, sort_keys=True) + "\n").encode()),
+        ("metrics.jsonl", "".join(json.dumps(row, sort_keys=True) + "\n" for row in metrics).encode()),
+    ]
+    taken = {name for name, _ in members}
+    for f in run.files():
+        # A run may itself hold a file called run.json; ours, the index row, wins the name.
+        name = f["path"] if f["path"] not in taken else "files/" + f["path"]
+        members.append((name, run.dir / f["path"]))
+    return members
+
+
+def export_run(run: Run, dest: str | Path) -> Path:
+    """Write ``run`` to ``dest`` (.tar.gz/.tgz or .zip), atomically; returns the path."""
+    dest = Path(dest)
+    fmt = archive_format(dest)
+    if dest.is_dir():
+        raise StoreError("is a folder; give the archive's file name", file=dest)
+    members = _members(run)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
+    except OSError as e:
+        raise StoreError(f"cannot write the archive ({e.strerror})", file=dest) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if fmt == "tar":
+                _write_tar(f, run.id, members)
+            else:
+                _write_zip(f, run.id, members)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return dest
+
+
+def _write_tar(f, root: str, members) -> None:
+    with tarfile.open(fileobj=f, mode="w:gz") as tar:
+        for name, src in members:
+            arcname = f"{root}/{name}"
+            if isinstance(src, Path):
+                tar.add(src, arcname=arcname, recursive=False)
+            else:
+                ti = tarfile.TarInfo(arcname)
+                ti.size = len(src)
+                ti.mtime = int(time.time())
+                ti.mode = 0o644
+                tar.addfile(ti, io.BytesIO(src))
+
+
+def _write_zip(f, root: str, members) -> None:
+    with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, src in members:
+            arcname = f"{root}/{name}"
+            if isinstance(src, Path):
+                zf.write(src, arcname)
+            else:
+                zf.writestr(arcname, src)
