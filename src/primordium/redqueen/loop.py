@@ -1,0 +1,399 @@
+"""The DRQ experiment: rounds of MAP-Elites against the last K champions, into the run store.
+
+Every random choice of iteration i of round t derives from (seed, t, i), and
+the state is checkpointed after every batch of iterations, so a run killed at
+any moment continues from its last batch and, with the offline operator,
+ends exactly as an uninterrupted run with the same seed.
+
+Run folder::
+
+    config.json             the DRQConfig (never the API key)
+    opponents/*.red         the initial opponents' sources, as they were at the start
+    candidates.jsonl        every proposal: source, fitness, descriptors, cell, parents, operator, round
+    llm_calls.jsonl         every LLM request: reply, tokens, attempts, latency, error
+    rounds/round_NNN.json   each finished round's archive
+    champions/round_NNN.red each round's champion
+    checkpoint.npz          where to continue
+    *.png                   pictures (see plots.py)
+
+Append-only files are cut back to the length the checkpoint recorded before
+a resumed run writes anything, so a kill mid-write loses nothing and
+duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from primordium.corewar.isa import Warrior
+from primordium.corewar.redcode import assemble
+from primordium.corewar.warriors import builtin_warriors
+from primordium.errors import AssemblyError, ConfigError, StoreError, read_text_file
+from primordium.redqueen.archive import Archive, Elite
+from primordium.redqueen.config import DRQConfig, from_dict
+from primordium.redqueen.fitness import evaluate, round_seeds
+from primordium.redqueen.mutation import Job, Operator, Proposal, make_operator
+from primordium.store import Run, Store, load_checkpoint, save_checkpoint
+
+ENGINE = "redqueen"
+CHECKPOINT = "checkpoint.npz"
+CANDIDATES = "candidates.jsonl"
+LLM_CALLS = "llm_calls.jsonl"
+Progress = Callable[[dict], None]
+
+
+@dataclass
+class State:
+    """Everything needed to continue a run (JSON in the checkpoint)."""
+
+    round: int = 1  # 1-based, as the paper counts
+    iteration: int = -1  # next iteration of this round; -1: its initial warriors are still to come
+    archive: dict[str, Any] | None = None  # the current round's archive (JSON)
+    champions: list[dict[str, Any] | None] = field(default_factory=list)  # one per finished round
+    next_id: int = 0
+    last_step: int = -1  # last metrics step written
+    files: dict[str, int] = field(default_factory=lambda: {CANDIDATES: 0, LLM_CALLS: 0})
+    stats: dict[str, int] = field(default_factory=lambda: {
+        "proposed": 0, "evaluated": 0, "invalid": 0, "placed": 0, "llm_calls": 0, "llm_failed": 0,
+        "llm_no_code": 0, "prompt_tokens": 0, "completion_tokens": 0})
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def step_of(config: DRQConfig, round_: int, iteration: int) -> int:
+    """Metrics step: rounds laid end to end, each (initial warriors, iterations 0..n-1)."""
+    return (round_ - 1) * (config.iterations + 1) + iteration + 1
+
+
+def resolve_opponent(spec: str) -> Path:
+    """A built-in warrior's name or a .red file."""
+    builtins = builtin_warriors()
+    if spec in builtins:
+        return builtins[spec]
+    p = Path(spec).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"initial opponent {spec!r}: not a built-in warrior ({', '.join(builtins)}) nor a file")
+    return p
+
+
+class Experiment:
+    """One run of DRQ; ``run()`` goes on until all rounds are done."""
+
+    def __init__(self, run: Run, config: DRQConfig, state: State, operator: Operator,
+                 on_progress: Progress | None = None):
+        self.run = run
+        self.config = config
+        self.state = state
+        self.operator = operator
+        self.on_progress = on_progress
+        self.settings = config.settings()
+        self.opponents = self._load_opponents()
+
+    # -- setup -------------------------------------------------------------
+    def _load_opponents(self) -> list[Warrior]:
+        out = []
+        for p in sorted((self.run.dir / "opponents").glob("*.red")):
+            out.append(assemble(read_text_file(p), self.settings, file=str(p)))
+        return out
+
+    def _champion_warriors(self) -> list[Warrior]:
+        k = self.config.history
+        recent = self.state.champions[-k:] if k > 0 else []
+        return [assemble(c["source"], self.settings) for c in recent if c is not None]
+
+    # -- one batch -----------------------------------------------------------
+    def _jobs(self, archive: Archive) -> tuple[list[Job], int]:
+        c, s = self.config, self.state
+        if s.iteration < 0:
+            jobs = [Job("new", s.round, -1, k, c.seed) for k in range(c.n_init)]
+            return jobs, 0
+        jobs = []
+        n = min(c.batch, c.iterations - s.iteration)
+        for it in range(s.iteration, s.iteration + n):
+            rng = np.random.default_rng([c.seed, s.round, it + 1, 0, 3])
+            if rng.random() < c.p_new or len(archive) == 0:
+                jobs.append(Job("new", s.round, it, 0, c.seed))
+            else:
+                parent = archive.sample(rng)
+                other = archive.sample(rng) if len(archive) > 1 else None
+                jobs.append(Job("mutate", s.round, it, 0, c.seed, parent=parent, other=other))
+        return jobs, s.iteration + n
+
+    def _warmups(self) -> list[Proposal]:
+        """Round-start candidates that need no operator: the opponents and past champions themselves."""
+        c, s = self.config, self.state
+        out = []
+        slot = c.n_init
+        if c.warmup_opponents:
+            for w in self.opponents:
+                out.append(Proposal(Job("new", s.round, -1, slot, c.seed), w.source, "warmup-opponent"))
+                slot += 1
+        if c.warmup_champions:
+            k = c.history
+            for ch in (s.champions[-k:] if k > 0 else []):
+                if ch is not None:
+                    out.append(Proposal(Job("new", s.round, -1, slot, c.seed), ch["source"], "warmup-champion"))
+                    slot += 1
+        return out
+
+    def step(self) -> bool:
+        """Run one batch (or a round's initial warriors); False once every round is done."""
+        c, s = self.config, self.state
+        if s.round > c.rounds:
+            return False
+        archive = Archive.from_json(s.archive) if s.archive else Archive(c.descriptors)
+        jobs, next_iteration = self._jobs(archive)
+        proposals = self.operator.propose(jobs) if jobs else []
+        if s.iteration < 0:
+            proposals += self._warmups()
+
+        # Assemble everything first; evaluate what assembled in one batch.
+        warriors: list[Warrior | None] = []
+        errors: list[str | None] = []
+        for p in proposals:
+            if p.source is None:
+                warriors.append(None)
+                errors.append(p.error)
+                continue
+            try:
+                warriors.append(assemble(p.source, self.settings))
+                errors.append(None)
+            except AssemblyError as e:
+                warriors.append(None)
+                errors.append(f"does not assemble: {e}")
+        valid = [i for i, w in enumerate(warriors) if w is not None]
+        seeds = np.array([round_seeds(c.seed, s.round, proposals[i].job.iteration, proposals[i].job.slot,
+                                      c.battle_rounds) for i in valid], np.int64).reshape(len(valid), c.battle_rounds)
+        evals = dict(zip(valid, evaluate([warriors[i] for i in valid], self.opponents + self._champion_warriors(),
+                                         self.settings, seeds)))
+
+        records, calls, metrics = [], [], []
+        for i, p in enumerate(proposals):
+            cid = s.next_id
+            s.next_id += 1
+            s.stats["proposed"] += 1
+            rec = {"id": cid, "round": s.round, "iteration": p.job.iteration, "slot": p.job.slot,
+                   "operator": p.operator, "parents": [e.id for e in (p.job.parent, p.job.other) if e is not None]
+                   if p.job.kind == "mutate" else [], "source": p.source, "valid": i in evals,
+                   "error": errors[i], "fitness": None, "descriptors": None, "cell": None, "placed": False}
+            if i in evals:
+                ev = evals[i]
+                elite = Elite(cid, ev.fitness, archive.cell_of(ev.descriptors), ev.descriptors, p.source,
+                              warriors[i].name, p.operator, rec["parents"])
+                rec.update(fitness=ev.fitness, descriptors=ev.descriptors, cell=list(elite.cell),
+                           name=warriors[i].name, placed=archive.place(elite))
+                s.stats["evaluated"] += 1
+                s.stats["placed"] += int(rec["placed"])
+            else:
+                s.stats["invalid"] += 1
+            for call in p.calls:
+                calls.append(call | {"candidate": cid})
+                s.stats["llm_calls"] += 1
+                s.stats["llm_failed"] += int(not call["ok"])
+                s.stats["llm_no_code"] += int(call["ok"] and p.source is None)
+                s.stats["prompt_tokens"] += call["prompt_tokens"]
+                s.stats["completion_tokens"] += call["completion_tokens"]
+            records.append(rec)
+            if p.job.iteration >= 0:
+                metrics.append((step_of(c, s.round, p.job.iteration), {
+                    "kind": "iteration", "round": s.round, "iteration": p.job.iteration, "fitness": rec["fitness"],
+                    "placed": rec["placed"], "operator": p.operator, "best": _finite(archive.best_fitness()),
+                    "archive": len(archive)}))
+        if s.iteration < 0:
+            metrics.append((step_of(c, s.round, -1), {"kind": "init", "round": s.round,
+                                                       "best": _finite(archive.best_fitness()),
+                                                       "archive": len(archive)}))
+
+        self._append(CANDIDATES, records)
+        self._append(LLM_CALLS, calls)
+        for step, row in metrics:
+            self.run.log(step, **row)
+            s.last_step = max(s.last_step, step)
+        s.iteration = next_iteration
+        s.archive = archive.to_json()
+        if s.iteration >= c.iterations or archive.best_fitness() > c.threshold:
+            self._finish_round(archive)
+        self._checkpoint()
+        if self.on_progress is not None:
+            self.on_progress({"round": s.round, "iteration": s.iteration, "best": _finite(archive.best_fitness()),
+                              "completed": self.completed()})
+        return s.round <= c.rounds
+
+    def completed(self) -> int:
+        """Steps done, counting skipped iterations of rounds that ended early."""
+        c, s = self.config, self.state
+        return (s.round - 1) * (c.iterations + 1) + (s.iteration + 1 if s.round <= c.rounds else 0)
+
+    def total(self) -> int:
+        return self.config.rounds * (self.config.iterations + 1)
+
+    def _finish_round(self, archive: Archive) -> None:
+        s = self.state
+        champ = archive.best()
+        tag = f"round_{s.round:03d}"
+        self.run.write_json(f"rounds/{tag}.json", archive.to_json() | {"round": s.round})
+        if champ is not None:
+            self.run.write_text(f"champions/{tag}.red", champ.source)
+        step = step_of(self.config, s.round, min(s.iteration, self.config.iterations) - 1)
+        row = {"kind": "round", "round": s.round, "iterations": max(s.iteration, 0), "archive": len(archive),
+               "champion": champ.id if champ else None, "fitness": champ.fitness if champ else None}
+        if champ is not None:
+            row["descriptors"] = champ.descriptors
+        self.run.log(step, **row)
+        s.last_step = max(s.last_step, step)
+        s.champions.append(champ.to_json() if champ is not None else None)
+        s.round += 1
+        s.iteration = -1
+        s.archive = None
+
+    # -- storage ----------------------------------------------------------------
+    def _append(self, name: str, rows: list[dict]) -> None:
+        path = self.run.artifact(name)
+        if rows:
+            with open(path, "ab") as f:
+                f.write("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows).encode())
+                f.flush()
+                os.fsync(f.fileno())
+        self.state.files[name] = path.stat().st_size if path.exists() else 0
+
+    def _checkpoint(self) -> None:
+        s = self.state
+        save_checkpoint(self.run.dir / CHECKPOINT, {}, s.to_json())
+        self.run.update_summary(
+            round=min(s.round, self.config.rounds), rounds=self.config.rounds,
+            champions=sum(ch is not None for ch in s.champions),
+            best=_finite(max((ch["fitness"] for ch in s.champions if ch), default=float("-inf"))),
+            **s.stats)
+
+    def run_all(self) -> Run:
+        self.run.claim()
+        try:
+            while self.step():
+                pass
+        except KeyboardInterrupt:
+            self.run.set_status("interrupted")
+            raise
+        except BaseException:
+            self.run.set_status("failed")
+            raise
+        try:
+            from primordium.redqueen.plots import write_run_plots
+
+            write_run_plots(self.run)
+        finally:
+            self.run.set_status("finished")
+        return self.run
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def _cut(path: Path, size: int) -> None:
+    """Drop what was appended after the checkpoint (a half-written line, a batch to be redone)."""
+    if path.exists():
+        with open(path, "r+b") as f:
+            f.truncate(size)
+    elif size:
+        raise StoreError(f"{path.name} is missing but the checkpoint expects {size} bytes", file=path)
+
+
+def open_experiment(store: Store, config: DRQConfig | None = None, *, resume: str | None = None,
+                    name: str | None = None, api_key: str | None = None,
+                    on_progress: Progress | None = None) -> Experiment:
+    """Start a run (or continue ``resume``) and return it ready to ``run_all()``."""
+    if resume is not None:
+        run = store.open(resume)
+        if run.engine != ENGINE:
+            raise StoreError(f"run {run.id} is a {run.engine} run, not a redqueen run")
+        config = load_config(run)
+        ck = run.dir / CHECKPOINT
+        if ck.exists():
+            _, raw = load_checkpoint(ck)
+            try:
+                state = State(**raw)
+            except TypeError:
+                raise StoreError("corrupt checkpoint (unexpected state)", file=ck) from None
+        else:
+            state = State()  # killed before its first checkpoint: start over
+        for fname, size in state.files.items():
+            _cut(run.dir / fname, size)
+        run.truncate_metrics(state.last_step)
+        operator = make_operator(config, api_key)
+        return Experiment(run, config, state, operator, on_progress)
+
+    config = (config or DRQConfig()).validate()
+    paths = [resolve_opponent(o) for o in config.initial_opponents]
+    settings = config.settings()
+    sources = []
+    for p in paths:
+        text = read_text_file(p)
+        assemble(text, settings, file=str(p))  # refuse a bad opponent before the run exists
+        sources.append((p.stem, text))
+    operator = make_operator(config, api_key)  # a missing openai install fails here, before the run exists
+    run = store.create(ENGINE, {"drq": config.to_dict()}, name=name)
+    for k, (stem, text) in enumerate(sources):
+        run.write_text(f"opponents/{k:02d}_{stem}.red", text)
+    return Experiment(run, config, State(), operator, on_progress)
+
+
+def load_config(run: Run) -> DRQConfig:
+    raw = run.config.get("drq")
+    if not isinstance(raw, dict):
+        raise StoreError(f"run {run.id} has no DRQ config", file=run.dir / "config.json")
+    return from_dict(raw, where=str(run.dir / "config.json")).validate(str(run.dir / "config.json"))
+
+
+def run_drq(store: Store, config: DRQConfig | None = None, **kw: Any) -> Run:
+    return open_experiment(store, config, **kw).run_all()
+
+
+# -- reading a run back ------------------------------------------------------
+
+
+def candidates(run: Run) -> list[dict[str, Any]]:
+    path = run.dir / CANDIDATES
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text("utf-8").splitlines():
+        if line.strip():
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError:
+                break  # a line cut by a kill; the next resume drops it
+    return out
+
+
+def archives(run: Run) -> list[Archive]:
+    """The finished rounds' archives, in order."""
+    out = []
+    for p in sorted((run.dir / "rounds").glob("round_*.json")):
+        out.append(Archive.from_json(json.loads(p.read_text("utf-8"))))
+    return out
+
+
+def champions(run: Run) -> list[tuple[int, Path]]:
+    """(round, .red file) of every champion written so far."""
+    return [(int(p.stem.split("_")[1]), p) for p in sorted((run.dir / "champions").glob("round_*.red"))]
+
+
+def quickstart_config(seed: int = 0) -> DRQConfig:
+    """Small offline settings: a few rounds in well under two minutes on two cores."""
+    from primordium.redqueen.config import CoreConfig
+
+    return DRQConfig(seed=seed, rounds=4, iterations=40, history=4, n_init=8, battle_rounds=8, batch=4,
+                     threshold=10.0, core=CoreConfig(core_size=800, cycles=8000, processes=800, length=20,
+                                                     distance=20))
+
+
+def quickstart_run(store: Store, seed: int = 0, on_progress: Progress | None = None) -> Run:
+    """A short offline DRQ demo into ``store``; returns the finished run (pictures included)."""
+    return run_drq(store, quickstart_config(seed), name=f"quickstart-drq-{seed}", on_progress=on_progress)
