@@ -59,7 +59,11 @@ _CORE_SIZE: dict[int, int] = {}
 
 def assemble(source: str, settings: Settings = Settings(), *, file: str | None = None) -> Warrior:
     """Assemble Redcode source into a Warrior; AssemblyError for any mistake."""
-    if not isinstance(settings.core_size, int) or settings.core_size < 1:
+    try:
+        ok = int(settings.core_size) == settings.core_size >= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
         raise ConfigError(f"--core-size: value {settings.core_size} is out of range")
     try:
         return _assemble(source, settings, file)
@@ -139,7 +143,7 @@ def _predefined(settings: Settings) -> dict[str, Symbol]:
 
 
 def _assemble(source: str, settings: Settings, file: str | None) -> Warrior:
-    core = settings.core_size
+    core = int(settings.core_size)
     reader = LineReader(byte_view(source))
     header = _read(reader)
     symbols = _predefined(settings)

@@ -23,9 +23,10 @@ _SINGLE = {c: EXPR for c in "()/+-%!="}
 _SINGLE.update({c: ADDR for c in "#$@<>*{}"})
 _SINGLE.update({"&": APND, ";": COMM, ",": FSEP, ".": MODF})
 
-_TOKEN = re.compile(
-    r"[ \t\n\v\f\r]*(?:(?P<n>[0-9]+)|(?P<c>[A-Za-z_][A-Za-z0-9_]*)|(?P<e>&&|\|\|)|(?P<s>[^ \t\n\v\f\r]))"
-)
+_TOKEN = re.compile(r"[ \t\n\v\f\r]*([0-9]+|[A-Za-z_][A-Za-z0-9_]*|&&|\|\||[^ \t\n\v\f\r])")
+_KIND = dict(_SINGLE)
+_KIND.update({c: NUMB for c in "0123456789"})
+_KIND.update({c: CHAR for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_"})
 
 Token = tuple[int, str, int, int]  # kind, text, start, end (end: index after the token)
 
@@ -34,18 +35,14 @@ Token = tuple[int, str, int, int]  # kind, text, start, end (end: index after th
 def tokenize(line: str) -> tuple[Token, ...]:
     """All tokens of ``line``; pMARS rescans the same strings, hence the cache."""
     out = []
+    kinds = _KIND
     for m in _TOKEN.finditer(line):
-        group = m.lastgroup
-        if group == "n":
-            kind = NUMB
-        elif group == "c":
-            kind = CHAR
-        elif group == "e":
-            kind = EXPR
+        s, e = m.span(1)
+        text = line[s:e]
+        if e - s == 2 and text[0] in "&|":
+            out.append((EXPR, text, s, e))  # && and ||
         else:
-            kind = _SINGLE.get(m.group("s"), MISC)
-        text = m.group(group)
-        out.append((kind, text, m.start(group), m.end()))
+            out.append((kinds.get(text[0], MISC), text, s, e))
     return tuple(out)
 
 
