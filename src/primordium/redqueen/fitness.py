@@ -12,7 +12,10 @@ engine's ``executed``, one instruction per cycle alive) was alive after
 cycles 1..e-1; a survivor after all C cycles (the MARS stops a round when one
 warrior is left, but the survivor would have lived on). So each warrior has
 a lifetime ``L_w`` in cycles and the number alive after cycle c is
-``n(c) = #{v: L_v >= c}``.
+``n(c) = #{v: L_v >= c}``. A warrior's cycle c is its own c-th turn (the
+public code steps every warrior once per cycle); pMARS's global cycle counter
+differs from this by at most one turn for a warrior that moves after one
+that died.
 
 Closed form: sort the lifetimes ``l_1 <= ... <= l_N`` (``l_0 = 0``). Between
 ``l_{i-1}`` and ``l_i`` exactly ``N - i + 1`` warriors are alive, so the

@@ -115,6 +115,32 @@ class LLMClient:
         self.client = openai.OpenAI(api_key=resolve_key(cfg, api_key), base_url=base, timeout=cfg.timeout,
                                     max_retries=0)
 
+    def check(self) -> None:
+        """Fail fast, before a run starts, when the endpoint cannot be reached or refuses the key.
+
+        Any HTTP answer other than 401/403 counts as reachable: not every
+        server lists its models.
+        """
+        o = self._openai
+        last = None
+        for attempt in range(self.cfg.retries + 1):
+            if attempt:
+                time.sleep(self.cfg.backoff * 2 ** (attempt - 1))
+            try:
+                self.client.with_options(timeout=min(self.cfg.timeout, 30.0)).models.list()
+                return
+            except o.APITimeoutError:
+                return  # it answered the connection; slowness is handled per request
+            except o.APIConnectionError as e:
+                last = e
+                continue
+            except (o.AuthenticationError, o.PermissionDeniedError) as e:
+                raise LLMError(f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
+                               f"set --api-key or ${self.cfg.api_key_env}") from None
+            except o.APIError:
+                return
+        raise LLMError(f"cannot reach LLM endpoint {self.base_url} (connection failed ({_cause(last)}))")
+
     def chat(self, messages: list[dict[str, str]]) -> Reply:
         o = self._openai
         t0 = time.monotonic()
@@ -188,6 +214,7 @@ class LLMOperator:
         self.settings = settings
         self.prompts = Prompts.load(cfg)
         self.client = client or LLMClient(cfg, api_key)
+        self.client.check()
 
     def _values(self) -> dict[str, Any]:
         s = self.settings

@@ -1,0 +1,259 @@
+"""Digital Red Queen: evolve Core War warriors by self-play, with any LLM or none."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from primordium.cli.output import Output
+from primordium.errors import ConfigError
+
+app = typer.Typer(no_args_is_help=True)
+
+_A = "DRQ algorithm"
+_C = "Core War settings"
+_L = "Language model (--operator llm)"
+Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
+Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+
+
+def _store():
+    from primordium.store import Store
+
+    return Store()
+
+
+def _open(run_id: str):
+    from primordium.errors import StoreError
+    from primordium.redqueen.loop import ENGINE
+
+    run = _store().open(run_id)
+    if run.engine != ENGINE:
+        raise StoreError(f"run {run.id} is a {run.engine} run, not a redqueen run")
+    return run
+
+
+def _champion_rows(run) -> list[dict]:
+    from primordium.redqueen.loop import archives
+
+    rows = []
+    for k, a in enumerate(archives(run)):
+        b = a.best()
+        rows.append({"round": k + 1, "champion": str(run.dir / "champions" / f"round_{k + 1:03d}.red") if b else None,
+                     "name": b.name if b else None, "fitness": b.fitness if b else None,
+                     "cell": list(b.cell) if b else None, "descriptors": b.descriptors if b else None,
+                     "archive": len(a)})
+    return rows
+
+
+def _print_champions(out: Output, run, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    from primordium.redqueen.loop import load_config
+
+    d1, d2 = load_config(run).descriptors
+    t = Table(title=f"{run.id}: champions")
+    for col in ("round", "fitness", d1, d2, "cell", "archive", "name"):
+        t.add_column(col, justify="left" if col == "name" else "right")
+    for r in rows:
+        if r["fitness"] is None:
+            t.add_row(str(r["round"]), "-", "-", "-", "-", str(r["archive"]), "(no valid warrior)")
+            continue
+        t.add_row(str(r["round"]), f"{r['fitness']:.3f}", f"{r['descriptors'][d1]:.4g}", f"{r['descriptors'][d2]:.4g}",
+                  f"{r['cell'][0]},{r['cell'][1]}", str(r["archive"]), r["name"] or "")
+    out.print(t)
+
+
+@app.command()
+def run(
+    config: Optional[Path] = typer.Option(None, "--config", "-c", help="A drq.toml (flags override it)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every random choice [0].", rich_help_panel=_A),
+    rounds: Optional[int] = typer.Option(None, "--rounds", "-T", help="Rounds T [20].", rich_help_panel=_A),
+    iterations: Optional[int] = typer.Option(None, "--iterations", "-n", help="Iterations per round [250].", rich_help_panel=_A),
+    history: Optional[int] = typer.Option(None, "--history", "-K", help="Opponents: champions of the last K rounds [20].", rich_help_panel=_A),
+    p_new: Optional[float] = typer.Option(None, "--p-new", help="Chance an iteration asks for a new warrior [0.1].", rich_help_panel=_A),
+    n_init: Optional[int] = typer.Option(None, "--n-init", help="New warriors at each round's start [8].", rich_help_panel=_A),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="End a round early past this fitness [0.8].", rich_help_panel=_A),
+    battle_rounds: Optional[int] = typer.Option(None, "--battle-rounds", "-R", help="Battle rounds per evaluation R [20].", rich_help_panel=_A),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Iterations proposed from one archive state and evaluated together [1].", rich_help_panel=_A),
+    descriptors: Optional[str] = typer.Option(None, "--descriptors", help="Two of spawned, coverage, opcodes, length [spawned,coverage].", rich_help_panel=_A),
+    opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [imp].", rich_help_panel=_A),
+    warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates.", rich_help_panel=_A),
+    warmup_champions: Optional[bool] = typer.Option(None, "--warmup-champions/--no-warmup-champions", help="Also try past champions as round-start candidates.", rich_help_panel=_A),
+    operator: Optional[str] = typer.Option(None, "--operator", help="offline (no network) or llm [offline].", rich_help_panel=_A),
+    core_size: Optional[int] = typer.Option(None, "--core-size", help="[8000]", rich_help_panel=_C),
+    cycles: Optional[int] = typer.Option(None, "--cycles", help="[80000]", rich_help_panel=_C),
+    processes: Optional[int] = typer.Option(None, "--processes", help="[8000]", rich_help_panel=_C),
+    length: Optional[int] = typer.Option(None, "--length", help="[100]", rich_help_panel=_C),
+    distance: Optional[int] = typer.Option(None, "--distance", help="[100]", rich_help_panel=_C),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 [$OPENAI_BASE_URL].", rich_help_panel=_L),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name [gpt-4.1-mini].", rich_help_panel=_L),
+    temperature: Optional[float] = typer.Option(None, "--temperature", help="[1.0]", rich_help_panel=_L),
+    api_key: Optional[str] = typer.Option(None, "--api-key", help="API key (never stored) [$OPENAI_API_KEY].", rich_help_panel=_L),
+    llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per request [120].", rich_help_panel=_L),
+    llm_retries: Optional[int] = typer.Option(None, "--llm-retries", help="Retries of a failed request [4].", rich_help_panel=_L),
+    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Requests in flight at once [8].", rich_help_panel=_L),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue this run from its last checkpoint."),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Run DRQ; everything (candidates, archives, champions, LLM calls, pictures) goes to the run store."""
+    from primordium.redqueen.config import DRQConfig, load_toml, with_overrides
+    from primordium.redqueen.loop import open_experiment
+
+    out = Output(json, quiet)
+    overrides = {
+        "seed": seed, "rounds": rounds, "iterations": iterations, "history": history, "p_new": p_new,
+        "n_init": n_init, "threshold": threshold, "battle_rounds": battle_rounds, "batch": batch,
+        "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
+        "warmup_champions": warmup_champions, "operator": operator,
+        "core.core_size": core_size, "core.cycles": cycles, "core.processes": processes, "core.length": length,
+        "core.distance": distance, "llm.base_url": base_url, "llm.model": model, "llm.temperature": temperature,
+        "llm.timeout": llm_timeout, "llm.retries": llm_retries, "llm.concurrency": concurrency,
+    }
+    if resume is not None:
+        given = [k for k, v in overrides.items() if v is not None] + (["config"] if config else [])
+        if given:
+            raise ConfigError(f"--resume continues a run with its own config; drop {', '.join(given)}")
+        cfg = None
+    else:
+        cfg = load_toml(config) if config is not None else DRQConfig()
+        cfg = with_overrides(cfg, overrides)
+    exp = open_experiment(_store(), cfg, resume=resume, name=name, api_key=api_key)
+    out.info(f"run {exp.run.id} ({'resumed' if resume else 'new'}) in {exp.run.dir}")
+    with out.progress("DRQ", exp.total()) as bar:
+        bar.update(exp.completed())
+
+        def progress(d: dict) -> None:
+            rnd = min(d["round"], exp.config.rounds)
+            bar.update(d["completed"], status=f"round {rnd} best {d['best'] or 0:.3f}")
+
+        exp.on_progress = progress
+        r = exp.run_all()
+    rows = _champion_rows(r)
+    if json:
+        out.json({"run": r.id, "dir": str(r.dir), "status": r.status, "rounds": rows, "stats": r.summary})
+        return
+    _print_champions(out, r, rows)
+    s = r.summary
+    out.print(f"{s.get('evaluated', 0)} evaluated, {s.get('invalid', 0)} invalid, {s.get('placed', 0)} placed"
+              + (f"; LLM: {s.get('llm_calls', 0)} calls, {s.get('llm_failed', 0)} failed, "
+                 f"{s.get('prompt_tokens', 0)}+{s.get('completion_tokens', 0)} tokens" if s.get("llm_calls") else ""))
+    out.print(f"pictures and champions in {r.dir}")
+
+
+@app.command()
+def show(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id (or a unique prefix)."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """A run's status, settings and champions."""
+    from primordium.redqueen.loop import load_config
+
+    out = Output(json, quiet)
+    r = _open(run_id)
+    cfg = load_config(r)
+    rows = _champion_rows(r)
+    if json:
+        out.json({"run": r.id, "dir": str(r.dir), "status": r.status, "config": cfg.to_dict(), "summary": r.summary,
+                  "rounds": rows})
+        return
+    s = r.summary
+    out.print(f"[bold]{r.id}[/bold]  {r.status}  round {s.get('round', 0)}/{cfg.rounds}  operator {cfg.operator}"
+              f"  seed {cfg.seed}")
+    out.print(f"T={cfg.rounds} iterations={cfg.iterations} K={cfg.history} R={cfg.battle_rounds} p_new={cfg.p_new} "
+              f"n_init={cfg.n_init} threshold={cfg.threshold} batch={cfg.batch} descriptors={','.join(cfg.descriptors)}")
+    c = cfg.core
+    out.print(f"core {c.core_size}, cycles {c.cycles}, processes {c.processes}, length {c.length}, distance {c.distance}")
+    if rows:
+        _print_champions(out, r, rows)
+    out.print(f"{s.get('evaluated', 0)} evaluated, {s.get('invalid', 0)} invalid; folder {r.dir}")
+
+
+@app.command("eval")
+def eval_(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id (or a unique prefix)."),
+    against: Path = typer.Option(..., "--against", help="A folder of .red warriors (held out)."),
+    rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds per pair."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the starting positions."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Generality per round: the fraction of DIR's warriors each champion beats or ties one-on-one."""
+    from rich.table import Table
+
+    from primordium.redqueen.evaluate import evaluate_run
+
+    out = Output(json, quiet)
+    r = _open(run_id)
+    with out.progress("battles", None) as bar:
+        result = evaluate_run(r, against, rounds=rounds, seed=seed, on_progress=bar.advance)
+    if json:
+        out.json(result)
+        return
+    if result["skipped"]:
+        out.info(f"skipped {len(result['skipped'])} warrior(s) that do not assemble for this run's core settings")
+    t = Table(title=f"{r.id}: champions against {result['opponents']} warriors in {result['against']}")
+    for col in ("round", "generality", "wins", "ties", "losses", "name"):
+        t.add_column(col, justify="left" if col == "name" else "right")
+    for row in result["rounds"]:
+        t.add_row(str(row["round"]), f"{row['generality']:.3f}", str(row["wins"]), str(row["ties"]),
+                  str(row["losses"]), row["name"])
+    out.print(t)
+    out.print(f"plot: {r.dir / 'generality.png'}")
+
+
+@app.command()
+def compare(
+    run_ids: List[str] = typer.Argument(..., metavar="RUN...", help="Runs with different seeds."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Also draw the spread as a PNG."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Convergence: round by round, the spread of the runs' champions' descriptors."""
+    from rich.table import Table
+
+    from primordium.redqueen.evaluate import convergence, convergence_image
+
+    out = Output(json, quiet)
+    runs = [_open(x) for x in run_ids]
+    result = convergence(runs)
+    if out_file is not None:
+        from primordium.viz import save_png
+
+        if out_file.suffix.lower() != ".png":
+            raise ConfigError(f"--out {out_file}: use a .png file")
+        save_png(convergence_image(result), out_file)
+    if json:
+        out.json(result)
+        return
+    t = Table(title=f"champions of {len(runs)} runs: mean +- std per round")
+    for col in ("round", "runs", "spawned", "coverage", "opcodes", "length", "fitness"):
+        t.add_column(col, justify="right")
+    for row in result["rounds"]:
+        cells = [f"{row[k]['mean']:.4g} +- {row[k]['std']:.3g}" if row[k] else "-"
+                 for k in ("spawned", "coverage", "opcodes", "length", "fitness")]
+        t.add_row(str(row["round"]), str(row["runs"]), *cells)
+    out.print(t)
+
+
+@app.command()
+def plot(
+    run_id: str = typer.Argument(..., metavar="RUN", help="A run id (or a unique prefix)."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """(Re)draw a run's pictures: fitness curves, archive heat maps, generality."""
+    from primordium.redqueen.plots import write_run_plots
+
+    out = Output(json, quiet)
+    files = write_run_plots(_open(run_id))
+    if json:
+        out.json({"files": [str(f) for f in files]})
+    else:
+        for f in files:
+            out.print(str(f))

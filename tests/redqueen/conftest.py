@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import pytest
+
+from primordium.redqueen.config import CoreConfig, DRQConfig
+
+# Small enough that a whole run takes seconds; big enough for real battles.
+SMALL_CORE = CoreConfig(core_size=800, cycles=1500, processes=200, length=20, distance=20)
+
+
+def small_config(**kw) -> DRQConfig:
+    base = dict(seed=0, rounds=3, iterations=12, history=2, n_init=4, battle_rounds=4, batch=2, threshold=10.0,
+                core=SMALL_CORE)
+    base.update(kw)
+    return DRQConfig(**base).validate()
+
+
+SMALL_FLAGS = ["--core-size", "800", "--cycles", "1500", "--processes", "200", "--length", "20", "--distance", "20",
+               "--battle-rounds", "4", "--history", "2", "--n-init", "4", "--threshold", "10"]
+
+
+@pytest.fixture
+def store(tmp_path):
+    from primordium.store import Store
+
+    s = Store(tmp_path / "home")
+    yield s
+    s.close()
