@@ -18,10 +18,16 @@ $(STAMP): pyproject.toml Makefile
 
 install: $(STAMP)
 
+# The gallery's tests drive Debian's Chromium through Playwright (never `playwright install`).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -q
+	$$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -q chromium
+
 demo: $(STAMP)
 	$(VENV)/bin/primordium quickstart
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	PMARS=$${PMARS:-$$(bash ../shared/tools/pmars-oracle)} $(PY) -m pytest
 
 bench: $(STAMP)

@@ -27,10 +27,11 @@ app = typer.Typer(
 def _register() -> None:
     # Imported here so `primordium --help` stays cheap and each engine's
     # heavy dependencies load only when its commands run.
-    from primordium.cli import corewar, quickstart
+    from primordium.cli import corewar, quickstart, serve
 
     app.add_typer(corewar.app, name="corewar", help="Core War: assemble, battle, tournament.")
     app.command("quickstart")(quickstart.quickstart)
+    app.command("serve")(serve.serve)
     for name in ("soup", "asal", "redqueen", "runs"):
         try:
             module = __import__(f"primordium.cli.{name}", fromlist=["app"])

@@ -1,0 +1,188 @@
+"""The run store: list, show, remove and export runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from primordium.cli.output import Output
+from primordium.errors import ConfigError
+
+app = typer.Typer(no_args_is_help=True)
+
+Home = typer.Option(None, "--home", help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder).")
+Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
+Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+
+
+def _store(home: Optional[Path]):
+    from primordium.store import Store
+
+    # Never create a store by looking at one: a wrong folder is an error, not a new empty store.
+    return Store(home, create=False)
+
+
+def _when(t: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
+
+
+def _short(summary: dict, limit: int = 3) -> str:
+    parts = []
+    for k, v in summary.items():
+        if isinstance(v, (dict, list)) or v is None:
+            continue
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        parts.append(f"{k}={v}")
+        if len(parts) == limit:
+            break
+    return " ".join(parts)
+
+
+_STYLE = {"running": "green", "finished": "", "failed": "red", "interrupted": "yellow"}
+
+
+@app.command("list")
+def list_(
+    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="Only runs of this engine."),
+    status: Optional[str] = typer.Option(None, "--status", "-s", help="Only runs with this status."),
+    home: Optional[Path] = Home,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """List the runs, newest first."""
+    from rich.table import Table
+
+    from primordium.store.runs import STATUSES
+
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"--status {status!r}: expected one of {', '.join(STATUSES)}")
+    out = Output(json, quiet)
+    store = _store(home)
+    runs = [r for r in store.list(engine=engine) if status is None or r["status"] == status]
+    if json:
+        out.json(runs)
+        return
+    if not runs:
+        out.info(f"no runs in {store.home}" + (" matching the filter" if engine or status else ""))
+        return
+    # Narrow terminals get the columns that identify a run; wide ones also its name and summary.
+    wide = out.out.width >= 120
+    cols = ("id", "engine", "status", "created") + (("name", "summary") if wide else ())
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for col in cols:
+        table.add_column(col, overflow="fold", no_wrap=col not in ("name", "summary"))
+    for r in runs:
+        style = _STYLE.get(r["status"], "")
+        row = [r["id"], r["engine"], f"[{style}]{r['status']}[/]" if style else r["status"], _when(r["created"])]
+        if wide:
+            row += [r["name"] if r["name"] != r["id"] else "", _short(r["summary"])]
+        table.add_row(*row)
+    out.print(table)
+
+
+@app.command()
+def show(
+    run_id: str = typer.Argument(..., help="A run id (a unique prefix will do)."),
+    metrics: bool = typer.Option(False, "--metrics", help="With --json, include every metric row."),
+    home: Optional[Path] = Home,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Show one run: status, config, summary, last metrics and files."""
+    import json as _json
+
+    out = Output(json, quiet)
+    run = _store(home).open(run_id)
+    info = run.info()
+    rows = run.metrics()
+    info["problems"] = run.problems()
+    info["files"] = run.files()
+    info["metric_rows"] = len(rows)
+    info["last_metrics"] = rows[-1] if rows else None
+    if metrics:
+        info["metrics"] = rows
+    if json:
+        out.json(info)
+        return
+    took = info["updated"] - info["created"]
+    out.print(f"[bold]{info['name']}[/bold]  ({info['id']})")
+    out.print(f"engine    {info['engine']}")
+    out.print(f"status    {info['status']}  (started {_when(info['created'])}, last update after {took:.1f} s)")
+    out.print(f"folder    {info['dir']}")
+    for problem in info["problems"]:
+        out.print(f"[red]damaged[/red]   {problem}")
+    if info["summary"]:
+        out.print("summary   " + _json.dumps(info["summary"], sort_keys=True))
+    out.print("config    " + _json.dumps(info["config"], sort_keys=True))
+    if rows:
+        out.print(f"metrics   {len(rows)} rows, last: " + _json.dumps(rows[-1], sort_keys=True))
+    else:
+        out.print("metrics   none")
+    out.print(f"files     {len(info['files'])}")
+    for f in info["files"]:
+        out.print(f"  {f['path']}  ({f['size']:,} bytes)")
+
+
+@app.command()
+def rm(
+    run_ids: List[str] = typer.Argument(..., help="Run ids (unique prefixes will do)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    force: bool = typer.Option(False, "--force", help="Remove runs even while they are running."),
+    home: Optional[Path] = Home,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Remove runs: their index rows, metrics and folders."""
+    out = Output(json, quiet)
+    store = _store(home)
+    runs = [store.open(r) for r in run_ids]  # every id is checked before anything is removed
+    ids = list(dict.fromkeys(r.id for r in runs))
+    running = [r.id for r in runs if r.status == "running"]
+    if running and not force:
+        raise ConfigError(f"run {running[0]} is running; stop it first or pass --force")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise ConfigError(f"refusing to remove {len(ids)} run(s) without --yes (no terminal to ask)")
+        if not typer.confirm(f"Remove {len(ids)} run(s): {', '.join(ids)}?"):
+            raise typer.Abort()
+    for rid in ids:
+        store.remove(rid)
+    if json:
+        out.json({"removed": ids})
+    else:
+        out.print(f"removed {', '.join(ids)}")
+
+
+@app.command()
+def export(
+    run_id: str = typer.Argument(..., help="A run id (a unique prefix will do)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Archive to write (.tar.gz, .tgz or .zip) [default: RUN_ID.tar.gz]."),
+    home: Optional[Path] = Home,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Write one run (index row, metrics, config and every artifact) to one archive file."""
+    from primordium.store.export import export_run
+
+    out = Output(json, quiet)
+    run = _store(home).open(run_id)
+    dest = export_run(run, output if output is not None else Path(f"{run.id}.tar.gz"))
+    size = dest.stat().st_size
+    if json:
+        out.json({"id": run.id, "archive": str(dest), "bytes": size})
+    else:
+        out.print(f"wrote {dest} ({size:,} bytes)")
+
+
+@app.command()
+def path(
+    run_id: str = typer.Argument(..., help="A run id (a unique prefix will do)."),
+    home: Optional[Path] = Home,
+) -> None:
+    """Print a run's folder (for scripts: cd "$(primordium runs path ID)")."""
+    print(_store(home).open(run_id).dir)

@@ -1,0 +1,194 @@
+"""The gallery's server: a JSON view of the run store and the run folders' files, read-only.
+
+The page itself (``static/``) is plain HTML, CSS and JavaScript that draws
+everything from these endpoints:
+
+- ``GET /api/runs``                 every run, newest first, with a thumbnail
+- ``GET /api/runs/{id}``            one run: index row, files, problems
+- ``GET /api/runs/{id}/metrics``    its metric rows (polled while it runs)
+- ``GET /files/{id}/{path}``        a file inside that run's folder, nothing else
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import mimetypes
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+
+from primordium.errors import StoreError
+from primordium.store import Store
+
+STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+# Files the browser may show inline; anything else is offered as a download so
+# an .html or .svg someone put in a run cannot run script in the gallery's origin.
+INLINE_TYPES = {
+    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
+    ".mp4": "video/mp4", ".webm": "video/webm",
+    ".json": "application/json", ".jsonl": "text/plain; charset=utf-8", ".txt": "text/plain; charset=utf-8",
+    ".red": "text/plain; charset=utf-8", ".csv": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
+    ".toml": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8",
+}
+CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
+       "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+# Which picture stands for a run in the list, best first.
+THUMB_PREFERENCE = ("poster", "results.png", "soup.png", "fitness.png", "best", "curves.png")
+IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp")
+
+
+class _Stores(threading.local):
+    """One SQLite connection per server thread (sqlite3 connections stay in their thread)."""
+
+    store: Store | None = None
+
+
+def _finite(x: Any) -> Any:
+    """JSON has no NaN or infinity; a metric that went non-finite is sent as null."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _finite(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x
+
+
+def _json(obj: Any, status: int = 200) -> Response:
+    body = json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"))
+    return Response(body, status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _thumbnail(files: list[dict]) -> str | None:
+    images = [f["path"] for f in files if f["path"].lower().endswith(IMAGE_SUFFIXES)
+              and not f["path"].startswith("snapshots/")]
+    for key in THUMB_PREFERENCE:
+        for p in images:
+            if key in p.rsplit("/", 1)[-1].lower():
+                return p
+    return images[0] if images else None
+
+
+def create_app(home: str | Path | None = None, *, loopback_only: bool = True) -> FastAPI:
+    """The gallery for the store at ``home``; StoreError at once if it is not a store.
+
+    With ``loopback_only`` requests must name a loopback host, so a web page
+    elsewhere cannot reach the store through DNS rebinding.
+    """
+    first = Store(home, create=False)  # fail now, on the command line, not on the first request
+    home = first.home
+    first.close()
+    stores = _Stores()
+
+    def store() -> Store:
+        if stores.store is None:
+            stores.store = Store(home, create=False)
+        return stores.store
+
+    app = FastAPI(title="primordium gallery", docs_url=None, redoc_url=None, openapi_url=None)
+    if loopback_only:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    @app.exception_handler(StoreError)
+    async def store_error(request: Request, exc: StoreError) -> Response:
+        return _json({"error": str(exc)}, 404)
+
+    @app.exception_handler(Exception)
+    async def any_error(request: Request, exc: Exception) -> Response:
+        # A bug or a damaged file must not become a traceback page; one line, and the log has the rest.
+        import logging
+
+        logging.getLogger("primordium.web").exception("error serving %s", request.url.path)
+        return _json({"error": f"internal error ({type(exc).__name__}: {exc})".replace("\n", " ")}, 500)
+
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache"})
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return page()
+
+    @app.get("/run/{run_id}", include_in_schema=False)
+    def run_page(run_id: str) -> FileResponse:
+        return page()  # the page asks the API and shows a message if the run is missing
+
+    @app.get("/static/{name}", include_in_schema=False)
+    def static(name: str) -> Response:
+        path = STATIC / name
+        if "/" in name or name.startswith(".") or not path.is_file():
+            return _json({"error": f"no such file {name!r}"}, 404)
+        media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+
+    @app.get("/api/runs")
+    def list_runs(engine: str | None = None) -> Response:
+        s = store()
+        runs = []
+        for row in s.list(engine=engine):
+            run = s.open(row["id"])
+            files = run.files()
+            row["thumbnail"] = _thumbnail(files)
+            row["problems"] = run.problems()
+            runs.append(row)
+        return _json({"home": str(s.home.resolve()), "runs": runs})
+
+    @app.get("/api/runs/{run_id}")
+    def get_run(run_id: str) -> Response:
+        run = _open_exact(store(), run_id)
+        info = run.info()
+        info["files"] = run.files()
+        info["problems"] = run.problems()
+        info["thumbnail"] = _thumbnail(info["files"])
+        return _json(info)
+
+    @app.get("/api/runs/{run_id}/metrics")
+    def get_metrics(run_id: str) -> Response:
+        run = _open_exact(store(), run_id)
+        return _json({"id": run.id, "status": run.status, "rows": run.metrics()})
+
+    @app.get("/files/{run_id}/{relpath:path}")
+    def get_file(run_id: str, relpath: str) -> Response:
+        run = _open_exact(store(), run_id)
+        root = run.dir.resolve()
+        target = (root / relpath).resolve()
+        # resolve() follows symlinks too, so a link pointing out of the run is refused like '..'.
+        if not target.is_relative_to(root) or any(part.startswith(".") for part in target.relative_to(root).parts):
+            return _json({"error": "refused: that path is outside the run folder"}, 403)
+        if not target.is_file():
+            return _json({"error": f"run {run.id} has no file {relpath!r}"}, 404)
+        suffix = target.suffix.lower()
+        media = INLINE_TYPES.get(suffix)
+        headers = {"Cache-Control": "no-cache"}
+        if media is None:
+            return FileResponse(target, media_type="application/octet-stream", filename=target.name, headers=headers)
+        return FileResponse(target, media_type=media, headers=headers)
+
+    @app.get("/{rest:path}", include_in_schema=False)
+    def not_found(rest: str) -> Response:
+        return _json({"error": f"nothing at /{rest}"}, 404)
+
+    return app
+
+
+def _open_exact(s: Store, run_id: str):
+    """The run with exactly this id: URLs are links, not typed prefixes."""
+    run = s.open(run_id)
+    if run.id != run_id:
+        raise StoreError(f"no run {run_id!r} in {s.home}")
+    return run
