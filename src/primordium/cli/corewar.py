@@ -31,6 +31,14 @@ Length = typer.Option(100, "--length", help="Maximum warrior length.", rich_help
 Distance = typer.Option(100, "--distance", help="Minimum distance between warriors.", rich_help_panel=_D)
 Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
 Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+ExecutorKind = typer.Option(
+    "local", "--executor", help="local: this machine (all cores); ray: a Ray cluster.", rich_help_panel="Execution"
+)
+Address = typer.Option(None, "--address", help="Ray cluster address (with --executor ray).", rich_help_panel="Execution")
+Workers = typer.Option(
+    None, "--workers", help="Local worker processes (default: one process, numba threads on all cores).",
+    rich_help_panel="Execution",
+)
 
 
 @app.command()
@@ -114,6 +122,9 @@ def tournament(
     processes: int = Processes,
     length: int = Length,
     distance: int = Distance,
+    executor: str = ExecutorKind,
+    address: Optional[str] = Address,
+    workers: Optional[int] = Workers,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -130,8 +141,17 @@ def tournament(
     s = _settings(core_size, cycles, processes, length, distance, rounds)
     warriors = _load_all(files, s)
     n_pairs = len(files) * (len(files) - 1) // 2
-    with out.progress("pairs", n_pairs) as bar:
-        t = run_tournament(warriors, s, seed=seed, position=position, on_progress=bar.advance)
+    pool = None
+    if executor != "local" or address is not None or (workers or 1) > 1:
+        from primordium.exec import get_executor
+
+        pool = get_executor(executor, address=address, workers=workers)
+    try:
+        with out.progress("pairs", n_pairs) as bar:
+            t = run_tournament(warriors, s, seed=seed, position=position, on_progress=bar.advance, executor=pool)
+    finally:
+        if pool is not None:
+            pool.close()
     names = [w.name for w in warriors]
     if json:
         results = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numba
 import numpy as np
@@ -19,6 +19,9 @@ import numpy as np
 from primordium.corewar import mars
 from primordium.corewar.isa import Settings, Warrior
 from primordium.errors import ConfigError
+
+if TYPE_CHECKING:
+    from primordium.exec import Executor
 
 _SEED_MIX = 2654435761
 
@@ -201,10 +204,12 @@ def tournament(
     seed: int = 0,
     position: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    executor: "Executor | None" = None,
 ) -> Tournament:
     """Round robin: each unordered pair fights ``settings.rounds`` rounds.
 
-    Pairs run in chunks over all cores; ``on_progress(k)`` hears of each chunk.
+    Pairs run in chunks, in this process over all cores or, given an
+    executor, as its tasks; ``on_progress(k)`` hears of each finished chunk.
     """
     n = len(warriors)
     pairs = np.array(list(combinations(range(n), 2)), dtype=np.int64).reshape(-1, 2)
@@ -216,18 +221,35 @@ def tournament(
     losses = np.zeros((n, n), np.int64)
     ties = np.zeros((n, n), np.int64)
     # Chunks big enough to keep every core busy, small enough to show progress.
-    chunk = max(16, 4 * numba.get_num_threads())
-    for lo in range(0, len(pairs), chunk):
-        part = pairs[lo : lo + chunk]
-        res = run_battles(list(warriors), part, settings, seeds[lo : lo + chunk], track=False)
-        w, l, t = res.wins(), res.losses(), res.ties()
-        for k, (i, j) in enumerate(part):
-            wins[i, j], wins[j, i] = w[k, 0], w[k, 1]
-            losses[i, j], losses[j, i] = l[k, 0], l[k, 1]
-            ties[i, j], ties[j, i] = t[k, 0], t[k, 1]
+    workers = executor.workers if executor is not None else numba.get_num_threads()
+    chunk = max(16, 4 * workers) if executor is None else max(1, -(-len(pairs) // (4 * workers)))
+    tasks = [
+        (list(warriors), pairs[lo : lo + chunk], settings, seeds[lo : lo + chunk])
+        for lo in range(0, len(pairs), chunk)
+    ]
+
+    def record(k: int, result: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+        w, l, t = result
+        for r, (i, j) in enumerate(tasks[k][1]):
+            wins[i, j], wins[j, i] = w[r, 0], w[r, 1]
+            losses[i, j], losses[j, i] = l[r, 0], l[r, 1]
+            ties[i, j], ties[j, i] = t[r, 0], t[r, 1]
         if on_progress is not None:
-            on_progress(len(part))
+            on_progress(len(tasks[k][1]))
+
+    if executor is None:
+        for k, task in enumerate(tasks):
+            record(k, _tournament_chunk(task))
+    else:
+        executor.map(_tournament_chunk, tasks, on_done=record)
     return Tournament(wins, losses, ties)
+
+
+def _tournament_chunk(task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One executor task: W/L/T of a chunk of pairs (a module-level function, so it pickles)."""
+    warriors, pairs, settings, seeds = task
+    res = run_battles(warriors, pairs, settings, seeds, track=False)
+    return res.wins(), res.losses(), res.ties()
 
 
 @dataclass

@@ -1,0 +1,127 @@
+"""The Ray executor against a real Ray cluster on 127.0.0.1: a head and a worker node.
+
+The cluster is started with `ray start`, as a user would, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tasks
+
+ray = pytest.importorskip("ray")
+
+from primordium.corewar import Settings, assemble_file, builtin_warriors  # noqa: E402
+from primordium.corewar.battle import tournament  # noqa: E402
+from primordium.exec import get_executor  # noqa: E402
+
+RAY = str(Path(sys.executable).parent / "ray")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray(*args: str, env=None) -> subprocess.CompletedProcess:
+    return subprocess.run([RAY, *args], capture_output=True, text=True, timeout=180, env=env)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    port = _free_port()
+    env = dict(os.environ)
+    # Workers must import the test task module too.
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(tasks.__file__).parent), env.get("PYTHONPATH", "")])
+    env["RAY_USAGE_STATS_ENABLED"] = "0"
+    # The nodes themselves are pinned to loopback by --node-ip-address; the
+    # drivers' loopback switch (conftest) would refuse a second node here.
+    env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
+    common = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
+    head = _ray("start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--include-dashboard=false", *common, env=env)
+    assert head.returncode == 0, head.stderr[-2000:]
+    address = f"127.0.0.1:{port}"
+    try:
+        worker = _ray("start", f"--address={address}", "--node-ip-address=127.0.0.1", *common, env=env)
+        assert worker.returncode == 0, worker.stderr[-2000:]
+        deadline = time.time() + 60
+        probe = [sys.executable, "-c", f"import ray; ray.init(address='{address}', logging_level='ERROR'); print(len([n for n in ray.nodes() if n['Alive']]))"]
+        while True:
+            r = subprocess.run(probe, capture_output=True, text=True, env=env)
+            if r.stdout.strip() == "2" or time.time() > deadline:
+                break
+            time.sleep(1)
+        assert r.stdout.strip() == "2", r.stderr[-2000:]
+        os.environ["PYTHONPATH"] = env["PYTHONPATH"]
+        yield address
+    finally:
+        if ray.is_initialized():
+            ray.shutdown()
+        _ray("stop", "--force")
+
+
+def test_ray_map_matches_local(cluster):
+    items = list(range(12))
+    ex = get_executor("ray", address=cluster)
+    try:
+        assert ex.workers == 2
+        done = []
+        out = ex.map(tasks.square, items, on_done=lambda i, r: done.append(i))
+    finally:
+        ex.close()
+    assert out == [x * x for x in items]
+    assert sorted(done) == items
+
+
+def test_tournament_on_ray_equals_local(cluster):
+    s = Settings(rounds=6)
+    ws = [assemble_file(p, s) for p in builtin_warriors().values()]
+    ref = tournament(ws, s, seed=9)
+    ex = get_executor("ray", address=cluster)
+    try:
+        got = tournament(ws, s, seed=9, executor=ex)
+    finally:
+        ex.close()
+    assert np.array_equal(ref.wins, got.wins) and np.array_equal(ref.losses, got.losses)
+
+
+def test_a_worker_killed_mid_task_is_survived(cluster, tmp_path):
+    items = [(k, str(tmp_path)) for k in range(4)]
+    ex = get_executor("ray", address=cluster)
+    try:
+        out = ex.map(tasks.die_once, items)
+    finally:
+        ex.close()
+    assert out == [k + 100 for k in range(4)]
+    assert len(list(tmp_path.glob("attempt-*"))) == 4
+
+
+def test_cli_tournament_on_ray(cluster, tmp_path):
+    files = [str(p) for p in builtin_warriors().values()]
+    exe = str(Path(sys.executable).parent / "primordium")
+    base = [exe, "corewar", "tournament", *files, "--rounds", "4", "--seed", "2", "--json"]
+    local = subprocess.run(base, capture_output=True, text=True, timeout=300)
+    remote = subprocess.run(base + ["--executor", "ray", "--address", cluster], capture_output=True, text=True, timeout=300)
+    assert local.returncode == 0 and remote.returncode == 0, remote.stderr[-2000:]
+    assert local.stdout == remote.stdout
+
+
+def test_unreachable_cluster_is_one_line_exit_2():
+    exe = str(Path(sys.executable).parent / "primordium")
+    files = [str(p) for p in builtin_warriors().values()]
+    port = _free_port()
+    r = subprocess.run(
+        [exe, "corewar", "tournament", *files, "--executor", "ray", "--address", f"127.0.0.1:{port}"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 2, r.stderr[-2000:]
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
