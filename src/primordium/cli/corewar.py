@@ -171,3 +171,35 @@ def tournament(
         cells = ["-" if i == j else f"{t.wins[i, j]}/{t.losses[i, j]}/{t.ties[i, j]}" for j in range(len(files))]
         table.add_row(f"{i + 1}. {names[i]}", *cells, str(int(t.scores()[i])))
     out.print(table)
+
+
+@app.command()
+def replay(
+    files: List[Path] = typer.Argument(..., help="Two or more Redcode files."),
+    out_file: Path = typer.Option(..., "--out", help="battle.gif or battle.mp4 (MP4 needs the 'asal' extra)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the starting positions (round 1 of `battle --seed`)."),
+    frames: int = typer.Option(200, "--frames", min=2, help="Pictures over the round."),
+    fps: float = typer.Option(20.0, "--fps", min=1.0, help="Frames per second."),
+    core_size: int = CoreSize,
+    cycles: int = Cycles,
+    processes: int = Processes,
+    length: int = Length,
+    distance: int = Distance,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Film one round: each core cell coloured by the warrior that last wrote it, processes bright."""
+    from primordium.corewar.replay import write_replay
+
+    out = Output(json, quiet)
+    if len(files) < 2:
+        from primordium.errors import ConfigError
+
+        raise ConfigError("a replay needs at least two warriors")
+    s = _settings(core_size, cycles, processes, length, distance, 1, len(files))
+    info = write_replay(files, out_file, s, seed=seed, frames_n=frames, fps=fps)
+    if json:
+        out.json(info)
+        return
+    alive = [n for n, a in zip(info["names"], info["alive"]) if a]
+    out.print(f"{out_file}: {info['frames']} frames up to cycle {info['last_cycle']}; survivors: {', '.join(alive) or 'none'}")
