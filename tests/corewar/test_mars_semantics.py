@@ -323,3 +323,11 @@ def test_pspace_size_defaults_as_pmars():
     assert Settings(core_size=8001).pspace == 889
     assert Settings(core_size=7).pspace == 1
     assert Settings(pspace_size=37).pspace == 37
+
+
+def test_warrior_assembled_for_another_core_is_refused():
+    from primordium.errors import ConfigError
+
+    w = assemble("mov.i 0, 1\n", Settings())
+    with pytest.raises(ConfigError, match="core size 8000"):
+        battle([w, w], Settings(core_size=4000))

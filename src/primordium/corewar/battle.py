@@ -87,11 +87,13 @@ def _pool_arrays(warriors: Sequence[Warrior], settings: Settings):
             raise ConfigError(f"{w.file or w.name}: warrior has no instructions")
         if w.length > settings.length:
             raise ConfigError(f"{w.file or w.name}: warrior has {w.length} instructions, more than --length {settings.length}")
+        if w.core_size != settings.core_size:
+            raise ConfigError(
+                f"{w.file or w.name}: assembled for core size {w.core_size}, not {settings.core_size}; assemble it again"
+            )
         code = np.asarray(w.code, dtype=np.int64)
         if code.min() < 0 or code[:, [3, 5]].max() >= settings.core_size:
-            raise ConfigError(
-                f"{w.file or w.name}: numbers outside 0..{settings.core_size - 1}; assemble it with the same core size"
-            )
+            raise ConfigError(f"{w.file or w.name}: numbers outside 0..{settings.core_size - 1}")
         wd, an, bn = mars.pack_code(code)
         words.append(wd)
         a_nums.append(an)

@@ -126,6 +126,7 @@ class Warrior:
     pin: int | None = None  # P-space identifier; warriors sharing a PIN share P-space
     file: str | None = None
     source: str = field(default="", repr=False)
+    core_size: int = 8000  # the core the numbers were reduced for
 
     @property
     def length(self) -> int:

@@ -14,12 +14,11 @@ warrior, no instructions at all) this assembler refuses instead.
 
 from __future__ import annotations
 
-import weakref
 from pathlib import Path
 
 import numpy as np
 
-from primordium.corewar.isa import Mod, Op, Settings, Warrior
+from primordium.corewar.isa import MODE_SYMBOLS, Mod, Op, Settings, Warrior
 from primordium.corewar.redcode_expand import (
     ENDOP,
     ORGOP,
@@ -49,12 +48,6 @@ __all__ = ["assemble", "assemble_file", "listing"]
 
 PMARS_VERSION = 92  # the VERSION constant pMARS 0.9.2 predefines
 PMARS_MAX_INSTR = 1000  # pMARS refuses longer warriors whatever -l says
-MODE_SYMBOLS = "#$@<>*{}"
-
-# Core size each warrior was assembled for, so that listing() can print
-# negative numbers as pMARS does. Keyed by id(), dropped when the warrior dies.
-# (Warrior has no field for it; see the module's report.)
-_CORE_SIZE: dict[int, int] = {}
 
 
 def assemble(source: str, settings: Settings = Settings(), *, file: str | None = None) -> Warrior:
@@ -200,10 +193,8 @@ def _assemble(source: str, settings: Settings, file: str | None) -> Warrior:
         pin=pin,
         file=file,
         source=source,
+        core_size=core,
     )
-    key = id(warrior)
-    _CORE_SIZE[key] = core
-    weakref.finalize(warrior, _CORE_SIZE.pop, key, None)
     return warrior
 
 
@@ -215,9 +206,9 @@ def listing(warrior: Warrior, core_size: int | None = None) -> str:
     """The warrior exactly as ``pmars -r 0 FILE`` prints it on stdout.
 
     Numbers above half the core print as negative; the core size is the one
-    the warrior was assembled with (``core_size`` overrides it, 8000 if unknown).
+    the warrior was assembled with (``core_size`` overrides it).
     """
-    core = core_size or _CORE_SIZE.get(id(warrior), 8000)
+    core = core_size or warrior.core_size
     code = np.asarray(warrior.code)
     n = int(code.shape[0])
     out = [f'Program "{warrior.name}" (length {n}) by "{warrior.author}"', ""]
