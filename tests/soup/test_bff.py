@@ -159,7 +159,17 @@ def test_hand_written_replicator_copies_itself(replicator):
     for partner in ("zero", "random"):
         check = self_replication(replicator, "bff_noheads", partner=partner)
         assert check["replicates"] and check["left"]["replicates"]
-        assert check["left"]["copy_fraction"] == [1.0, 1.0, 1.0]
+        assert check["left"]["copy_fraction"] == [1.0] * 4
+
+
+def test_back_to_front_copier_counts_as_a_replicator():
+    # Not a palindrome: the copy is the program reversed, whose copy is the program again.
+    prog = np.frombuffer(b"[{.>]" + bytes(range(ord("a"), ord("a") + L - 10)) + b"]>.{[", np.uint8)
+    out, _ = execute("bff_noheads", np.concatenate([prog, np.zeros(L, np.uint8)]), 8192)
+    assert np.array_equal(out[L:], prog[::-1])
+    check = self_replication(prog, "bff_noheads", partner="random")
+    assert check["replicates"]
+    assert check["left"]["reversed_copy_fraction"] == [1.0] * 4 and check["left"]["parent_kept"] == [1.0] * 4
 
 
 def test_random_program_is_not_a_replicator():

@@ -126,17 +126,19 @@ def detect_transition(rows: list[dict], **kw) -> int | None:
 
 
 def self_replication(program: np.ndarray, lang: str | Language = "bff_noheads", *, partner: str = "zero",
-                     generations: int = 3, max_steps: int = 8192, seed: int = 0,
+                     generations: int = 4, max_steps: int = 8192, seed: int = 0,
                      threshold: float = 0.9) -> dict:
     """Does ``program`` copy itself into its partner?
 
     The program is put beside a partner (``zero``: all zero bytes; ``random``:
     random bytes), on the left and then on the right; the tape runs; the
-    partner's half is compared with the program. The half it produced is then
-    put beside a fresh partner, for ``generations`` rounds. The program
-    replicates (in that orientation) if every round reproduces at least
-    ``threshold`` of its bytes in the partner's half while the parent keeps at
-    least ``threshold`` of its own.
+    partner's half is compared byte by byte with the program that ran, as is
+    and reversed (a copy made back to front is the commonest form in BFF,
+    whose lineage alternates between the two). The half it produced is then put
+    beside a fresh partner, for ``generations`` rounds. The program replicates
+    (in that orientation) if in every round the child matches the parent (or
+    its reverse) on at least ``threshold`` of its bytes while the parent keeps
+    at least ``threshold`` of itself.
     """
     language = lang if isinstance(lang, Language) else get_language(lang)
     prog = np.asarray(program, dtype=np.uint8).reshape(-1)
@@ -147,17 +149,19 @@ def self_replication(program: np.ndarray, lang: str | Language = "bff_noheads", 
     result: dict = {"partner": partner, "generations": generations}
     for side in ("left", "right"):
         current = prog.copy()
-        copies, keeps = [], []
+        copies, reversed_copies, keeps = [], [], []
         for _ in range(generations):
             other = np.zeros(length, np.uint8) if partner == "zero" else rng.integers(0, 256, length, dtype=np.uint8)
             tape = np.concatenate([current, other] if side == "left" else [other, current])
             out, _ = execute(language, tape, max_steps)
             parent, child = (out[:length], out[length:]) if side == "left" else (out[length:], out[:length])
-            copies.append(float(np.mean(child == prog)))
-            keeps.append(float(np.mean(parent == prog)))
+            copies.append(float(np.mean(child == current)))
+            reversed_copies.append(float(np.mean(child == current[::-1])))
+            keeps.append(float(np.mean(parent == current)))
             current = child.copy()
-        result[side] = {"copy_fraction": copies, "parent_kept": keeps,
-                        "replicates": min(copies) >= threshold and min(keeps) >= threshold}
+        best = [max(a, b) for a, b in zip(copies, reversed_copies)]
+        result[side] = {"copy_fraction": copies, "reversed_copy_fraction": reversed_copies, "parent_kept": keeps,
+                        "replicates": min(best) >= threshold and min(keeps) >= threshold}
     result["replicates"] = result["left"]["replicates"] or result["right"]["replicates"]
     return result
 
