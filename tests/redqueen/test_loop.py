@@ -135,3 +135,12 @@ def test_descriptor_choice_sets_the_archive_axes(store):
         assert e.cell == arc.cell_of(e.descriptors)
     assert json.loads((run.dir / "config.json").read_text())["drq"]["descriptors"] == ["opcodes", "length"]
     assert np.isfinite(arc.grid()).sum() == len(arc)
+
+
+def test_quickstart_run(store):
+    from primordium.redqueen.loop import quickstart_config, quickstart_run
+
+    run = quickstart_run(store, seed=1)
+    assert run.status == "finished"
+    assert len(champions(run)) == quickstart_config().rounds
+    assert (run.dir / "fitness.png").is_file() and (run.dir / "archives.png").is_file()

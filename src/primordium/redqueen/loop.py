@@ -386,12 +386,16 @@ def champions(run: Run) -> list[tuple[int, Path]]:
 
 
 def quickstart_config(seed: int = 0) -> DRQConfig:
-    """Small offline settings: a few rounds in well under two minutes on two cores."""
+    """Small offline settings (short battles, few rounds): well under two minutes on two cores.
+
+    The threshold is out of reach so every round runs all its iterations: a
+    demo should show evolution, not the paper's early stop.
+    """
     from primordium.redqueen.config import CoreConfig
 
-    return DRQConfig(seed=seed, rounds=4, iterations=40, history=4, n_init=8, battle_rounds=8, batch=4,
-                     threshold=10.0, core=CoreConfig(core_size=800, cycles=8000, processes=800, length=20,
-                                                     distance=20))
+    return DRQConfig(seed=seed, rounds=5, iterations=48, history=5, n_init=8, battle_rounds=8, batch=4,
+                     threshold=100.0, core=CoreConfig(core_size=8000, cycles=10000, processes=8000, length=40,
+                                                      distance=100))
 
 
 def quickstart_run(store: Store, seed: int = 0, on_progress: Progress | None = None) -> Run:
