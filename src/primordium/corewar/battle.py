@@ -155,13 +155,19 @@ def run_battles(
     spawned = np.zeros(shape, np.int64)
     coverage = np.zeros(shape, np.int64)
     positions = np.zeros(shape, np.int64)
-    mars.run_battles(
-        code_w, code_a, code_b, offs, lens, starts, pins,
-        battles, np.ascontiguousarray(seeds, dtype=np.int64),
-        settings.core_size, settings.cycles, settings.processes, settings.distance, settings.pspace,
-        settings.rounds, track,
-        alive, death, executed, spawned, coverage, positions,
-    )
+    # Battles differ wildly in length; hand them out one at a time so no core
+    # idles while another works through a chunk of long ones.
+    previous = numba.set_parallel_chunksize(1)
+    try:
+        mars.run_battles(
+            code_w, code_a, code_b, offs, lens, starts, pins,
+            battles, np.ascontiguousarray(seeds, dtype=np.int64),
+            settings.core_size, settings.cycles, settings.processes, settings.distance, settings.pspace,
+            settings.rounds, track,
+            alive, death, executed, spawned, coverage, positions,
+        )
+    finally:
+        numba.set_parallel_chunksize(previous)
     return BattleResults(alive, death, executed, spawned, coverage, positions)
 
 
