@@ -1,0 +1,156 @@
+"""The gallery's HTTP side, byte for byte: paths sent exactly as written, hosts, JSON, errors."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from primordium.store import Store
+
+
+def _get(server, path: str, host: str | None = None) -> tuple[int, dict, bytes]:
+    """A GET with the path exactly as given (no client-side normalisation of '..')."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        conn.putrequest("GET", path, skip_host=True)
+        conn.putheader("Host", host or f"127.0.0.1:{server.port}")
+        conn.endheaders()
+        r = conn.getresponse()
+        return r.status, dict(r.getheaders()), r.read()
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("tail", ["../../primordium.db", "..%2F..%2Fprimordium.db", "%2e%2e/%2e%2e/primordium.db",
+                                  "..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2fetc/passwd",
+                                  "/etc/passwd", "%2Fetc%2Fpasswd"])
+def test_traversal_refused_as_sent(server, gallery_store, tail):
+    _, ids = gallery_store
+    status, headers, body = _get(server, f"/files/{ids['corewar']}/{tail}")
+    assert status in (403, 404), (status, body[:100])
+    assert b"SQLite format" not in body and b"root:" not in body
+    assert json.loads(body)["error"]
+
+
+def test_traversal_through_the_run_id_refused(server, gallery_store):
+    status, _, body = _get(server, "/files/..%2F..%2F/primordium.db")
+    assert status in (403, 404) and b"SQLite" not in body
+
+
+def test_symlink_out_of_a_run_refused(server, gallery_store, tmp_path):
+    home, ids = gallery_store
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not serve")
+    link = home / "runs" / ids["asal"] / "escape.txt"
+    link.symlink_to(secret)
+    try:
+        status, _, body = _get(server, f"/files/{ids['asal']}/escape.txt")
+    finally:
+        link.unlink()
+    assert status == 403 and b"do not serve" not in body
+
+
+def test_files_inside_a_run_are_served_with_safe_types(server, gallery_store):
+    home, ids = gallery_store
+    status, headers, body = _get(server, f"/files/{ids['corewar']}/results.png")
+    run_dir = home / "runs" / ids["corewar"]
+    assert status == 200 and body == (run_dir / "results.png").read_bytes()
+    assert headers["content-type"] == "image/png" and headers["x-content-type-options"] == "nosniff"
+    status, headers, body = _get(server, f"/files/{ids['corewar']}/warriors/imp.red")
+    assert status == 200 and headers["content-type"].startswith("text/plain") and b";name Imp" in body
+    # Anything that is not a known safe type downloads instead of rendering in the gallery's origin.
+    status, headers, _ = _get(server, f"/files/{ids['soup']}/checkpoint.npz")
+    assert status == 200 and headers["content-type"] == "application/octet-stream"
+    assert headers["content-disposition"].startswith("attachment")
+    assert "script-src 'self'" in headers["content-security-policy"]
+
+
+def test_other_hosts_are_refused(server):
+    # A page elsewhere that rebinds its name to 127.0.0.1 still sends its own Host header.
+    status, _, _ = _get(server, "/api/runs", host="evil.example")
+    assert status == 400
+    assert _get(server, "/api/runs", host=f"localhost:{server.port}")[0] == 200
+
+
+def test_api_lists_runs_and_reports_problems(server, gallery_store):
+    _, ids = gallery_store
+    status, _, body = _get(server, "/api/runs")
+    data = json.loads(body)
+    assert status == 200
+    by_id = {r["id"]: r for r in data["runs"]}
+    assert by_id[ids["corewar"]]["thumbnail"] == "results.png"
+    assert by_id[ids["soup"]]["thumbnail"] == "soup.png"
+    assert by_id[ids["gone"]]["problems"] and not by_id[ids["corewar"]]["problems"]
+    status, _, body = _get(server, f"/api/runs/{ids['garbage']}")
+    assert status == 200 and "config.json is corrupt" in json.loads(body)["problems"][0]
+    status, _, body = _get(server, "/api/runs/soup-nope")
+    assert status == 404 and "no run 'soup-nope'" in json.loads(body)["error"]
+    # URLs name runs exactly: a prefix that the CLI would accept is not a page.
+    assert _get(server, f"/api/runs/{ids['corewar'][:-2]}")[0] == 404
+
+
+def test_non_finite_metrics_become_null(server, gallery_store):
+    home, _ = gallery_store
+    store = Store(home)
+    run = store.create("soup", {}, name="nan metrics")
+    run.log(0, x=1.0)
+    run.log(1, x=float("nan"), y=float("inf"))
+    run.set_status("finished")
+    try:
+        status, _, body = _get(server, f"/api/runs/{run.id}/metrics")
+    finally:
+        store.remove(run.id)
+        store.close()
+    assert status == 200
+    rows = json.loads(body)["rows"]
+    assert rows == [{"step": 0, "x": 1.0}, {"step": 1, "x": None, "y": None}]
+
+
+def test_unknown_paths_are_json_404_not_tracebacks(server):
+    for path in ("/nope", "/static/../app.py", "/static/%2e%2e%2fapp.py", "/api/runs/x/y/z"):
+        status, headers, body = _get(server, path)
+        assert status == 404, path
+        assert b"Traceback" not in body and headers["content-type"] == "application/json"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_command_serves_the_store(gallery_store):
+    """`primordium serve` itself, as a user starts it, answering on loopback."""
+    home, ids = gallery_store
+    port = _free_port()
+    exe = Path(sys.executable).with_name("primordium")
+    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--home", str(home)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/runs")
+                r = conn.getresponse()
+                data = json.loads(r.read())
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(f"serve did not start: {proc.communicate(timeout=5)}")
+                time.sleep(0.2)
+        assert ids["corewar"] in {r["id"] for r in data["runs"]}
+        conn.request("GET", "/")
+        page = conn.getresponse().read()
+        assert b"primordium gallery" in page
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=15)
+    assert f"http://127.0.0.1:{port}/" in err

@@ -1,0 +1,184 @@
+"""The gallery as a person uses it, in Debian's Chromium: list, run pages, live refresh, bad URLs."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import pytest
+
+from primordium.store import Store
+
+
+def _images_loaded(page, selector: str) -> list[dict]:
+    return page.eval_on_selector_all(
+        selector, "els => els.map(e => ({src: e.getAttribute('src'), ok: e.complete && e.naturalWidth > 0}))"
+    )
+
+
+def _wait_images(page, selector: str) -> list[dict]:
+    page.wait_for_function(
+        f"() => [...document.querySelectorAll({selector!r})].every(e => e.complete)", timeout=15_000
+    )
+    return _images_loaded(page, selector)
+
+
+def test_list_shows_every_run_with_status_engine_and_thumbnail(page, server, gallery_store):
+    _, ids = gallery_store
+    page.goto(server.url + "/")
+    page.wait_for_selector(".card")
+    cards = page.query_selector_all(".card")
+    assert {c.get_attribute("data-run") for c in cards} == set(ids.values())
+    for engine, rid in ids.items():
+        card = page.query_selector(f'.card[data-run="{rid}"]')
+        badges = [b.inner_text() for b in card.query_selector_all(".badge")]
+        if engine in ("corewar", "soup", "redqueen", "asal"):
+            assert engine in badges and "finished" in badges, (engine, badges)
+    assert "damaged" in page.query_selector(f'.card[data-run="{ids["garbage"]}"]').inner_text()
+    thumbs = _wait_images(page, ".card .thumb img")
+    assert len(thumbs) >= 4 and all(t["ok"] for t in thumbs), thumbs
+    # Engine chips filter the cards.
+    page.click("button.chip:has-text('corewar')")
+    shown = {c.get_attribute("data-run") for c in page.query_selector_all(".card")}
+    assert ids["corewar"] in shown and ids["soup"] not in shown
+    assert not page.js_errors and not page.outside
+
+
+def test_corewar_page_shows_tournament_sources_heatmap_and_replay(page, server, gallery_store):
+    _, ids = gallery_store
+    page.goto(f"{server.url}/run/{ids['corewar']}")
+    page.wait_for_selector(".tournament table")
+    rows = page.query_selector_all(".tournament tbody tr")
+    assert len(rows) == 4
+    names = {r.query_selector_all("td")[1].inner_text() for r in rows}
+    assert names == {"Dwarf", "Imp", "Paper", "Scanner"}
+    imgs = _wait_images(page, "#media img")
+    srcs = {i["src"].split("?")[0].rsplit("/", 1)[-1] for i in imgs if i["ok"]}
+    assert {"results.png", "replay.gif"} <= srcs, imgs
+    page.wait_for_function("() => document.querySelectorAll('#warriors pre.source').length === 4 && "
+                           "[...document.querySelectorAll('#warriors pre.source')].every(p => p.textContent.includes(';name'))")
+    assert "mov.i   $0, $1" in page.inner_text("#warriors")  # the Imp's source, as written
+    assert not page.js_errors and not page.outside
+
+
+def test_soup_page_shows_pictures_entropy_curves_and_census(page, server, gallery_store):
+    _, ids = gallery_store
+    page.goto(f"{server.url}/run/{ids['soup']}")
+    page.wait_for_selector("#plots .chart")
+    titles = [t.inner_text() for t in page.query_selector_all("#plots .chart figcaption > span:first-child")]
+    assert "high_order_entropy" in titles and "h0" in titles
+    # The first chart is entropy, drawn from the metric rows (a path with one point per row).
+    d = page.get_attribute("#plots .chart path.series", "d")
+    assert d.count("L") >= 7  # 9 rows (epoch 0 and every 8th) make at least 8 segments
+    imgs = _wait_images(page, "#media img")
+    srcs = {i["src"].split("?")[0].rsplit("/", 1)[-1] for i in imgs if i["ok"]}
+    assert {"soup.png", "soup.gif", "curves.png"} <= srcs, imgs
+    page.wait_for_selector("#census table")
+    assert len(page.query_selector_all("#census table")[0].query_selector_all("tbody tr")) == 10
+    assert not page.js_errors and not page.outside
+
+
+def test_redqueen_page_shows_champions_and_plots(page, server, gallery_store):
+    _, ids = gallery_store
+    if "redqueen" not in ids:
+        pytest.skip("primordium.redqueen has no quickstart_run in this tree")
+    page.goto(f"{server.url}/run/{ids['redqueen']}")
+    page.wait_for_selector("#warriors details")
+    assert "champions/round_001.red" in page.inner_text("#warriors")
+    imgs = _wait_images(page, "#media img")
+    assert imgs and all(i["ok"] for i in imgs), imgs
+    page.wait_for_selector("#plots .chart")
+    assert not page.js_errors and not page.outside
+
+
+def test_asal_shaped_page_plays_video_and_shows_poster(page, server, gallery_store):
+    _, ids = gallery_store
+    page.goto(f"{server.url}/run/{ids['asal']}")
+    page.wait_for_selector("#media video")
+    page.wait_for_function("() => document.querySelector('#media video').readyState >= 1", timeout=15_000)
+    assert page.eval_on_selector("#media video", "v => v.videoWidth") == 64
+    # The poster comes first and spans the row.
+    first = page.query_selector("#media figure")
+    assert "poster.png" in first.get_attribute("data-path") and "wide" in first.get_attribute("class")
+    assert all(i["ok"] for i in _wait_images(page, "#media img"))
+    assert not page.js_errors and not page.outside
+
+
+def test_running_run_refreshes_live(page, server, gallery_store):
+    home, _ = gallery_store
+    store = Store(home)
+    run = store.create("soup", {"soup": {"lang": "bff"}}, name="live run")  # our pid: it reads as running
+    for step in range(3):
+        run.log(step, high_order_entropy=0.1 * step)
+    try:
+        page.goto(f"{server.url}/run/{run.id}")
+        page.wait_for_selector("#plots .chart")
+        assert page.is_visible("#live")
+        assert "3 rows" in page.inner_text("#plots h2")
+
+        def write_more():
+            # As an engine would: its own process (here thread) with its own connection.
+            writer = Store(home)
+            live = writer.open(run.id)
+            for step in range(3, 8):
+                live.log(step, high_order_entropy=0.1 * step)
+                time.sleep(0.2)
+            live.write_bytes("later.png", _png())
+            writer.close()
+
+        t = threading.Thread(target=write_more)
+        t.start()
+        page.wait_for_function("() => document.querySelector('#plots h2').textContent.includes('8 rows')",
+                               timeout=15_000)
+        t.join()
+        assert page.inner_text("#plots .readout") == "last 0.7000"
+        # New files show up too, and when the run ends the page says so and stops polling.
+        run.set_status("finished")
+        page.wait_for_selector("#runhead .status-finished", timeout=15_000)
+        page.wait_for_selector('#media figure[data-path="later.png"]', timeout=15_000)
+        assert not page.is_visible("#live")
+    finally:
+        store.remove(run.id)
+        store.close()
+    assert not page.js_errors and not page.outside
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (200, 40, 40)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("tail", ["..%2F..%2Fprimordium.db", "../../primordium.db", "%2e%2e/%2e%2e/primordium.db",
+                                  "..%2F" * 12 + "etc%2Fpasswd"])
+def test_traversal_urls_are_refused_in_the_browser(page, server, gallery_store, tail):
+    _, ids = gallery_store
+    response = page.goto(f"{server.url}/files/{ids['corewar']}/{tail}")
+    assert response.status in (403, 404)
+    body = page.inner_text("body")
+    assert "SQLite" not in body and "root:" not in body
+    assert "refused" in body or "nothing at" in body or "no file" in body
+
+
+def test_corrupt_and_missing_runs_show_a_clear_message(page, server, gallery_store):
+    _, ids = gallery_store
+    page.goto(f"{server.url}/run/{ids['garbage']}")
+    page.wait_for_selector(".problem")
+    assert re.search(r"config\.json is corrupt", page.inner_text(".problem"))
+    assert page.inner_text("h1") == "garbage config"
+
+    page.goto(f"{server.url}/run/{ids['gone']}")
+    page.wait_for_selector(".problem")
+    assert "run folder" in page.inner_text(".problem") and "missing" in page.inner_text(".problem")
+
+    page.goto(f"{server.url}/run/corewar-00000000-000000-nosuch")
+    page.wait_for_selector(".message")
+    text = page.inner_text(".message")
+    assert "Cannot show run" in text and "no run 'corewar-00000000-000000-nosuch'" in text
+    assert "Traceback" not in page.content()
+    assert not page.js_errors and not page.outside
