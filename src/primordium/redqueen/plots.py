@@ -36,7 +36,7 @@ def _font(size: int = 12):
         return ImageFont.load_default()
 
 
-def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
+def _nice_ticks(lo: float, hi: float, n: int = 5, integer: bool = False) -> list[float]:
     if not np.isfinite(lo) or not np.isfinite(hi) or hi <= lo:
         hi = lo + 1.0
     step = 10 ** math.floor(math.log10((hi - lo) / n))
@@ -44,6 +44,8 @@ def _nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
         if (hi - lo) / (step * m) <= n:
             step *= m
             break
+    if integer:
+        step = max(1.0, round(step))
     start = math.ceil(lo / step) * step
     return [start + k * step for k in range(int((hi - start) / step + 1e-9) + 1)]
 
@@ -78,7 +80,8 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
         _, yy = px(xlo, t)
         d.line([(x0, yy), (x1, yy)], fill=GRID)
         d.text((x0 - 6, yy), f"{t:g}", fill=INK, font=f, anchor="rm")
-    for t in _nice_ticks(xlo, xhi, 8):
+    integer_x = all(float(x).is_integer() for x in xs_all)
+    for t in _nice_ticks(xlo, xhi, 8, integer=integer_x):
         xx, _ = px(t, ylo)
         d.line([(xx, y1), (xx, y1 + 4)], fill=INK)
         d.text((xx, y1 + 6), f"{t:g}", fill=INK, font=f, anchor="mt")
