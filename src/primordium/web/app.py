@@ -155,6 +155,7 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         info["files"] = run.files()
         info["problems"] = run.problems()
         info["thumbnail"] = _thumbnail(info["files"])
+        info["home"] = str(store().home.resolve())
         return _json(info)
 
     @app.get("/api/runs/{run_id}/metrics")

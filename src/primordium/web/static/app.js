@@ -182,7 +182,8 @@ function drawList(runs) {
 
 function card(r) {
   const thumb = r.thumbnail
-    ? el("img", { src: fileUrl(r.id, r.thumbnail, r.updated), alt: `${r.name}: ${r.thumbnail}`, loading: "lazy" })
+    ? el("img", { src: fileUrl(r.id, r.thumbnail, r.updated), alt: `${r.name}: ${r.thumbnail}`, loading: "lazy",
+      onload: (ev) => { if (ev.target.naturalWidth < ev.target.clientWidth / 2) ev.target.classList.add("pixels"); } })
     : el("div", { class: "nothumb", text: r.engine });
   const facts = Object.entries(r.summary || {}).filter(([, v]) => v !== null && typeof v !== "object").slice(0, 4);
   return el("a", { class: "card", href: `/run/${encodeURIComponent(r.id)}`, "data-nav": true, "data-run": r.id },
@@ -224,6 +225,7 @@ async function showRun(id) {
     return;
   }
   current = { id, info, rows: [], files: new Map(info.files.map((f) => [f.path, f.mtime])) };
+  document.getElementById("home").textContent = info.home;
   document.title = `${info.name} · primordium`;
   const page = el("article", { class: "run" });
   main.replaceChildren(page);
@@ -352,9 +354,9 @@ function tournamentTable(info, r) {
       el("td", { class: "num", text: w.wins }), el("td", { class: "num", text: w.losses }), el("td", { class: "num", text: w.ties }));
   });
   return el("section", { class: "tournament" }, el("h2", { text: `Tournament (${r.rounds} rounds per pair)` }),
-    el("table", { class: "table" },
+    el("div", { class: "scroll" }, el("table", { class: "table" },
       el("thead", {}, el("tr", {}, ["#", "warrior", "author", "score", "wins", "losses", "ties"].map((h) => el("th", { text: h })))),
-      el("tbody", {}, rows)),
+      el("tbody", {}, rows))),
     el("p", { class: "muted", text: "Score: 3 points per round won, 1 per tie." }));
 }
 
