@@ -97,6 +97,16 @@ def test_loop_runs_and_nested_matching():
     assert ops == 2 + 2 * 5 + 2  # '<' '['; 2 passes of '<' '[' '>' '-' ']'; '}' '.'
 
 
+def test_loop_whose_bracket_is_overwritten_mid_run():
+    # h0 on the last byte (3); each pass moves h1 right and copies that byte there. The
+    # second pass overwrites the loop's own '[' (index 2), so the next ']' finds no match
+    # and the run ends: a cached jump target must not outlive the bracket.
+    t = tape_of(b"<a[}.-]", fill=0)
+    t[-1] = 3
+    out, ops = execute("bff_noheads", t, 8192)
+    assert out[2] == 2 and out[-1] == 1 and ops == 2 + 4 + 4
+
+
 def test_unmatched_backward_ends():
     # ']' with non-zero under h0 and no '[' before it: the run ends; '+' never runs.
     out, ops = run("]+", fill=0)

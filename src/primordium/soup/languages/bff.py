@@ -21,7 +21,12 @@ for _kind, _ch in enumerate(OP_CHARS, start=1):
 
 @njit(cache=True, nogil=True)
 def run(tape, max_steps, heads):
-    """Run ``tape`` (uint8[2L]) in place; return the number of ops executed (no-ops excluded)."""
+    """Run ``tape`` (uint8[2L]) in place; return the number of ops executed (no-ops excluded).
+
+    A loop's ']' usually jumps back to the same '[' many times: the last jump
+    each way is cached, and forgotten whenever a write makes or unmakes a
+    bracket, so the result is exactly that of scanning every time.
+    """
     n = tape.shape[0]
     if heads:
         h0 = np.int64(tape[0]) % n
@@ -32,6 +37,10 @@ def run(tape, max_steps, heads):
         h1 = 0
         ip = 0
     ops = 0
+    back_from = -1
+    back_to = -1
+    fwd_from = -1
+    fwd_to = -1
     for _ in range(max_steps):
         if ip >= n:
             break
@@ -46,46 +55,65 @@ def run(tape, max_steps, heads):
                 h1 = h1 - 1 if h1 > 0 else n - 1
             elif k == H1_INC:
                 h1 = h1 + 1 if h1 < n - 1 else 0
-            elif k == DEC:
-                tape[h0] = np.uint8(tape[h0] - np.uint8(1))
-            elif k == INC:
-                tape[h0] = np.uint8(tape[h0] + np.uint8(1))
-            elif k == COPY01:
-                tape[h1] = tape[h0]
-            elif k == COPY10:
-                tape[h0] = tape[h1]
+            elif k <= COPY10:
+                if k == DEC:
+                    dst = h0
+                    new = np.uint8(tape[h0] - np.uint8(1))
+                elif k == INC:
+                    dst = h0
+                    new = np.uint8(tape[h0] + np.uint8(1))
+                elif k == COPY01:
+                    dst = h1
+                    new = tape[h0]
+                else:
+                    dst = h0
+                    new = tape[h1]
+                if KIND[tape[dst]] >= LOOP or KIND[new] >= LOOP:
+                    back_from = -1
+                    fwd_from = -1
+                tape[dst] = new
             elif k == LOOP:
                 if tape[h0] == 0:
-                    depth = 1
-                    j = ip + 1
-                    while j < n:
-                        kj = KIND[tape[j]]
-                        if kj == LOOP:
-                            depth += 1
-                        elif kj == END:
-                            depth -= 1
-                            if depth == 0:
-                                break
-                        j += 1
-                    if j >= n:
-                        break  # unmatched '[': the run ends
-                    ip = j
+                    if ip == fwd_from:
+                        ip = fwd_to
+                    else:
+                        depth = 1
+                        j = ip + 1
+                        while j < n:
+                            kj = KIND[tape[j]]
+                            if kj == LOOP:
+                                depth += 1
+                            elif kj == END:
+                                depth -= 1
+                                if depth == 0:
+                                    break
+                            j += 1
+                        if j >= n:
+                            break  # unmatched '[': the run ends
+                        fwd_from = ip
+                        fwd_to = j
+                        ip = j
             else:  # END
                 if tape[h0] != 0:
-                    depth = 1
-                    j = ip - 1
-                    while j >= 0:
-                        kj = KIND[tape[j]]
-                        if kj == END:
-                            depth += 1
-                        elif kj == LOOP:
-                            depth -= 1
-                            if depth == 0:
-                                break
-                        j -= 1
-                    if j < 0:
-                        break  # unmatched ']': the run ends
-                    ip = j
+                    if ip == back_from:
+                        ip = back_to
+                    else:
+                        depth = 1
+                        j = ip - 1
+                        while j >= 0:
+                            kj = KIND[tape[j]]
+                            if kj == END:
+                                depth += 1
+                            elif kj == LOOP:
+                                depth -= 1
+                                if depth == 0:
+                                    break
+                            j -= 1
+                        if j < 0:
+                            break  # unmatched ']': the run ends
+                        back_from = ip
+                        back_to = j
+                        ip = j
         ip += 1
     return ops
 
