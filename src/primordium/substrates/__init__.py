@@ -1,0 +1,47 @@
+"""ALife substrates in JAX: pure functions, vmappable over parameters.
+
+``get_substrate(name, **options)`` builds one by name; ``SUBSTRATES`` lists them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from primordium.errors import ConfigError
+from primordium.substrates.base import Substrate, rollout, to_uint8
+from primordium.substrates.boids import Boids
+from primordium.substrates.lenia import Lenia
+from primordium.substrates.life import Life
+from primordium.substrates.nca import DNCA, NCA
+from primordium.substrates.particle_lenia import ParticleLenia
+from primordium.substrates.particle_life import ParticleLife, ParticleLifePP
+
+SUBSTRATES: dict[str, type[Substrate]] = {
+    cls.name: cls for cls in (Life, Lenia, ParticleLife, ParticleLifePP, Boids, ParticleLenia, NCA, DNCA)
+}
+
+
+def get_substrate(name: str, **options: Any) -> Substrate:
+    """A substrate by name with static options (e.g. ``grid=32``); bad input is a ConfigError."""
+    key = name.strip().lower().replace("-", "_")
+    if key not in SUBSTRATES:
+        raise ConfigError(f"unknown substrate {name!r} (choose from {', '.join(SUBSTRATES)})")
+    cls = SUBSTRATES[key]
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    typed = {}
+    for opt, value in options.items():
+        if opt not in fields:
+            raise ConfigError(f"substrate {key!r} has no option {opt!r} (options: {', '.join(fields)})")
+        default = fields[opt].default
+        try:
+            typed[opt] = type(default)(value) if not isinstance(value, type(default)) else value
+        except (TypeError, ValueError):
+            raise ConfigError(f"substrate option {opt}={value!r} is not a {type(default).__name__}") from None
+    try:
+        return cls(**typed)
+    except ValueError as e:
+        raise ConfigError(f"substrate {key!r}: {e}") from None
+
+
+__all__ = ["SUBSTRATES", "Substrate", "get_substrate", "rollout", "to_uint8"]
