@@ -33,6 +33,28 @@ def test_runs_round_trip_and_metrics_are_visible_to_another_reader(tmp_path):
     assert json.loads((run.dir / "config.json").read_text()) == {"lang": "bff"}
 
 
+def test_metrics_since_gives_new_rows_and_a_count_that_reveals_truncation(tmp_path):
+    run = Store(tmp_path).create("soup", {})
+    for step in range(3):
+        run.log(step, x=step)
+    rows, cursor, count = run.metrics_since(None)
+    assert [r["x"] for r in rows] == [0, 1, 2] and count == 3
+    run.log(3, x=3)
+    rows, cursor, count = run.metrics_since(cursor)
+    assert rows == [{"step": 3, "x": 3}] and count == 4
+    assert run.metrics_since(cursor)[0] == []
+    # A resume from step 1 drops two rows and logs two again: SQLite hands out the same row ids,
+    # yet the watcher hears of both rows, and 4 held + 2 new != 4 tells it to start over.
+    run.truncate_metrics(1)
+    run.log(2, x=20)
+    run.log(3, x=30)
+    rows, _, count = run.metrics_since(cursor)
+    assert rows == [{"step": 2, "x": 20}, {"step": 3, "x": 30}] and count == 4
+    assert run.metrics() == [{"step": 0, "x": 0}, {"step": 1, "x": 1}, {"step": 2, "x": 20}, {"step": 3, "x": 30}]
+    with pytest.raises(StoreError, match="bad metrics cursor"):
+        run.metrics_since("nonsense")
+
+
 def test_a_killed_run_reads_as_interrupted(tmp_path):
     script = textwrap.dedent(f"""
         import os, sys, time

@@ -133,6 +133,12 @@ def test_running_run_refreshes_live(page, server, gallery_store):
                                timeout=15_000)
         t.join()
         assert page.inner_text("#plots .readout") == "last 0.7000"
+        # A resume drops the rows after its checkpoint and logs again: the page follows, no stale rows.
+        run.truncate_metrics(4)
+        run.log(5, high_order_entropy=0.55)
+        page.wait_for_function("() => document.querySelector('#plots h2').textContent.includes('6 rows')",
+                               timeout=15_000)
+        assert page.inner_text("#plots .readout") == "last 0.5500"
         # New files show up too, and when the run ends the page says so and stops polling.
         run.set_status("finished")
         page.wait_for_selector("#runhead .status-finished", timeout=15_000)

@@ -230,6 +230,32 @@ class Run:
         ).fetchall()
         return [{"step": step} | json.loads(data) for step, data in rows]
 
+    def metrics_since(self, cursor: str | None = None) -> tuple[list[dict[str, Any]], str, int]:
+        """Rows logged after ``cursor`` (None: all) in logging order, the next cursor, and the run's row count.
+
+        The cursor is opaque. SQLite reuses the row ids of rows that
+        ``truncate_metrics`` dropped, so a row counts as new if its id is past
+        the cursor's or it was logged later than the cursor's newest row. A
+        watcher whose held rows plus the new ones do not add up to the count
+        saw a truncation (a resume) and should start over.
+        """
+        last_id, last_time = 0, 0.0
+        if cursor:
+            try:
+                a, b = cursor.split(":")
+                last_id, last_time = int(a), float(b)
+            except ValueError:
+                raise StoreError(f"bad metrics cursor {cursor!r}") from None
+        rows = self.store._db.execute(
+            "SELECT rowid, step, time, data FROM metrics WHERE run_id=? AND (rowid>? OR time>?) ORDER BY rowid",
+            (self.id, last_id, last_time),
+        ).fetchall()
+        count = self.store._db.execute("SELECT COUNT(*) FROM metrics WHERE run_id=?", (self.id,)).fetchone()[0]
+        if rows:
+            last_id, last_time = max(last_id, max(r[0] for r in rows)), max(last_time, max(r[2] for r in rows))
+        out = [{"step": step} | json.loads(data) for _, step, _, data in rows]
+        return out, f"{last_id}:{last_time!r}", int(count)
+
     def artifact(self, relpath: str) -> Path:
         p = (self.dir / relpath).resolve()
         if not p.is_relative_to(self.dir.resolve()):

@@ -159,9 +159,13 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         return _json(info)
 
     @app.get("/api/runs/{run_id}/metrics")
-    def get_metrics(run_id: str) -> Response:
+    def get_metrics(run_id: str, since: str | None = None) -> Response:
+        """Rows after cursor ``since`` (none: all, sorted by step); pollers pass back ``cursor``."""
         run = _open_exact(store(), run_id)
-        return _json({"id": run.id, "status": run.status, "rows": run.metrics()})
+        rows, cursor, count = run.metrics_since(since)
+        if not since:
+            rows.sort(key=lambda r: r["step"])  # stable: equal steps keep logging order, as Run.metrics()
+        return _json({"id": run.id, "status": run.status, "rows": rows, "cursor": cursor, "count": count})
 
     @app.get("/files/{run_id}/{relpath:path}")
     def get_file(run_id: str, relpath: str) -> Response:

@@ -224,7 +224,7 @@ async function showRun(id) {
     main.replaceChildren(message(`Cannot show run ${id}`, e.message));
     return;
   }
-  current = { id, info, rows: [], files: new Map(info.files.map((f) => [f.path, f.mtime])) };
+  current = { id, info, rows: [], cursor: null, files: new Map(info.files.map((f) => [f.path, f.mtime])) };
   document.getElementById("home").textContent = info.home;
   document.title = `${info.name} · primordium`;
   const page = el("article", { class: "run" });
@@ -413,29 +413,35 @@ function drawRest(section, info) {
 }
 
 // -- metrics ----------------------------------------------------------------------------------
+// Polls ask only for rows logged since the last answer; if the count does not add up
+// (a resumed run dropped rows after its checkpoint), start over from all rows.
 async function refreshMetrics(section) {
-  let data;
+  const base = `/api/runs/${encodeURIComponent(current.id)}/metrics`;
+  let data, rows;
   try {
-    data = await api(`/api/runs/${encodeURIComponent(current.id)}/metrics`);
+    data = await api(current.cursor ? `${base}?since=${encodeURIComponent(current.cursor)}` : base);
+    rows = current.cursor ? current.rows.concat(data.rows) : data.rows;
+    if (rows.length !== data.count) {
+      data = await api(base);
+      rows = data.rows;
+    }
   } catch (e) {
     section.replaceChildren(el("h2", { text: "Metrics" }), el("p", { class: "problem", text: e.message }));
     return;
   }
-  const rows = data.rows;
-  const changed = rows.length !== current.rows.length
-    || JSON.stringify(rows[rows.length - 1]) !== JSON.stringify(current.rows[current.rows.length - 1]);
+  if (current.cursor && data.rows.length) rows.sort((a, b) => a.step - b.step); // stable: ties keep their order
+  const changed = rows.length !== current.rows.length || data.cursor !== current.cursor;
   current.rows = rows;
+  current.cursor = data.cursor;
   if (changed || !section.childElementCount) drawPlots(section, rows);
-  if (data.status !== current.info.status) {
-    current.info.status = data.status;
-    if (data.status !== "running") {
-      // Finished: one last look at the files, then stop polling.
-      await refreshInfo(document.querySelector("article.run"));
-      timers.forEach(clearInterval);
-      timers = [];
-      setLive(false);
-    }
-  }
+  if (data.status !== "running" && timers.length) await refreshInfo(document.querySelector("article.run"));
+}
+
+// The run ended (or was found dead): stop polling.
+function stopLive() {
+  timers.forEach(clearInterval);
+  timers = [];
+  setLive(false);
 }
 
 // Numbers of a row, nested objects flattened one level ("descriptors.coverage").
@@ -503,6 +509,8 @@ async function refreshInfo(page) {
     drawWarriors(document.getElementById("warriors"), info).catch(() => {});
     drawRest(document.getElementById("rest"), info);
   }
+  // One last look at the files has just been taken: a run that is no longer running stops the polls.
+  if (info.status !== "running") stopLive();
 }
 
 route();
