@@ -4,12 +4,12 @@ The reference (benchmarks/soup_ref.c, a plain C BFF soup written for this
 benchmark) is compiled here with gcc -O3 -fopenmp and loaded with ctypes.
 
 1. Same tapes: one batch of 2^16 tapes (a soup after a few epochs) runs
-   through both, alternating, best of --repeat; outputs must be byte-identical.
+   through both, alternating, --repeat times; outputs must be byte-identical.
 2. Whole epochs: each side runs --epochs epochs of a 2^17 soup from the same
    start (shuffle, mutate, run, split; each with its own RNG), in alternating
    blocks so both see the same machine load.
 
-    python benchmarks/soup.py [--programs 131072] [--epochs 256] [--repeat 5]
+    python benchmarks/soup.py [--programs 131072] [--epochs 512] [--repeat 11]
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def same_tapes(ref, soup: np.ndarray, repeat: int, steps: int) -> dict:
         t = time.perf_counter()
         run_batch(BFF_NOHEADS, x, steps)
         t_p.append(time.perf_counter() - t)
-    return {"ops": int(ops_p.sum()), "c": min(t_c), "ours": min(t_p)}
+    return {"ops": int(ops_p.sum()), "c": min(t_c), "ours": min(t_p), "c_med": float(np.median(t_c)),
+            "ours_med": float(np.median(t_p))}
 
 
 def whole_epochs(ref, config: SoupConfig, epochs: int, block: int) -> dict:
@@ -92,9 +93,9 @@ def whole_epochs(ref, config: SoupConfig, epochs: int, block: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--programs", type=int, default=2**17)
-    ap.add_argument("--epochs", type=int, default=256)
+    ap.add_argument("--epochs", type=int, default=512)
     ap.add_argument("--block", type=int, default=16, help="epochs per alternating block")
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--repeat", type=int, default=11)
     args = ap.parse_args()
     config = SoupConfig(programs=args.programs, seed=1)
     print(f"BFF (bff_noheads) soup, {args.programs} programs x 64 bytes, 2^13 steps, {numba.get_num_threads()} threads,"
@@ -106,10 +107,11 @@ def main() -> None:
         for e in range(4):
             soup, _, _ = epoch(soup, config, e)
         r = same_tapes(ref, soup, args.repeat, config.max_steps)
-        print("\n1. same tapes (outputs identical), best of", args.repeat)
-        print(f"   C/OpenMP reference : {r['c'] * 1e3:7.1f} ms  {r['ops'] / r['c'] / 1e6:6.1f} M ops/s")
-        print(f"   primordium (numba) : {r['ours'] * 1e3:7.1f} ms  {r['ops'] / r['ours'] / 1e6:6.1f} M ops/s")
-        print(f"   speed ratio primordium / C: {r['c'] / r['ours']:.2f}x")
+        print(f"\n1. same {args.programs // 2} tapes (outputs identical), {args.repeat} alternating runs: best (median)")
+        for key, label in (("c", "C/OpenMP reference"), ("ours", "primordium (numba)")):
+            print(f"   {label:19s}: {r[key] * 1e3:6.1f} ms ({r[key + '_med'] * 1e3:6.1f})"
+                  f"  {r['ops'] / r[key] / 1e6:6.1f} M ops/s ({r['ops'] / r[key + '_med'] / 1e6:6.1f})")
+        print(f"   speed ratio primordium / C: {r['c'] / r['ours']:.2f}x ({r['c_med'] / r['ours_med']:.2f}x)")
         w = whole_epochs(ref, config, args.epochs, args.block)
         print(f"\n2. whole epochs 0..{args.epochs - 1} from the same random soup, alternating blocks of {args.block}")
         for key, label in (("c", "C/OpenMP reference"), ("ours", "primordium (numba)")):
