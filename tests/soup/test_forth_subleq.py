@@ -8,20 +8,33 @@ from primordium.soup.languages import execute
 from tests.soup.conftest import L
 
 
-def tape(*prefix: int, fill: int = 0x20) -> np.ndarray:
-    t = np.full(2 * L, fill, dtype=np.uint8)  # 0x20 is a Forth no-op
-    t[: len(prefix)] = prefix
+NOP = 0x20  # a Forth no-op
+
+
+def tape(*prefix, fill: int = NOP) -> np.ndarray:
+    flat = []
+    for p in prefix:
+        flat.extend(p if isinstance(p, tuple) else (p,))
+    t = np.full(2 * L, fill, dtype=np.uint8)
+    t[: len(flat)] = flat
     return t
 
 
-def push(v: int) -> int:
-    return 0x40 | v
+def push(v: int) -> tuple[int, int]:
+    """A constant push skips the byte after it (as in the reference simulator): pad with a no-op."""
+    return (0x40 | v, NOP)
 
 
 def test_forth_push_and_write_into_the_other_program():
     # push 5 (address), push 33 (value), write1: tape[L + 5] = 33.
     out, ops = execute("forth", tape(push(5), push(33), 0x03), 8192)
     assert out[L + 5] == 33 and ops == 3
+
+
+def test_forth_push_skips_the_next_byte():
+    # push 7 then (skipped) push 9; write0 pops v = 7 and a = 0 (empty stack): tape[0] = 7.
+    out, ops = execute("forth", tape(0x47, 0x49, 0x02), 8192)
+    assert out[0] == 7 and ops == 2
 
 
 def test_forth_read_dup_add_write0():
@@ -40,9 +53,9 @@ def test_forth_read1_inc_dec_sub():
 
 
 def test_forth_if0_skips_on_nonzero_and_drop():
-    # push 1; if0 (non-zero: skip the next push 7); push 2; ... write0 writes 2 at address 1.
-    out, _ = execute("forth", tape(push(1), 0x07, push(7), push(2), 0x02), 8192)
-    assert out[1] == 2
+    # push 1; if0 (non-zero: skip the next instruction, a dup); push 2; write0 writes 2 at address 1.
+    out, _ = execute("forth", tape(push(1), 0x07, 0x04, push(2), 0x02), 8192)
+    assert out[1] == 2  # the skipped dup would have made it tape[1] = 1
     # push 0; if0 (zero: run the next); push 7 -> stack 0 7; write0: tape[0] = 7.
     out, _ = execute("forth", tape(push(0), 0x07, push(7), 0x02), 8192)
     assert out[0] == 7
@@ -55,8 +68,8 @@ def test_forth_jumps_and_leaving_the_tape():
     # A backwards jump of 1 onto itself... jmp-1 at 0 leaves the tape at once.
     _, ops = execute("forth", tape(0xC0), 8192)
     assert ops == 1
-    # jmp+2 skips one byte: push 1 is skipped, push 2 and write0 run: tape[0]... stack (2) -> write v=2 at 0.
-    out, ops = execute("forth", tape(0x81, push(1), push(2), 0x02), 8192)
+    # jmp+3 skips push 1 (two bytes): push 2 and write0 run: v = 2 written at address 0.
+    out, ops = execute("forth", tape(0x82, push(1), push(2), 0x02), 8192)
     assert out[0] == 2 and ops == 3
     # An endless loop (jmp-1 at 1 after a no-op... jmp back to itself is -0: use jmp-1 at 1 -> 0, a no-op).
     _, ops = execute("forth", tape(0x20, 0xC0), 100)
@@ -64,8 +77,8 @@ def test_forth_jumps_and_leaving_the_tape():
 
 
 def test_forth_stack_overflow_ends_the_run():
-    # push 1 then jump back by 1, forever: the 129th push overflows the stack and ends the run.
-    _, ops = execute("forth", tape(push(1), 0xC0), 8192)
+    # push 1 then jump back by 2, forever: the 129th push overflows the stack and ends the run.
+    _, ops = execute("forth", tape(push(1), 0xC1), 8192)
     assert ops == 2 * 128 + 1
 
 

@@ -17,6 +17,10 @@ from primordium.soup.languages import bff, forth, subleq
 
 BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4 = range(5)
 
+# Numba's on-disk cache keys a function on its own file only: after editing a
+# kernel module, delete __pycache__/*.nbi here too, or these dispatchers keep
+# the old kernel compiled in (the kernel-vs-tracer tests catch it).
+
 
 @njit(cache=True, nogil=True)
 def run_tape(lang_id, tape, max_steps):

@@ -11,9 +11,10 @@ Opcodes (one byte each), following the paper and its reference simulator:
   0A add     pop a, pop b, push a + b
   0B sub     pop a, pop b, push a − b
   0C–3F      no-op
-  40–7F      push the constant (byte & 63)
+  40–7F      push the constant (byte & 63) and skip the next byte
   80–FF      jump by ±((byte & 63) + 1); bit 6 set means backwards
-Values are bytes (arithmetic wraps). The stack holds 128 bytes; popping an
+The constant's skip is what the reference simulator does (in all its Forth
+variants). Values are bytes (arithmetic wraps). The stack holds 128 bytes; popping an
 empty stack gives 0, pushing onto a full stack ends the run. The run ends
 when the instruction pointer leaves the tape or after the step budget.
 """
@@ -50,6 +51,7 @@ def run(tape, max_steps):
                 break
             stack[sp] = c & 63
             sp += 1
+            ip += 1
         elif c < 0x0C:
             ops += 1
             overflow = False
@@ -169,6 +171,7 @@ class Tracer:
         else:
             if c >= 0x40:
                 self._push(c & 63)
+                self.ip += 1
             elif c <= 1:
                 a = self._pop()
                 self._push(int(t[c * half + a % half]))
