@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import mimetypes
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,14 @@ def _finite(x: Any) -> Any:
 def _json(obj: Any, status: int = 200) -> Response:
     body = json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"))
     return Response(body, status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _top_files(folder: Path) -> list[dict]:
+    try:
+        return [{"path": e.name} for e in sorted(os.scandir(folder), key=lambda e: e.name)
+                if e.is_file() and not e.name.startswith(".")]
+    except OSError:
+        return []
 
 
 def _thumbnail(files: list[dict]) -> str | None:
@@ -142,8 +151,8 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         runs = []
         for row in s.list(engine=engine):
             run = s.open(row["id"])
-            files = run.files()
-            row["thumbnail"] = _thumbnail(files)
+            # Thumbnails come from the top of the run folder: a scan, not a walk of every snapshot.
+            row["thumbnail"] = _thumbnail(_top_files(run.dir))
             row["problems"] = run.problems()
             runs.append(row)
         return _json({"home": str(s.home.resolve()), "runs": runs})
