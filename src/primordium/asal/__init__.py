@@ -1,0 +1,1 @@
+"""ASAL experiments: search, sweep and render, written to the run store."""

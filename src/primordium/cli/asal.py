@@ -1,0 +1,177 @@
+"""ASAL: foundation-model search over artificial-life substrates (search, sweep-life, render)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from primordium.cli.output import Output
+from primordium.errors import ConfigError
+
+app = typer.Typer(no_args_is_help=True)
+
+
+def _store():
+    from primordium.store import Store
+
+    return Store()
+
+
+@app.command()
+def search(
+    substrate: Optional[str] = typer.Option(None, help="life, lenia, particle_life, particle_life_pp, boids, particle_lenia, nca, dnca"),
+    mode: Optional[str] = typer.Option(None, help="target, open-endedness or illuminate"),
+    prompt: list[str] = typer.Option([], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"),
+    target_image: Optional[Path] = typer.Option(None, help="Target image file (works with --fm pixels)"),
+    softmax: bool = typer.Option(False, "--softmax", help="Softmax variant of the target objective"),
+    fm: Optional[str] = typer.Option(None, help="Foundation model: clip (or clip:<checkpoint>) or pixels"),
+    fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    algo: Optional[str] = typer.Option(None, help="cma-es, ga or map-elites (default: by mode)"),
+    pop: Optional[int] = typer.Option(None, help="Population size [16]"),
+    gens: Optional[int] = typer.Option(None, help="Generations [100]"),
+    seed: Optional[int] = typer.Option(None, help="Seed [0]"),
+    steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
+    frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [8]"),
+    size: Optional[int] = typer.Option(None, help="Render side in pixels [224 clip, 64 pixels]"),
+    sigma: Optional[float] = typer.Option(None, help="Initial step size / mutation scale [0.1]"),
+    set_: list[str] = typer.Option([], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"),
+    config: Optional[Path] = typer.Option(None, help="TOML config (flags override it)"),
+    resume: Optional[str] = typer.Option(None, help="Resume an interrupted run by id"),
+    json_: bool = typer.Option(False, "--json", help="Print the result as JSON"),
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
+) -> None:
+    """Search a substrate's parameters for a target, open-endedness, or a diverse set."""
+    from primordium.asal.config import AsalConfig, parse_options
+    from primordium.asal.experiment import resume_search, run_search, search_result
+
+    out = Output(json_mode=json_, quiet=quiet)
+    store = _store()
+    if resume:
+        given = [n for n, v in (("--substrate", substrate), ("--mode", mode), ("--config", config)) if v is not None]
+        if given or prompt or set_:
+            raise ConfigError(f"--resume continues a run with its own config; drop {', '.join(given) or '--prompt/--set'}")
+        run = resume_search(store, resume, out)
+    else:
+        cfg = AsalConfig.from_toml(config) if config else AsalConfig()
+        overrides = {"substrate": substrate, "mode": mode, "fm": fm, "algo": algo, "pop": pop, "gens": gens,
+                     "seed": seed, "steps": steps, "frames": frames, "size": size, "sigma": sigma}
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(cfg, k, v)
+        if prompt:
+            cfg.prompts = list(prompt)
+        if target_image is not None:
+            cfg.target_image = str(target_image)
+        if fm_weights is not None:
+            cfg.fm_weights = str(fm_weights)
+        if softmax:
+            cfg.softmax = True
+        if set_:
+            cfg.substrate_options = cfg.substrate_options | parse_options(set_)
+        run = run_search(cfg, store, out)
+    result = search_result(run)
+    if json_:
+        out.json(result)
+        return
+    out.print(f"run {run.id}: best score {result['best_score']:.4f}" + (f" ({result['rule']})" if "rule" in result else ""))
+    out.print(f"outputs in {run.dir}")
+
+
+@app.command("sweep-life")
+def sweep_life(
+    fm: str = typer.Option("pixels", help="Foundation model: pixels or clip"),
+    fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    top: int = typer.Option(20, help="How many rules to show"),
+    grid: int = typer.Option(64, help="Torus side"),
+    steps: int = typer.Option(512, help="Steps per simulation"),
+    frames: int = typer.Option(8, help="Frames sampled per simulation"),
+    size: Optional[int] = typer.Option(None, help="Render side [64 pixels, 224 clip]"),
+    seed: int = typer.Option(0, help="Seed of the common initial soup"),
+    batch: int = typer.Option(256, help="Rules simulated at once"),
+    sample: Optional[int] = typer.Option(None, help="Score a random sample of N rules (B3/S23 always included)"),
+    resume: Optional[str] = typer.Option(None, help="Resume an interrupted sweep by run id"),
+    json_: bool = typer.Option(False, "--json", help="Print the ranking as JSON"),
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
+) -> None:
+    """Rank every Life-like rule (2^18) by open-endedness."""
+    from primordium.asal.experiment import SweepConfig, resume_sweep, run_sweep, sweep_result
+
+    out = Output(json_mode=json_, quiet=quiet)
+    store = _store()
+    if top < 1:
+        raise ConfigError("--top must be at least 1")
+    if resume:
+        run = resume_sweep(store, resume, out)
+    else:
+        cfg = SweepConfig(fm=fm, fm_weights=str(fm_weights) if fm_weights else None, grid=grid, steps=steps,
+                          frames=frames, size=size, seed=seed, batch=batch, sample=sample)
+        run = run_sweep(cfg, store, out)
+    result = sweep_result(run, top)
+    if json_:
+        out.json(result)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"Life-like rules by open-endedness ({result['total']} scored, lower = more open-ended)")
+    table.add_column("rank", justify="right")
+    table.add_column("rule")
+    table.add_column("score", justify="right")
+    for i, r in enumerate(result["rules"], 1):
+        table.add_row(str(i), r["rule"], f"{r['score']:.4f}")
+    out.print(table)
+    if result["conway"]:
+        c = result["conway"]
+        out.print(f"B3/S23 (Conway's Life) ranks {c['rank']} of {result['total']} (score {c['score']:.4f})")
+    out.print(f"run {run.id}: outputs in {run.dir}")
+
+
+@app.command()
+def render(
+    substrate: str = typer.Option(..., help="Substrate name"),
+    params: Optional[Path] = typer.Option(None, help="Params file (best_params.json of a run); default: random"),
+    rule: Optional[str] = typer.Option(None, help="Life-like rule such as B3/S23 (substrate life)"),
+    out_path: Path = typer.Option(..., "--out", help="Output video: .mp4, .gif (or .png for the last frame)"),
+    steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
+    frames: int = typer.Option(96, help="Frames in the video"),
+    size: int = typer.Option(256, help="Video side in pixels"),
+    fps: float = typer.Option(15.0, help="Frames per second"),
+    seed: int = typer.Option(0, help="Seed (same as the search's to see what it saw)"),
+    set_: list[str] = typer.Option([], "--set", help="Substrate option KEY=VALUE"),
+    json_: bool = typer.Option(False, "--json", help="Print the output path as JSON"),
+    quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
+) -> None:
+    """Render a simulation to a video."""
+    import jax
+
+    from primordium.asal.config import DEFAULT_STEPS, parse_options
+    from primordium.asal.experiment import load_params_file, video_frames
+    from primordium.substrates import get_substrate
+    from primordium.viz import save_video
+
+    out = Output(json_mode=json_, quiet=quiet)
+    if out_path.suffix.lower() not in (".mp4", ".gif", ".png"):
+        raise ConfigError(f"unsupported video format {out_path.suffix!r} (use .mp4, .gif or .png)", file=out_path)
+    sub = get_substrate(substrate, **parse_options(set_))
+    if rule is not None and params is not None:
+        raise ConfigError("give --params or --rule, not both")
+    if rule is not None:
+        if sub.name != "life":
+            raise ConfigError("--rule applies to --substrate life")
+        from primordium.substrates.life import params_from_rule
+
+        p = params_from_rule(rule)
+    elif params is not None:
+        p = load_params_file(params, sub)
+    else:
+        p = sub.default_params(jax.random.PRNGKey(seed))
+    n_steps = steps if steps is not None else DEFAULT_STEPS[sub.name]
+    if n_steps < 1 or frames < 1 or size < 8:
+        raise ConfigError("--steps and --frames must be at least 1 and --size at least 8")
+    video = video_frames(sub, p, n_steps, seed, size, n_frames=min(frames, n_steps))
+    save_video(video, out_path, fps=fps)
+    if json_:
+        out.json({"out": str(out_path), "frames": int(len(video))})
+    else:
+        out.print(f"wrote {out_path} ({len(video)} frames)")

@@ -1,0 +1,55 @@
+"""The offline foundation model: downsampled pixels.
+
+An image becomes its area-averaged ``side`` x ``side`` RGB thumbnail minus
+mid-grey, scaled to unit norm. Inner products then compare coarse layout and
+colour; every all-black frame maps to the same vector, so dead worlds look
+alike, as they should to a novelty search. It has no language: text targets
+need CLIP, and a target image (embedded the same way) stands in for a prompt.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from primordium.embed.base import check_images, normalise
+from primordium.errors import ConfigError
+
+
+class PixelModel:
+    name = "pixels"
+
+    def __init__(self, side: int = 16):
+        self.side = int(side)
+
+    def embed_images(self, images: np.ndarray) -> np.ndarray:
+        a = check_images(images).astype(np.float32) / 255.0
+        n, h, w, _ = a.shape
+        s = self.side
+        # Area averaging over an integer grid of blocks (crop the remainder).
+        bh, bw = max(h // s, 1), max(w // s, 1)
+        if h < s or w < s:
+            rows = (np.arange(s) * h) // s
+            cols = (np.arange(s) * w) // s
+            small = a[:, rows][:, :, cols]
+        else:
+            small = a[:, : bh * s, : bw * s].reshape(n, s, bh, s, bw, 3).mean(axis=(2, 4))
+        return normalise(small.reshape(n, -1) - 0.5)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        raise ConfigError(
+            "the pixels model cannot embed text prompts; use --fm clip, or give a target image (--target-image FILE)"
+        )
+
+
+def load_target_image(path: str, size: int = 224) -> np.ndarray:
+    """A user's image file as uint8[1, size, size, 3]."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB").resize((size, size), Image.BILINEAR)
+            return np.asarray(im, np.uint8)[None]
+    except FileNotFoundError:
+        raise ConfigError("no such file", file=path) from None
+    except (UnidentifiedImageError, OSError) as e:
+        raise ConfigError(f"not a readable image ({type(e).__name__})", file=path) from None

@@ -1,0 +1,1 @@
+"""Search over substrate parameters: ASAL objectives, optimisers, MAP-Elites, the Life sweep."""
