@@ -154,3 +154,19 @@ def test_serve_command_serves_the_store(gallery_store):
         proc.terminate()
         out, err = proc.communicate(timeout=15)
     assert f"http://127.0.0.1:{port}/" in err
+
+
+def test_a_corrupt_metric_row_is_a_clear_message(server, gallery_store):
+    home, _ = gallery_store
+    store = Store(home)
+    run = store.create("soup", {}, name="bad metrics")
+    run.log(3, x=1)
+    store._db.execute("UPDATE metrics SET data='{bad' WHERE run_id=?", (run.id,))
+    run.set_status("finished")
+    try:
+        status, _, body = _get(server, f"/api/runs/{run.id}/metrics")
+    finally:
+        store.remove(run.id)
+        store.close()
+    assert status == 422
+    assert json.loads(body)["error"] == f"run {run.id}: the metric row at step 3 is corrupt (not a JSON object)"

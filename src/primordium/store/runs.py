@@ -253,7 +253,12 @@ class Run:
         count = self.store._db.execute("SELECT COUNT(*) FROM metrics WHERE run_id=?", (self.id,)).fetchone()[0]
         if rows:
             last_id, last_time = max(last_id, max(r[0] for r in rows)), max(last_time, max(r[2] for r in rows))
-        out = [{"step": step} | json.loads(data) for _, step, _, data in rows]
+        out = []
+        for _, step, _, data in rows:
+            try:
+                out.append({"step": step} | json.loads(data))
+            except (ValueError, TypeError):
+                raise StoreError(f"run {self.id}: the metric row at step {step} is corrupt (not a JSON object)") from None
         return out, f"{last_id}:{last_time!r}", int(count)
 
     def artifact(self, relpath: str) -> Path:

@@ -119,10 +119,7 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
 
     @app.exception_handler(Exception)
     async def any_error(request: Request, exc: Exception) -> Response:
-        # A bug or a damaged file must not become a traceback page; one line, and the log has the rest.
-        import logging
-
-        logging.getLogger("primordium.web").exception("error serving %s", request.url.path)
+        # A bug or a damaged file must not become a traceback page: one line here, the traceback in uvicorn's log.
         return _json({"error": f"internal error ({type(exc).__name__}: {exc})".replace("\n", " ")}, 500)
 
     def page() -> FileResponse:
@@ -171,7 +168,10 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     def get_metrics(run_id: str, since: str | None = None) -> Response:
         """Rows after cursor ``since`` (none: all, sorted by step); pollers pass back ``cursor``."""
         run = _open_exact(store(), run_id)
-        rows, cursor, count = run.metrics_since(since)
+        try:
+            rows, cursor, count = run.metrics_since(since)
+        except StoreError as e:  # the run exists; its metrics do not read
+            return _json({"error": str(e)}, 422)
         if not since:
             rows.sort(key=lambda r: r["step"])  # stable: equal steps keep logging order, as Run.metrics()
         return _json({"id": run.id, "status": run.status, "rows": rows, "cursor": cursor, "count": count})
