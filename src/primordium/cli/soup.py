@@ -81,8 +81,12 @@ def run(
         schedule = Schedule(epochs=16000 if epochs is None else epochs, log_every=log_every,
                             checkpoint_every=checkpoint_every, snapshot_every=snapshot_every)
     total = schedule.epochs if schedule is not None else epochs
+    announced: list[str] = []
     with out.progress("soup", total=total) as task:
         def progress(p: dict) -> None:
+            if not announced:
+                announced.append(p["run"])
+                out.info(f"run {p['run']} (resume with: primordium soup run --resume {p['run']})")
             line = (f"epoch {p['epoch']}/{p['target']}  {p['mops']:.1f} M ops/s  H0 {p['h0']:.3f}  "
                     f"high-order {p['high_order_entropy']:.3f}")
             task.update(p["epoch"], status=line)

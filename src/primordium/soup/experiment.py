@@ -180,7 +180,7 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
                 run.update_summary(epochs=completed, ops=total_ops, high_order_entropy=last["high_order_entropy"],
                                    transition_epoch=detector.transition_epoch)
             if progress is not None:
-                progress({"epoch": completed, "target": target, "mops": ops / max(dt, 1e-9) / 1e6,
+                progress({"run": run.id, "epoch": completed, "target": target, "mops": ops / max(dt, 1e-9) / 1e6,
                           "h0": last["h0"], "high_order_entropy": last["high_order_entropy"],
                           "transition_epoch": detector.transition_epoch})
             if completed == target:
