@@ -47,7 +47,7 @@ def test_run_writes_metrics_checkpoint_and_pictures(store_home):
     assert epoch == 100 and whole and soup.shape == (256, 64)
     e, sample, whole = load_soup(run, 60)
     assert e == 50 and not whole and sample.shape == (64, 64)
-    for name in ("soup.png", "soup.gif", "curves.png", "result.json"):
+    for name in ("soup.png", "soup.gif", "curves.png", "result.json", "census.json"):
         assert (run.dir / name).stat().st_size > 0
     # Same seed, same soup, in a second run.
     run2, result2 = run_soup(store, config, Schedule(epochs=100, log_every=10, checkpoint_every=30), pictures=False)
@@ -152,6 +152,17 @@ def test_exec_json_and_text(capsys):
     assert set(got) == {"tape", "ops"} and got["tape"] == (REPLICATOR * 2).hex() and got["ops"] == 8192
     code, out, _ = cli(capsys, "soup", "exec", "--tape", tape, "--steps", "10")
     assert code == 0 and "ops 10" in out and "[{.>]" in out
+
+
+def test_selfrep_command(capsys):
+    from tests.soup.conftest import REPLICATOR
+
+    code, out, _ = cli(capsys, "soup", "selfrep", "--program", REPLICATOR.hex(), "--json")
+    assert code == 0 and json.loads(out)["replicates"] is True
+    code, out, _ = cli(capsys, "soup", "selfrep", "--program", (b"a" * 64).hex())
+    assert code == 0 and out.strip().endswith("does not replicate")
+    code, _, err = cli(capsys, "soup", "selfrep", "--program", "00ff")
+    assert code == 2 and "a program is 64 bytes" in err
 
 
 def test_trace_shows_each_step(capsys):

@@ -1,4 +1,4 @@
-"""Program soups (Computational Life): run, exec, trace, inspect, render."""
+"""Program soups (Computational Life): run, exec, trace, selfrep, inspect, render."""
 
 from __future__ import annotations
 
@@ -30,17 +30,20 @@ def _grid(text: Optional[str]) -> Optional[tuple[int, int]]:
     return int(m.group(1)), int(m.group(2))
 
 
-def _tape(hex_text: str, length: int):
+def _tape(hex_text: str, length: int, what: str = "--tape"):
+    """Hex in, bytes out; a tape is two programs (2 x length bytes)."""
     import numpy as np
 
     text = re.sub(r"\s+", "", hex_text)
     if text.lower().startswith("0x"):
         text = text[2:]
     if not re.fullmatch(r"[0-9a-fA-F]*", text) or len(text) % 2:
-        raise ConfigError("--tape is not hex (expected an even number of hex digits)")
+        raise ConfigError(f"{what} is not hex (expected an even number of hex digits)")
     tape = np.frombuffer(bytes.fromhex(text), dtype=np.uint8)
     if len(tape) != 2 * length:
-        raise ConfigError(f"--tape has {len(tape)} bytes; a tape is 2 x {length} = {2 * length} bytes")
+        kind = "a tape is 2 x" if what == "--tape" else "a program is"
+        size = f"{length} = {2 * length}" if what == "--tape" else f"{2 * length}"
+        raise ConfigError(f"{what} has {len(tape)} bytes; {kind} {size} bytes")
     return tape
 
 
@@ -170,6 +173,40 @@ def trace(
         out.print(line)
     if json:
         out.json(records)
+
+
+@app.command()
+def selfrep(
+    program: str = typer.Option(..., "--program", help="One program in hex (--length bytes)."),
+    lang: str = Lang,
+    partner: str = typer.Option("random", "--partner", help="zero or random: the bytes beside it."),
+    generations: int = typer.Option(4, "--generations", min=1, help="Rounds of copy-of-a-copy."),
+    steps: int = Steps,
+    length: int = Length,
+    seed: int = typer.Option(0, "--seed", help="Seed of the random partners."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Does a program copy itself into its partner? (left and right of it, several generations)"""
+    from primordium.soup.languages import get_language
+    from primordium.soup.metrics import self_replication
+
+    out = Output(json, quiet)
+    language = get_language(lang)
+    if partner not in ("zero", "random"):
+        raise ConfigError(f"--partner must be zero or random, not {partner!r}")
+    prog = _tape(program, length // 2, what="--program")
+    res = self_replication(prog, language, partner=partner, generations=generations, max_steps=steps, seed=seed)
+    if json:
+        out.json(res)
+        return
+    for side in ("left", "right"):
+        r = res[side]
+        out.print(f"program on the {side}: copies {', '.join(f'{x:.2f}' for x in r['copy_fraction'])}; "
+                  f"reversed {', '.join(f'{x:.2f}' for x in r['reversed_copy_fraction'])}; "
+                  f"parent kept {', '.join(f'{x:.2f}' for x in r['parent_kept'])}"
+                  f" -> {'replicates' if r['replicates'] else 'does not replicate'}")
+    out.print("replicates" if res["replicates"] else "does not replicate")
 
 
 @app.command()

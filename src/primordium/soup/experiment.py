@@ -14,7 +14,7 @@ from typing import Callable
 import numpy as np
 
 from primordium.errors import ConfigError, StoreError
-from primordium.soup.metrics import TransitionDetector, entropy
+from primordium.soup.metrics import TransitionDetector, census, entropy, self_replication
 from primordium.soup.soup import SoupConfig, epoch, initial_soup
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 
@@ -196,6 +196,7 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
     result = {"epochs": done, "ops": total_ops, "seconds": round(seconds, 3),
               "high_order_entropy": last["high_order_entropy"], "transition_epoch": detector.transition_epoch}
     run.write_json("result.json", result)
+    run.write_json("census.json", final_census(soup, config))
     if pictures:
         from primordium.soup.pictures import write_run_pictures
 
@@ -203,6 +204,16 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
     run.update_summary(**result)
     run.set_status("finished")
     return run, result
+
+
+def final_census(soup: np.ndarray, config: SoupConfig, top: int = 10) -> dict:
+    """The census of the whole soup, each top program marked by the self-replication check."""
+    c = census(soup, config.lang, top=top)
+    for p in c["programs"]:
+        prog = np.frombuffer(bytes.fromhex(p["hex"]), dtype=np.uint8)
+        p["replicates"] = self_replication(prog, config.lang, partner="random", max_steps=config.max_steps,
+                                           seed=config.seed)["replicates"]
+    return c
 
 
 def quickstart_run(store: Store, seed: int = 0, progress: Progress | None = None) -> Run:
