@@ -110,6 +110,10 @@ def test_sigkill_then_resume_is_bit_identical(store_home, tmp_path):
                               Schedule(epochs=3000, log_every=20, checkpoint_every=50), pictures=False)
     assert np.array_equal(load_soup(resumed)[1], load_soup(twin)[1])
     assert result["ops"] == twin_res["ops"]
+    # Every logged row matches too (the kill fell between checkpoints and log rows alike).
+    science = ("epoch", "ops", "ops_per_tape", "total_ops", "h0", "brotli_bpb", "high_order_entropy")
+    assert [{k: r[k] for k in science} for r in resumed.metrics()] == \
+        [{k: r[k] for k in science} for r in twin.metrics()]
 
 
 def test_corrupt_checkpoint_is_one_line_exit_2_and_nothing_overwritten(store_home, capsys):

@@ -123,6 +123,8 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         last = state.get("last") or entropy(soup)
         if stop_after_transition is None:
             stop_after_transition = state.get("stop_after_transition")
+        # Ops since the last metric row, so the next row is the one an uninterrupted run logs.
+        interval = tuple(state.get("interval", (0, 0, 0.0)))
     else:
         config = config or SoupConfig()
         schedule = schedule or Schedule()
@@ -134,9 +136,10 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         last = entropy(soup)
         run.write_bytes(_snapshot_name(0), _npy_bytes(soup[: schedule.snapshot_programs]))
         run.log(0, epoch=0, ops=0, ops_per_tape=0.0, total_ops=0, mops=0.0, elapsed=0.0, **last)
+        interval = (0, 0, 0.0)
     def consistent() -> tuple[np.ndarray, dict]:
         return soup, {"epoch": done, "total_ops": total_ops, "seconds": seconds, "target": target,
-                      "stop_after_transition": stop_after_transition,
+                      "stop_after_transition": stop_after_transition, "interval": list(interval),
                       "detector": detector.state(), "last": last}
 
     def checkpoint(safe: tuple[np.ndarray, dict]) -> None:
@@ -148,7 +151,7 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
     if resume is None:
         checkpoint(safe)
     run.update_summary(epochs=done, target=target, lang=config.lang, programs=config.programs)
-    interval_ops, interval_tapes, interval_t = 0, 0, 0.0
+    interval_ops, interval_tapes, interval_t = int(interval[0]), int(interval[1]), float(interval[2])
     try:
         for e in range(done, target):
             t0 = time.perf_counter()
@@ -174,6 +177,7 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
             if completed % schedule.snapshot_every == 0 or completed == target:
                 run.write_bytes(_snapshot_name(completed), _npy_bytes(soup[: schedule.snapshot_programs]))
             done = completed
+            interval = (interval_ops, interval_tapes, interval_t)
             safe = consistent()
             if completed % schedule.checkpoint_every == 0 or completed == target:
                 checkpoint(safe)
