@@ -17,14 +17,15 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 
 def _asal_like_run(store):
-    """A run shaped like ASAL's (a video, an illumination poster, a curve) until primordium.asal writes one.
+    """A run shaped like an ASAL illumination run (a poster first, videos, curves), written by hand.
 
-    The gallery only reads files and metrics, so this exercises the same page an ASAL run gets.
+    The ASAL quickstart makes no poster; the gallery only reads files and
+    metrics, so this exercises the page an illumination run gets.
     """
     from primordium.viz import save_png, save_video
 
     run = store.create("asal", {"substrate": "lenia", "model": "pixels", "objective": "illumination", "seed": 0},
-                       name="asal-shaped run (stand-in)")
+                       name="illumination-shaped run (hand-made)")
     rng = np.random.default_rng(0)
     frames = (rng.random((12, 64, 64, 3)) * 255).astype(np.uint8)
     save_video(frames, run.artifact("video.mp4"), fps=6)
@@ -62,7 +63,13 @@ def build_gallery_store(home: Path) -> dict[str, str]:
         drq_quickstart = None
     if drq_quickstart is not None:
         ids["redqueen"] = drq_quickstart(store, seed=0).id
-    ids["asal"] = _asal_like_run(store).id
+    try:
+        from primordium.asal.experiment import quickstart_run as asal_quickstart
+    except ImportError:
+        asal_quickstart = None
+    if asal_quickstart is not None:
+        ids["asal"] = asal_quickstart(store, seed=0, gens=2).id
+    ids["poster"] = _asal_like_run(store).id
 
     bad = store.create("soup", {"soup": {}}, name="garbage config")
     bad.write_text("config.json", "{ this is not json")

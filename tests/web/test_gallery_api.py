@@ -48,10 +48,10 @@ def test_symlink_out_of_a_run_refused(server, gallery_store, tmp_path):
     home, ids = gallery_store
     secret = tmp_path / "secret.txt"
     secret.write_text("do not serve")
-    link = home / "runs" / ids["asal"] / "escape.txt"
+    link = home / "runs" / ids["poster"] / "escape.txt"
     link.symlink_to(secret)
     try:
-        status, _, body = _get(server, f"/files/{ids['asal']}/escape.txt")
+        status, _, body = _get(server, f"/files/{ids['poster']}/escape.txt")
     finally:
         link.unlink()
     assert status == 403 and b"do not serve" not in body

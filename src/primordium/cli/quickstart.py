@@ -1,7 +1,8 @@
 """`primordium quickstart`: a short offline run of each engine, into the store, then the gallery.
 
 An engine joins the quickstart by exposing ``quickstart_run(store, seed=0,
-progress=None) -> Run`` (or ``on_progress=``) in ``primordium.<engine>.experiment``,
+progress=None) -> Run`` (or ``on_progress=``, or ``output=`` to draw its own
+bars on our ``Output``) in ``primordium.<engine>.experiment``,
 ``.loop`` or the package itself: a few minutes at most on two cores, offline
 (pixels model, offline mutation). ``progress`` gets a dict; ``done``/``total``,
 ``epoch``/``target`` or ``completed`` drive the bar, other numbers show beside it. Core War's run lives here because its experiment module
@@ -69,6 +70,13 @@ def _from_engine(engine: str):
     else:
         return None
     params = inspect.signature(fn).parameters
+    if "output" in params:
+        # The engine draws its own progress on our Output (rich allows one live bar at a time).
+        def run_with_output(store, seed: int, out: Output):
+            return fn(store, seed=seed, output=out)
+
+        run_with_output.own_output = True
+        return run_with_output
     hook = next((k for k in ("progress", "on_progress") if k in params), None)
 
     def run(store, seed: int, progress: Callable[[dict], None]):
@@ -81,8 +89,6 @@ def available() -> dict[str, Callable]:
     """Engine -> its quickstart step, for the engines present in this install."""
     steps: dict[str, Callable] = {"corewar": _corewar, "soup": _soup}
     # ASAL and Digital Red Queen join as soon as they expose quickstart_run (see the module docstring).
-    # TODO(asal): primordium.asal has no quickstart_run yet (the engine is being written); until it
-    # does, the quickstart says "not yet available: asal" and runs the others.
     for engine in ("asal", "redqueen"):
         step = _from_engine(engine)
         if step is not None:
@@ -121,8 +127,11 @@ def quickstart(
         out.info(f"[{k}/{len(steps)}] {ABOUT[engine]}")
         t0 = time.perf_counter()
         try:
-            with out.progress(engine, total=None) as bar:
-                run = step(store, seed, _reporter(out, engine, bar))
+            if getattr(step, "own_output", False):
+                run = step(store, seed, out)
+            else:
+                with out.progress(engine, total=None) as bar:
+                    run = step(store, seed, _reporter(out, engine, bar))
         except PrimordiumError as e:
             failed.append({"engine": engine, "error": str(e)})
             out.info(f"[red]  {engine} failed:[/red] {e}")

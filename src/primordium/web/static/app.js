@@ -204,6 +204,11 @@ const CAPTIONS = {
   "soup.gif": "The soup over time",
   "soup_grid.png": "The 2D soup: each program a tile at its place",
   "curves.png": "Entropy and work per tape over the run",
+  "best.mp4": "The best simulation found",
+  "best.gif": "The best simulation found",
+  "scores.png": "Search scores by generation",
+  "fitness.png": "Fitness over the rounds",
+  "archives.png": "Each round's MAP-Elites archive",
 };
 const IMAGE = /\.(png|gif|jpe?g|webp)$/i;
 const VIDEO = /\.(mp4|webm)$/i;
