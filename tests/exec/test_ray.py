@@ -125,3 +125,21 @@ def test_unreachable_cluster_is_one_line_exit_2():
     )
     assert r.returncode == 2, r.stderr[-2000:]
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_drq_on_ray_equals_local(cluster, tmp_path):
+    from primordium.redqueen.config import CoreConfig, DRQConfig
+    from primordium.redqueen.loop import candidates, run_drq
+    from primordium.store import Store
+
+    core = CoreConfig(core_size=800, cycles=1500, processes=200, length=20, distance=20)
+    cfg = DRQConfig(seed=1, rounds=2, iterations=6, history=2, n_init=3, battle_rounds=4, batch=2,
+                    threshold=10.0, core=core).validate()
+    store = Store(tmp_path / "home")
+    ref = [c["fitness"] for c in candidates(run_drq(store, cfg))]
+    ex = get_executor("ray", address=cluster)
+    try:
+        got = [c["fitness"] for c in candidates(run_drq(store, cfg, executor=ex))]
+    finally:
+        ex.close()
+    assert ref == got and len(ref) > 0

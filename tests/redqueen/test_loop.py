@@ -144,3 +144,13 @@ def test_quickstart_run(store):
     assert run.status == "finished"
     assert len(champions(run)) == quickstart_config().rounds
     assert (run.dir / "fitness.png").is_file() and (run.dir / "archives.png").is_file()
+
+
+def test_worker_processes_give_the_same_run(store):
+    """Candidate battles spread over worker processes change nothing."""
+    from primordium.exec.local import LocalExecutor
+
+    ref = _fingerprint(run_drq(store, small_config(seed=3)))
+    with LocalExecutor(2) as ex:
+        got = _fingerprint(run_drq(store, small_config(seed=3), executor=ex))
+    assert ref[:3] == got[:3]

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Output
 
 app = typer.Typer(no_args_is_help=True)
@@ -31,14 +32,6 @@ Length = typer.Option(100, "--length", help="Maximum warrior length.", rich_help
 Distance = typer.Option(100, "--distance", help="Minimum distance between warriors.", rich_help_panel=_D)
 Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
 Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
-ExecutorKind = typer.Option(
-    "local", "--executor", help="local: this machine (all cores); ray: a Ray cluster.", rich_help_panel="Execution"
-)
-Address = typer.Option(None, "--address", help="Ray cluster address (with --executor ray).", rich_help_panel="Execution")
-Workers = typer.Option(
-    None, "--workers", help="Local worker processes (default: one process, numba threads on all cores).",
-    rich_help_panel="Execution",
-)
 
 
 @app.command()
@@ -141,17 +134,8 @@ def tournament(
     s = _settings(core_size, cycles, processes, length, distance, rounds)
     warriors = _load_all(files, s)
     n_pairs = len(files) * (len(files) - 1) // 2
-    pool = None
-    if executor != "local" or address is not None or (workers or 1) > 1:
-        from primordium.exec import get_executor
-
-        pool = get_executor(executor, address=address, workers=workers)
-    try:
-        with out.progress("pairs", n_pairs) as bar:
-            t = run_tournament(warriors, s, seed=seed, position=position, on_progress=bar.advance, executor=pool)
-    finally:
-        if pool is not None:
-            pool.close()
+    with executor_from_flags(executor, address, workers) as pool, out.progress("pairs", n_pairs) as bar:
+        t = run_tournament(warriors, s, seed=seed, position=position, on_progress=bar.advance, executor=pool)
     names = [w.name for w in warriors]
     if json:
         results = [

@@ -7,6 +7,7 @@ from typing import List, Optional
 
 import typer
 
+from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Output
 from primordium.errors import ConfigError
 
@@ -97,6 +98,9 @@ def run(
     concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Requests in flight at once [8].", rich_help_panel=_L),
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue this run from its last checkpoint."),
     name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    executor: str = ExecutorKind,
+    address: Optional[str] = Address,
+    workers: Optional[int] = Workers,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -122,17 +126,10 @@ def run(
     else:
         cfg = load_toml(config) if config is not None else DRQConfig()
         cfg = with_overrides(cfg, overrides)
-    exp = open_experiment(_store(), cfg, resume=resume, name=name, api_key=api_key)
-    out.info(f"run {exp.run.id} ({'resumed' if resume else 'new'}) in {exp.run.dir}")
-    with out.progress("DRQ", exp.total()) as bar:
-        bar.update(exp.completed())
-
-        def progress(d: dict) -> None:
-            rnd = min(d["round"], exp.config.rounds)
-            bar.update(d["completed"], status=f"round {rnd} best {d['best'] or 0:.3f}")
-
-        exp.on_progress = progress
-        r = exp.run_all()
+    with executor_from_flags(executor, address, workers) as pool:
+        exp = open_experiment(_store(), cfg, resume=resume, name=name, api_key=api_key, executor=pool)
+        out.info(f"run {exp.run.id} ({'resumed' if resume else 'new'}) in {exp.run.dir}")
+        r = _run_with_progress(out, exp)
     rows = _champion_rows(r)
     if json:
         out.json({"run": r.id, "dir": str(r.dir), "status": r.status, "rounds": rows, "stats": r.summary})
@@ -143,6 +140,18 @@ def run(
               + (f"; LLM: {s.get('llm_calls', 0)} calls, {s.get('llm_failed', 0)} failed, "
                  f"{s.get('prompt_tokens', 0)}+{s.get('completion_tokens', 0)} tokens" if s.get("llm_calls") else ""))
     out.print(f"pictures and champions in {r.dir}")
+
+
+def _run_with_progress(out: Output, exp):
+    with out.progress("DRQ", exp.total()) as bar:
+        bar.update(exp.completed())
+
+        def progress(d: dict) -> None:
+            rnd = min(d["round"], exp.config.rounds)
+            bar.update(d["completed"], status=f"round {rnd} best {d['best'] or 0:.3f}")
+
+        exp.on_progress = progress
+        return exp.run_all()
 
 
 @app.command()

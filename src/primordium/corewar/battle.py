@@ -171,6 +171,54 @@ def run_battles(
     return BattleResults(alive, death, executed, spawned, coverage, positions)
 
 
+def run_battles_on(
+    executor: "Executor | None",
+    pool: Sequence[Warrior],
+    battles: np.ndarray,
+    settings: Settings,
+    seeds: np.ndarray,
+    *,
+    track: bool = True,
+    on_progress: Callable[[int], None] | None = None,
+) -> BattleResults:
+    """``run_battles`` in chunks: as an executor's tasks, or here with progress.
+
+    Without an executor the chunks run in this process over all cores, and
+    only when ``on_progress(n_battles_done)`` wants to hear of them. Results
+    are concatenated in order, so they never depend on the executor.
+    """
+    battles = np.asarray(battles, np.int64)
+    seeds = np.asarray(seeds, np.int64)
+    if executor is None:
+        # Chunks big enough to keep every core busy, small enough to show progress.
+        size = len(battles) if on_progress is None else max(16, 4 * numba.get_num_threads())
+    else:
+        size = max(1, -(-len(battles) // (4 * executor.workers)))
+    tasks = [(list(pool), battles[lo : lo + size], settings, seeds[lo : lo + size], track)
+             for lo in range(0, len(battles), max(1, size))]
+
+    def done(_: int, part: BattleResults) -> None:
+        if on_progress is not None:
+            on_progress(part.alive.shape[0])
+
+    if executor is None:
+        parts = []
+        for k, task in enumerate(tasks):
+            parts.append(_battles_task(task))
+            done(k, parts[-1])
+    else:
+        parts = executor.map(_battles_task, tasks, on_done=done)
+    if len(parts) == 1:
+        return parts[0]
+    return BattleResults(*(np.concatenate([getattr(p, f) for p in parts]) for f in BattleResults.__dataclass_fields__))
+
+
+def _battles_task(task) -> BattleResults:
+    """One chunk of battles (module level, so an executor can pickle it)."""
+    pool, battles, settings, seeds, track = task
+    return run_battles(pool, battles, settings, seeds, track=track)
+
+
 def battle(
     warriors: Sequence[Warrior],
     settings: Settings = Settings(),
@@ -225,39 +273,16 @@ def tournament(
         seeds = np.full(len(pairs), position_seed(position, settings, 2), np.int64)
     else:
         seeds = np.array([pair_seed(seed, i, j) for i, j in pairs], np.int64)
+    res = run_battles_on(executor, list(warriors), pairs, settings, seeds, track=False, on_progress=on_progress)
     wins = np.zeros((n, n), np.int64)
     losses = np.zeros((n, n), np.int64)
     ties = np.zeros((n, n), np.int64)
-    # Chunks big enough to keep every core busy, small enough to show progress.
-    workers = executor.workers if executor is not None else numba.get_num_threads()
-    chunk = max(16, 4 * workers) if executor is None else max(1, -(-len(pairs) // (4 * workers)))
-    tasks = [
-        (list(warriors), pairs[lo : lo + chunk], settings, seeds[lo : lo + chunk])
-        for lo in range(0, len(pairs), chunk)
-    ]
-
-    def record(k: int, result: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
-        w, l, t = result
-        for r, (i, j) in enumerate(tasks[k][1]):
-            wins[i, j], wins[j, i] = w[r, 0], w[r, 1]
-            losses[i, j], losses[j, i] = l[r, 0], l[r, 1]
-            ties[i, j], ties[j, i] = t[r, 0], t[r, 1]
-        if on_progress is not None:
-            on_progress(len(tasks[k][1]))
-
-    if executor is None:
-        for k, task in enumerate(tasks):
-            record(k, _tournament_chunk(task))
-    else:
-        executor.map(_tournament_chunk, tasks, on_done=record)
+    w, l, t = res.wins(), res.losses(), res.ties()
+    i, j = pairs[:, 0], pairs[:, 1]
+    wins[i, j], wins[j, i] = w[:, 0], w[:, 1]
+    losses[i, j], losses[j, i] = l[:, 0], l[:, 1]
+    ties[i, j], ties[j, i] = t[:, 0], t[:, 1]
     return Tournament(wins, losses, ties)
-
-
-def _tournament_chunk(task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One executor task: W/L/T of a chunk of pairs (a module-level function, so it pickles)."""
-    warriors, pairs, settings, seeds = task
-    res = run_battles(warriors, pairs, settings, seeds, track=False)
-    return res.wins(), res.losses(), res.ties()
 
 
 @dataclass

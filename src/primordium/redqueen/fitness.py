@@ -34,7 +34,7 @@ from typing import Sequence
 
 import numpy as np
 
-from primordium.corewar.battle import initial_seed, run_battles
+from primordium.corewar.battle import initial_seed, run_battles_on
 from primordium.corewar.isa import Warrior
 from primordium.redqueen.descriptors import describe
 
@@ -91,6 +91,7 @@ def evaluate(
     opponents: Sequence[Warrior],
     settings,
     seeds: np.ndarray,
+    executor=None,
 ) -> list[Evaluation]:
     """Fitness of each candidate in a melee with all ``opponents``, in one batch over all cores.
 
@@ -116,7 +117,7 @@ def evaluate(
             s = r % n
             rows[k * n_rounds + r] = np.roll(base, -s)
             shifts[k * n_rounds + r] = s
-    res = run_battles(pool, rows, settings.with_(rounds=1, warriors=n), seeds.reshape(-1), track=True)
+    res = run_battles_on(executor, pool, rows, settings.with_(rounds=1, warriors=n), seeds.reshape(-1), track=True)
 
     def canonical(a: np.ndarray) -> np.ndarray:
         # Undo each row's rotation so column 0 is the candidate again: [cand, round, N].

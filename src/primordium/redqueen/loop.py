@@ -87,8 +87,9 @@ class Experiment:
     """One run of DRQ; ``run()`` goes on until all rounds are done."""
 
     def __init__(self, run: Run, config: DRQConfig, state: State, operator: Operator,
-                 on_progress: Progress | None = None):
+                 on_progress: Progress | None = None, executor=None):
         self.run = run
+        self.executor = executor  # where candidate battles run; never changes a result
         self.config = config
         self.state = state
         self.operator = operator
@@ -172,7 +173,7 @@ class Experiment:
         seeds = np.array([round_seeds(c.seed, s.round, proposals[i].job.iteration, proposals[i].job.slot,
                                       c.battle_rounds) for i in valid], np.int64).reshape(len(valid), c.battle_rounds)
         evals = dict(zip(valid, evaluate([warriors[i] for i in valid], self.opponents + self._champion_warriors(),
-                                         self.settings, seeds)))
+                                         self.settings, seeds, self.executor)))
 
         records, calls, metrics = [], [], []
         for i, p in enumerate(proposals):
@@ -307,7 +308,7 @@ def _cut(path: Path, size: int) -> None:
 
 def open_experiment(store: Store, config: DRQConfig | None = None, *, resume: str | None = None,
                     name: str | None = None, api_key: str | None = None,
-                    on_progress: Progress | None = None) -> Experiment:
+                    on_progress: Progress | None = None, executor=None) -> Experiment:
     """Start a run (or continue ``resume``) and return it ready to ``run_all()``."""
     if resume is not None:
         run = store.open(resume)
@@ -327,7 +328,7 @@ def open_experiment(store: Store, config: DRQConfig | None = None, *, resume: st
             _cut(run.dir / fname, size)
         run.truncate_metrics(state.last_step)
         operator = make_operator(config, api_key)
-        return Experiment(run, config, state, operator, on_progress)
+        return Experiment(run, config, state, operator, on_progress, executor)
 
     config = (config or DRQConfig()).validate()
     paths = [resolve_opponent(o) for o in config.initial_opponents]
@@ -341,7 +342,7 @@ def open_experiment(store: Store, config: DRQConfig | None = None, *, resume: st
     run = store.create(ENGINE, {"drq": config.to_dict()}, name=name)
     for k, (stem, text) in enumerate(sources):
         run.write_text(f"opponents/{k:02d}_{stem}.red", text)
-    return Experiment(run, config, State(), operator, on_progress)
+    return Experiment(run, config, State(), operator, on_progress, executor)
 
 
 def load_config(run: Run) -> DRQConfig:
