@@ -52,10 +52,7 @@ def build_gallery_store(home: Path) -> dict[str, str]:
     run, _ = run_soup(store, SoupConfig(programs=256, seed=1),
                       Schedule(epochs=64, log_every=8, checkpoint_every=32, snapshot_every=16, snapshot_programs=64),
                       name="tiny soup")
-    from primordium.soup.experiment import load_soup
-    from primordium.soup.metrics import census
-
-    run.write_json("census.json", census(load_soup(run)[1], "bff_noheads"))
+    assert (run.dir / "census.json").is_file()  # the soup run writes its census itself
     ids["soup"] = run.id
     try:
         from primordium.redqueen.loop import quickstart_run as drq_quickstart

@@ -75,7 +75,9 @@ def test_soup_page_shows_pictures_entropy_curves_and_census(page, server, galler
     srcs = {i["src"].split("?")[0].rsplit("/", 1)[-1] for i in imgs if i["ok"]}
     assert {"soup.png", "soup.gif", "curves.png"} <= srcs, imgs
     page.wait_for_selector("#census table")
-    assert len(page.query_selector_all("#census table")[0].query_selector_all("tbody tr")) == 10
+    programs = page.query_selector_all("#census table")[0]
+    assert len(programs.query_selector_all("tbody tr")) == 10
+    assert "replicates" in programs.inner_text()  # the soup's own self-replication flags are shown
     assert not page.js_errors and not page.outside
 
 

@@ -41,16 +41,12 @@ def _corewar(store, seed: int, progress: Callable[[dict], None]):
 
 
 def _soup(store, seed: int, progress: Callable[[dict], None]):
-    from primordium.soup.experiment import load_soup, quickstart_run
-    from primordium.soup.metrics import census
+    from primordium.soup.experiment import quickstart_run
 
-    run = quickstart_run(store, seed=seed, progress=lambda p: progress(
+    # The run writes its own census.json (which programs took over, and whether they replicate).
+    return quickstart_run(store, seed=seed, progress=lambda p: progress(
         {"done": p["epoch"], "total": p["target"],
          "status": f"high-order entropy {p['high_order_entropy']:.3f}"}))
-    # The census of the final soup: which programs and substrings took over.
-    _, soup, _ = load_soup(run)
-    run.write_json("census.json", census(soup, run.config["soup"]["lang"]))
-    return run
 
 
 def _from_engine(engine: str):

@@ -366,14 +366,20 @@ function tournamentTable(info, r) {
 }
 
 function censusView(c) {
-  const table = (title, rows, withFraction) => el("div", { class: "scroll" },
-    el("h3", { text: title }),
-    el("table", { class: "table census" },
-      el("thead", {}, el("tr", {}, el("th", { text: "count" }), withFraction ? el("th", { text: "share" }) : null, el("th", { text: "program" }))),
-      el("tbody", {}, (rows || []).map((p) => el("tr", {},
-        el("td", { class: "num", text: p.count }),
-        withFraction ? el("td", { class: "num", text: `${(100 * p.fraction).toFixed(2)} %` }) : null,
-        el("td", {}, el("code", { class: "prog", text: p.text || p.hex, title: p.hex })))))));
+  const table = (title, rows, withFraction) => {
+    // The soup marks each top program by a self-replication check when it ran one.
+    const flagged = (rows || []).some((p) => typeof p.replicates === "boolean");
+    return el("div", { class: "scroll" },
+      el("h3", { text: title }),
+      el("table", { class: "table census" },
+        el("thead", {}, el("tr", {}, el("th", { text: "count" }), withFraction ? el("th", { text: "share" }) : null,
+          flagged ? el("th", { text: "replicates" }) : null, el("th", { text: "program" }))),
+        el("tbody", {}, (rows || []).map((p) => el("tr", {},
+          el("td", { class: "num", text: p.count }),
+          withFraction ? el("td", { class: "num", text: `${(100 * p.fraction).toFixed(2)} %` }) : null,
+          flagged ? el("td", { class: p.replicates ? "yes" : "muted", text: p.replicates ? "yes" : "no" }) : null,
+          el("td", {}, el("code", { class: "prog", text: p.text || p.hex, title: p.hex })))))));
+  };
   return el("section", { class: "census" },
     el("h2", { text: "Census" }),
     c.distinct_programs !== undefined ? el("p", { class: "muted", text: `${c.distinct_programs.toLocaleString("en-US")} distinct programs in the sample` }) : null,
