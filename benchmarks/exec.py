@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # keep Ray on loopback
+os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a throwaway local cluster: no token file in ~/.ray
 
 import numpy as np  # noqa: E402
 
