@@ -145,8 +145,8 @@ def test_kernel_matches_step_by_step_tracer(lang):
         if i % 2:  # dense in instructions, so loops and writes happen
             if lang.startswith("bff"):
                 pool = np.frombuffer(b"<>{}-+.,[]\x00", np.uint8)
-            elif lang == "forth":
-                pool = np.arange(0, 12, dtype=np.uint8)
+            elif lang.startswith("forth"):
+                pool = np.arange(0, 14, dtype=np.uint8)
             else:
                 pool = np.arange(0, 2 * L, dtype=np.uint8)
             m = rng.random(2 * L) < 0.6

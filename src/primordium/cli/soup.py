@@ -16,7 +16,7 @@ app = typer.Typer(no_args_is_help=True)
 _S = "Soup settings"
 Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
 Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
-Lang = typer.Option("bff_noheads", "--lang", help="bff_noheads, bff, forth, subleq or rsubleq4.", rich_help_panel=_S)
+Lang = typer.Option("bff_noheads", "--lang", help="bff_noheads, bff, forth, forthtrivial, subleq or rsubleq4.", rich_help_panel=_S)
 Steps = typer.Option(8192, "--steps", min=1, help="Step budget per tape (2^13 in the paper).", rich_help_panel=_S)
 Length = typer.Option(64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S)
 

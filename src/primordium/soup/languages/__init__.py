@@ -15,7 +15,7 @@ from numba import njit, prange
 from primordium.errors import ConfigError
 from primordium.soup.languages import bff, forth, subleq
 
-BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4 = range(5)
+BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4, FORTH_TRIVIAL = range(6)
 
 # Numba's on-disk cache keys a function on its own file only: after editing a
 # kernel module, delete __pycache__/*.nbi here too, or these dispatchers keep
@@ -30,7 +30,9 @@ def run_tape(lang_id, tape, max_steps):
     if lang_id == BFF:
         return bff.run(tape, max_steps, True)
     if lang_id == FORTH:
-        return forth.run(tape, max_steps)
+        return forth.run(tape, max_steps, False)
+    if lang_id == FORTH_TRIVIAL:
+        return forth.run(tape, max_steps, True)
     if lang_id == SUBLEQ:
         return subleq.run_subleq(tape, max_steps)
     return subleq.run_rsubleq4(tape, max_steps)
@@ -84,6 +86,8 @@ LANGUAGES: dict[str, Language] = {
                     lambda t: bff.Tracer(t, heads=True), bff.render, bff.colors, "ops"),
     "forth": Language("forth", FORTH, "byte-coded Forth stack machine",
                       forth.Tracer, forth.render, forth.colors, "hex"),
+    "forthtrivial": Language("forthtrivial", FORTH_TRIVIAL, "Forth plus one-byte copy instructions (0C, 0D)",
+                             lambda t: forth.Tracer(t, copy_ops=True), forth.render, forth.colors, "hex"),
     "subleq": Language("subleq", SUBLEQ, "SUBLEQ, absolute addresses, 3-byte instructions",
                        lambda t: subleq.Tracer(t, relative=False), subleq.render, subleq.colors, "hex"),
     "rsubleq4": Language("rsubleq4", RSUBLEQ4, "relative SUBLEQ with 4-byte instructions",

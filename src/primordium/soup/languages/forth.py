@@ -10,7 +10,10 @@ Opcodes (one byte each), following the paper and its reference simulator:
   08 inc     09 dec      (top ± 1)
   0A add     pop a, pop b, push a + b
   0B sub     pop a, pop b, push a − b
-  0C–3F      no-op
+  0C–3F      no-op; in the ``forthtrivial`` variant 0C and 0D are
+             copy0: pop a; tape[L + a mod L] ← tape[a mod L]  (first to second)
+             copy1: pop a; tape[a mod L] ← tape[L + a mod L]  (second to first)
+             (a one-byte copy makes self-replication easy), and 0E–3F no-ops
   40–7F      push the constant (byte & 63) and skip the next byte
   80–FF      jump by ±((byte & 63) + 1); bit 6 set means backwards
 The constant's skip is what the reference simulator does (in all its Forth
@@ -29,7 +32,7 @@ MNEMONICS = ("read0", "read1", "write0", "write1", "dup", "drop", "swap", "if0",
 
 
 @njit(cache=True, nogil=True)
-def run(tape, max_steps):
+def run(tape, max_steps, copy_ops):
     n = tape.shape[0]
     half = n // 2
     stack = np.zeros(STACK, dtype=np.uint8)
@@ -52,6 +55,17 @@ def run(tape, max_steps):
             stack[sp] = c & 63
             sp += 1
             ip += 1
+        elif copy_ops and (c == 0x0C or c == 0x0D):
+            ops += 1
+            a = 0
+            if sp > 0:
+                sp -= 1
+                a = stack[sp]
+            a = a % half
+            if c == 0x0C:
+                tape[half + a] = tape[a]
+            else:
+                tape[a] = tape[half + a]
         elif c < 0x0C:
             ops += 1
             overflow = False
@@ -135,9 +149,10 @@ def run(tape, max_steps):
 class Tracer:
     """A plain-Python Forth machine, one step at a time."""
 
-    def __init__(self, tape: np.ndarray):
+    def __init__(self, tape: np.ndarray, copy_ops: bool = False):
         self.tape = np.array(tape, dtype=np.uint8)
         self.n = len(self.tape)
+        self.copy_ops = copy_ops
         self.stack: list[int] = []
         self.ip = 0
         self.ops = 0
@@ -148,6 +163,8 @@ class Tracer:
         return {"step": self.steps, "ip": self.ip, "stack": list(self.stack), "ops": self.ops}
 
     def describe(self, byte: int) -> str:
+        if self.copy_ops and byte in (0x0C, 0x0D):
+            return "copy0" if byte == 0x0C else "copy1"
         return describe(byte)
 
     def _pop(self) -> int:
@@ -163,9 +180,17 @@ class Tracer:
         t, half = self.tape, self.n // 2
         c = int(t[self.ip])
         self.steps += 1
-        if c < 0x0C or c >= 0x40:
+        copy = self.copy_ops and c in (0x0C, 0x0D)
+        if c < 0x0C or c >= 0x40 or copy:
             self.ops += 1
-        if c >= 0x80:
+        if copy:
+            a = self._pop() % half
+            if c == 0x0C:
+                t[half + a] = t[a]
+            else:
+                t[a] = t[half + a]
+            self.ip += 1
+        elif c >= 0x80:
             off = (c & 63) + 1
             self.ip += -off if c & 64 else off
         else:
