@@ -85,9 +85,9 @@ def test_forth_stack_overflow_ends_the_run():
 def test_forthtrivial_copies_between_programs():
     # push 20; copy0: tape[L + 20] <- tape[20]; push 21; copy1: tape[21] <- tape[L + 21].
     t = tape(push(20), 0x0C, push(21), 0x0D)
-    t[20], t[L + 21] = 77, 88
+    t[20], t[L + 21] = 0x21, 0x22  # values that are no-ops when the ip passes
     out, ops = execute("forthtrivial", t, 8192)
-    assert out[L + 20] == 77 and out[21] == 88 and ops == 4
+    assert out[L + 20] == 0x21 and out[21] == 0x22 and ops == 4
     # In plain Forth the same bytes are no-ops.
     out, ops = execute("forth", t, 8192)
     assert out[L + 20] == t[L + 20] and out[21] == t[21] and ops == 2
