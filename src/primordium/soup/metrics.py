@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 
 import brotli
@@ -164,13 +162,3 @@ def self_replication(program: np.ndarray, lang: str | Language = "bff_noheads", 
                         "replicates": min(best) >= threshold and min(keeps) >= threshold}
     result["replicates"] = result["left"]["replicates"] or result["right"]["replicates"]
     return result
-
-
-def bits(x: float) -> str:
-    return "nan" if math.isnan(x) else f"{x:.3f}"
-
-
-def byte_histogram_top(soup: np.ndarray, top: int = 8) -> list[tuple[int, float]]:
-    counts = Counter(np.asarray(soup, dtype=np.uint8).reshape(-1).tolist())
-    total = sum(counts.values())
-    return [(b, c / total) for b, c in counts.most_common(top)]
