@@ -38,8 +38,8 @@ def target_softmax_score(z_frames: jax.Array, z_prompts: jax.Array, scale: float
     t = z_frames.shape[-2]
     logits = scale * jnp.einsum("...td,pd->...tp", z_frames, z_prompts)
     logp = jax.nn.log_softmax(logits, -1)
-    idx = prompt_index(t, z_prompts.shape[0])
-    return -jnp.mean(jnp.take_along_axis(logp, idx[:, None], -1)[..., 0], -1)
+    own = jax.nn.one_hot(prompt_index(t, z_prompts.shape[0]), z_prompts.shape[0])
+    return -jnp.mean(jnp.sum(logp * own, -1), -1)
 
 
 def open_endedness_score(z_frames: jax.Array) -> jax.Array:

@@ -55,8 +55,12 @@ class ParticleLife(Substrate):
     backend: str = "numba"
 
     def __post_init__(self):
-        if not 0 < self.r_max_lo <= self.r_max_hi <= self.world / 3:
-            raise ValueError("need 0 < r_max_lo <= r_max_hi <= world / 3")
+        if not 0 < self.r_max_lo <= self.r_max_hi:
+            raise ValueError("need 0 < r_max_lo <= r_max_hi")
+        if self.r_max_hi > self.world / 3:
+            need = int(math.ceil(REFERENCE_N * (3 * self.r_max_hi) ** 2))
+            raise ValueError(f"n={self.n} particles make a world too small for r_max_hi={self.r_max_hi} "
+                             f"(use n >= {need} or a smaller r_max_hi)")
         if self.backend not in ("numba", "jax"):
             raise ValueError(f"unknown backend {self.backend!r} (numba or jax)")
         if self.pairs <= 0:

@@ -1,0 +1,115 @@
+"""`primordium asal ...`: JSON outputs, render, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from primordium.cli import main
+
+QUICK = ["--set", "grid=16", "--fm", "pixels", "--pop", "4", "--gens", "2", "--steps", "16", "--frames", "4",
+         "--size", "16"]
+
+
+def run_cli(capsys, *argv):
+    try:
+        main(["asal", *argv])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_search_json(capsys, store_home):
+    code, out, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "open-endedness", *QUICK, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) >= {"best_score", "best_params", "history", "run"}
+    assert len(doc["best_params"]["rule"]) == 18 and len(doc["history"]) == 2
+
+
+def test_sweep_life_json_and_table(capsys, store_home):
+    code, out, err = run_cli(capsys, "sweep-life", "--sample", "40", "--grid", "16", "--steps", "16", "--batch", "16",
+                             "--top", "5", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert len(doc["rules"]) == 5 and doc["total"] == 40
+    scores = [r["score"] for r in doc["rules"]]
+    assert scores == sorted(scores)
+    assert doc["conway"]["rule"] == "B3/S23" and 1 <= doc["conway"]["rank"] <= 40
+    code, out, err = run_cli(capsys, "sweep-life", "--sample", "20", "--grid", "16", "--steps", "16", "--batch", "16")
+    assert code == 0 and "B3/S23 (Conway's Life) ranks" in out
+
+
+def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):
+    code, out, _ = run_cli(capsys, "search", "--substrate", "life", "--mode", "open-endedness", *QUICK, "--json")
+    run_dir = store_home / "runs" / json.loads(out)["run"]
+    gif = tmp_path / "v.gif"
+    code, out, err = run_cli(capsys, "render", "--substrate", "life", "--set", "grid=16", "--params",
+                             str(run_dir / "best_params.json"), "--out", str(gif), "--steps", "20", "--frames", "5")
+    assert code == 0, err and gif.stat().st_size > 0
+    from PIL import Image
+
+    with Image.open(gif) as im:
+        assert im.n_frames == 5
+    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--rule", "B36/S23", "--out",
+                           str(tmp_path / "h.mp4"), "--steps", "20", "--frames", "10", "--size", "64")
+    assert code == 0, err and (tmp_path / "h.mp4").stat().st_size > 0
+
+
+def _one_line_error(code, err):
+    assert code == 2
+    lines = [l for l in err.splitlines() if l.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["search", "--substrate", "gol", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "life", "--mode", "wander"], "unknown mode"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--fm", "dino"], "unknown foundation model"),
+    (["search", "--substrate", "life", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
+    (["search", "--substrate", "life", "--mode", "target", "--fm", "pixels"], "--prompt"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--set", "grid"], "KEY=VALUE"),
+    (["render", "--substrate", "life", "--rule", "B3/S2x", "--out", "x.gif"], "malformed"),
+    (["render", "--substrate", "life", "--rule", "B3/S23", "--out", "x.avi"], "unsupported"),
+    (["search", "--resume", "nope"], "no run"),
+])
+def test_bad_input_is_one_line_exit_2(capsys, store_home, argv, needle):
+    code, _, err = run_cli(capsys, *argv)
+    assert needle in _one_line_error(code, err)
+
+
+def test_params_file_of_the_wrong_shape(capsys, store_home, tmp_path):
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"substrate": "life", "flat": [0.5] * 7}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "7 values" in _one_line_error(code, err)
+    bad.write_text(json.dumps({"substrate": "lenia", "flat": [0.5] * 18}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "lenia" in _one_line_error(code, err)
+    bad.write_text("{not json")
+    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "not JSON" in _one_line_error(code, err)
+
+
+def test_missing_clip_weights_offline(capsys, store_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    code, _, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--prompt", "a cat")
+    assert "openai/clip-vit-base-patch32" in _one_line_error(code, err)
+    code, _, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--prompt", "a cat",
+                           "--fm-weights", str(tmp_path / "missing"))
+    _one_line_error(code, err)
+
+
+def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
+    code, out, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--prompt", "a glider",
+                             "--prompt", "a still life", "--fm", "clip", "--fm-weights", str(tiny_clip_dir),
+                             "--set", "grid=16", "--pop", "4", "--gens", "2", "--steps", "16", "--frames", "4",
+                             "--size", "32", "--softmax", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert len(doc["history"]) == 2 and doc["best_score"] >= 0  # softmax loss is a cross-entropy

@@ -1,0 +1,290 @@
+"""Known behaviour of each substrate, and the rollout helper."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from primordium.errors import ConfigError
+from primordium.substrates import SUBSTRATES, get_substrate, rollout
+from primordium.substrates.life import Life, params_from_rule, parse_rule, rule_from_params, rule_string
+
+KEY = jax.random.PRNGKey(0)
+
+
+# -- Life-like rules ---------------------------------------------------------
+def test_rule_strings_round_trip():
+    conway = parse_rule("B3/S23")
+    assert conway == (1 << 3) | (1 << (9 + 2)) | (1 << (9 + 3))
+    assert rule_string(conway) == "B3/S23"
+    assert parse_rule("b36/s23") == parse_rule("B36/S23")
+    assert parse_rule("23/3") == conway  # the older S/B notation
+    assert parse_rule("B/S") == 0
+    assert rule_from_params(params_from_rule("B36/S23")) == parse_rule("B36/S23")
+    for r in (0, 1, 12345, (1 << 18) - 1):
+        assert parse_rule(rule_string(r)) == r
+
+
+@pytest.mark.parametrize("bad", ["B9/S23", "B3S23", "hello", "B33/S2", "", "B3/S23/X"])
+def test_malformed_rules_are_user_errors(bad):
+    with pytest.raises(ConfigError, match="rule"):
+        parse_rule(bad)
+
+
+def _run_life(grid, cells, rule, steps):
+    life = Life(grid=grid)
+    state = jnp.zeros((grid, grid), bool).at[tuple(np.array(cells).T)].set(True)
+    p = params_from_rule(rule)
+    out = [np.asarray(state)]
+    step = jax.jit(life.step)
+    for _ in range(steps):
+        state = step(KEY, state, p)
+        out.append(np.asarray(state))
+    return out
+
+
+def test_glider_moves_one_cell_diagonally_every_four_steps():
+    glider = [(0, 1), (1, 2), (2, 0), (2, 1), (2, 2)]  # heading down-right
+    states = _run_life(16, glider, "B3/S23", 8)
+    assert np.array_equal(np.roll(states[0], (1, 1), (0, 1)), states[4])
+    assert np.array_equal(np.roll(states[0], (2, 2), (0, 1)), states[8])
+    assert not np.array_equal(states[0], states[2])  # it changes shape in between
+
+
+def test_blinker_has_period_two_and_glider_wraps_the_torus():
+    states = _run_life(8, [(3, 2), (3, 3), (3, 4)], "B3/S23", 4)
+    assert not np.array_equal(states[0], states[1])
+    assert np.array_equal(states[0], states[2]) and np.array_equal(states[1], states[3])
+    glider = [(0, 1), (1, 2), (2, 0), (2, 1), (2, 2)]
+    states = _run_life(8, glider, "B3/S23", 32)  # 8 diagonal moves = once round an 8-torus
+    assert np.array_equal(states[0], states[32])
+
+
+def test_other_rules_follow_their_bits():
+    # B1/S: every live cell dies, its 8 neighbours are born (an isolated cell).
+    s = _run_life(9, [(4, 4)], "B1/S", 1)
+    expected = np.zeros((9, 9), bool)
+    expected[3:6, 3:6] = True
+    expected[4, 4] = False
+    assert np.array_equal(s[1], expected)
+    # B/S012345678: nothing is ever born, everything survives.
+    s = _run_life(9, [(1, 1), (5, 6)], "B/S012345678", 3)
+    assert np.array_equal(s[0], s[3])
+
+
+# -- Lenia --------------------------------------------------------------------
+def test_lenia_orbium_persists_and_glides():
+    from primordium.substrates.lenia import Lenia, orbium_params
+
+    lenia = Lenia(grid=64, rings=1)
+    p = orbium_params(lenia)
+    state = lenia.init_state(KEY, p)
+    mass0 = float(state["a"].sum())
+    run = jax.jit(lambda s: jax.lax.fori_loop(0, 100, lambda i, s: lenia.step(KEY, s, p), s))
+    centres, masses = [], []
+    for _ in range(3):
+        state = run(state)
+        a = np.asarray(state["a"])
+        masses.append(a.sum())
+        centres.append(a)
+    # Mass stays near Orbium's (it neither dies nor explodes) ...
+    for m in masses:
+        assert 0.85 * mass0 < m < 1.15 * mass0
+    # ... it stays compact (not smeared over the torus) ...
+    assert (np.asarray(state["a"]) > 0.1).sum() < 250
+    # ... and it moves.
+    assert not np.allclose(centres[0], centres[1], atol=0.05)
+
+
+def test_lenia_random_init_and_kernel_normalised():
+    from primordium.substrates.lenia import Lenia
+
+    lenia = Lenia(grid=32, init=8)
+    p = lenia.default_params(KEY)
+    k = np.fft.irfft2(np.asarray(lenia.kernel_fft(p)), s=(32, 32))
+    assert abs(k.sum() - 1.0) < 1e-4 and k.min() >= -1e-6
+
+
+# -- Particle Life ----------------------------------------------------------------
+def _brute_force_acc(pl, x, c, params):
+    beta, r_max = (float(v) for v in pl.radii(params))
+    a = np.clip(np.asarray(params["attraction"]), -1, 1)
+    x = np.asarray(x, np.float64)
+    off = x[None, :, :] - x[:, None, :]
+    off -= pl.world * np.round(off / pl.world)
+    d = np.sqrt((off**2).sum(-1))
+    r = d / r_max
+    coef = a[np.asarray(c)[:, None], np.asarray(c)[None, :]]
+    f = np.where(r < beta, r / beta - 1, coef * (1 - np.abs(2 * r - 1 - beta) / (1 - beta)))
+    f = np.where((r < 1) & (d > 0), f / np.where(d > 0, d, 1), 0.0)
+    return (f[..., None] * off).sum(1) * r_max * pl.force_factor
+
+
+@pytest.mark.parametrize("backend", ["numba", "jax"])
+def test_particle_life_cell_list_matches_brute_force(backend):
+    from primordium.substrates.particle_life import ParticleLife
+
+    pl = ParticleLife(n=400, k=4, backend=backend)
+    params = pl.default_params(jax.random.PRNGKey(3))
+    state = pl.init_state(jax.random.PRNGKey(4), params)
+    # Clump some particles so cells hold very different numbers.
+    x = state["x"].at[:100].set(0.3 + 0.01 * jax.random.uniform(KEY, (100, 2)))
+    acc, _, needed = jax.jit(lambda x: pl.interact(x, state["c"], params))(x)
+    ref = _brute_force_acc(pl, x, state["c"], params)
+    np.testing.assert_allclose(np.asarray(acc), ref, rtol=1e-3, atol=1e-3)
+    if backend == "jax":
+        assert int(needed) > 0
+
+
+def test_particle_life_jax_buffer_grows_instead_of_dropping_pairs():
+    from primordium.substrates.particle_life import ParticleLife
+
+    small = ParticleLife(n=200, k=3, backend="jax", pairs=4096)
+    params = small.default_params(jax.random.PRNGKey(1))
+    frames_small, grown = rollout(small, KEY, params, 20, 2, 32)
+    assert grown.pairs > small.pairs
+    frames_ref, _ = rollout(ParticleLife(n=200, k=3, backend="numba"), KEY, params, 20, 2, 32)
+    np.testing.assert_allclose(np.asarray(frames_small), np.asarray(frames_ref), atol=1e-6)
+
+
+def test_particle_life_keeps_its_particles_and_colours():
+    from primordium.substrates.particle_life import ParticleLife
+
+    pl = ParticleLife(n=300, k=3)
+    p = pl.default_params(KEY)
+    s0 = pl.init_state(KEY, p)
+    step = jax.jit(pl.step)
+    s = s0
+    for t in range(50):
+        s = step(jax.random.PRNGKey(t), s, p)
+    x = np.asarray(s["x"])
+    assert x.shape == (300, 2) and np.isfinite(x).all()
+    assert (x >= 0).all() and (x < pl.world).all()
+    assert np.array_equal(np.bincount(s["c"], minlength=3), np.bincount(s0["c"], minlength=3))
+    assert not np.allclose(x, np.asarray(s0["x"]))
+
+
+def test_particle_life_pp_changes_colours_but_not_count():
+    from primordium.substrates.particle_life import ParticleLifePP
+
+    pp = ParticleLifePP(n=300, k=3, convert_rate=50.0)
+    p = pp.default_params(KEY)
+    p["convert"] = jnp.full((3, 3), 5.0)  # every conversion fast
+    s0 = pp.init_state(KEY, p)
+    s = s0
+    step = jax.jit(pp.step)
+    for t in range(20):
+        s = step(jax.random.PRNGKey(t), s, p)
+    assert s["c"].shape == (300,)
+    assert (np.asarray(s["c"]) != np.asarray(s0["c"])).mean() > 0.2
+    # With conversion switched off, colours never change.
+    p["convert"] = jnp.full((3, 3), -1e4)
+    s1 = step(KEY, s0, p)
+    assert np.array_equal(np.asarray(s1["c"]), np.asarray(s0["c"]))
+
+
+# -- Boids ---------------------------------------------------------------------
+def test_boids_align_under_an_alignment_controller():
+    from primordium.substrates.boids import Boids, alignment_params, polarisation
+
+    boids = Boids(n=64, radius=0.25)
+    p = alignment_params(boids)
+    s = boids.init_state(KEY, p)
+    assert float(polarisation(s)) < 0.4
+    run = jax.jit(lambda s: jax.lax.fori_loop(0, 300, lambda i, s: boids.step(KEY, s, p), s))
+    s = run(s)
+    assert float(polarisation(s)) > 0.9
+    # A controller that never turns keeps the initial disorder.
+    still = jax.tree_util.tree_map(jnp.zeros_like, p)
+    s2 = jax.jit(lambda s: jax.lax.fori_loop(0, 300, lambda i, s: boids.step(KEY, s, still), s))(boids.init_state(KEY, p))
+    assert float(polarisation(s2)) < 0.4
+
+
+# -- Particle Lenia -------------------------------------------------------------
+def test_particle_lenia_two_particles_repel_symmetrically():
+    from primordium.substrates.base import unsquash
+    from primordium.substrates.particle_lenia import NAMES, RANGES, ParticleLenia
+
+    pl = ParticleLenia(n=2)
+    values = {"mu_k": 4.0, "sigma_k": 1.0, "w_k": 0.02, "mu_g": 0.6, "sigma_g": 0.15, "c_rep": 1.0}
+    p = {"scalars": jnp.asarray([unsquash(values[k], *RANGES[k]) for k in NAMES])}
+    s = {"x": jnp.array([[0.0, 0.0], [0.5, 0.0]])}
+    step = jax.jit(pl.step)
+    for _ in range(200):
+        s = step(KEY, s, p)
+    x = np.asarray(s["x"])
+    assert np.linalg.norm(x[1] - x[0]) >= 0.99  # pushed out of repulsion range
+    np.testing.assert_allclose(x.mean(0), [0.25, 0.0], atol=1e-5)  # equal and opposite
+    np.testing.assert_allclose(x[:, 1], 0.0, atol=1e-6)
+
+
+# -- NCA / DNCA ------------------------------------------------------------------
+def test_nca_zero_network_is_identity_and_updates_are_stochastic():
+    from primordium.substrates.nca import NCA
+
+    nca = NCA(grid=16, channels=1)
+    p = jax.tree_util.tree_map(jnp.zeros_like, nca.default_params(KEY))
+    s = nca.init_state(KEY, p)
+    assert np.array_equal(np.asarray(nca.step(KEY, s, p)), np.asarray(s))
+    # A constant +0.1 update lands on about fire_rate of the cells.
+    p["b1"] = jnp.ones_like(p["b1"])
+    p["w2"] = jnp.zeros_like(p["w2"]).at[0, :].set(0.1 / np.tanh(1.0))
+    s = jnp.full_like(s, 0.5)
+    changed = (np.asarray(nca.step(KEY, s, p))[..., 0] > 0.55).mean()
+    assert 0.35 < changed < 0.65
+    with pytest.raises(ConfigError):
+        get_substrate("nca", channels=2)
+
+
+def test_dnca_identity_network_is_a_fixed_point():
+    from primordium.substrates.nca import DNCA
+
+    d = DNCA(grid=16, states=3, hidden=3)
+    p = {"w1": jnp.zeros((6, 3)).at[:3, :3].set(jnp.eye(3)), "b1": jnp.zeros(3), "w2": jnp.eye(3)}
+    s = d.init_state(KEY, p)
+    assert len(np.unique(np.asarray(s))) == 3
+    assert np.array_equal(np.asarray(d.step(KEY, s, p)), np.asarray(s))
+    # A "become the most common neighbour" network smooths the soup.
+    p2 = {"w1": jnp.zeros((6, 3)).at[3:, :3].set(jnp.eye(3)), "b1": jnp.zeros(3), "w2": jnp.eye(3)}
+    s2 = jax.jit(lambda s: jax.lax.fori_loop(0, 10, lambda i, s: d.step(KEY, s, p2), s))(s)
+    same = lambda a: (np.asarray(a) == np.roll(np.asarray(a), 1, 0)).mean()  # noqa: E731
+    assert same(s2) > same(s) + 0.2
+
+
+# -- rollout & registry ---------------------------------------------------------------
+SMALL = {"life": {"grid": 16}, "lenia": {"grid": 32, "init": 8}, "particle_life": {"n": 100, "k": 3},
+         "particle_life_pp": {"n": 100, "k": 3}, "boids": {"n": 16}, "particle_lenia": {"n": 16},
+         "nca": {"grid": 16}, "dnca": {"grid": 16}}
+
+
+@pytest.mark.parametrize("name", sorted(SUBSTRATES))
+def test_rollout_frames_batched_and_reproducible(name):
+    sub = get_substrate(name, **SMALL[name])
+    keys = jax.random.split(jax.random.PRNGKey(5), 3)
+    pop = jax.vmap(sub.default_params)(keys)
+    frames, _ = rollout(sub, KEY, pop, 12, 3, 24, batched=True)
+    assert frames.shape == (3, 3, 24, 24, 3) and frames.dtype == jnp.float32
+    f = np.asarray(frames)
+    assert f.min() >= 0.0 and f.max() <= 1.0 and np.isfinite(f).all()
+    one, _ = rollout(sub, KEY, jax.tree_util.tree_map(lambda a: a[1], pop), 12, 3, 24)
+    np.testing.assert_allclose(np.asarray(one), f[1], atol=1e-5)
+    again, _ = rollout(sub, KEY, pop, 12, 3, 24, batched=True)
+    assert np.array_equal(np.asarray(again), f)
+
+
+def test_frame_times_and_registry_errors():
+    from primordium.substrates.base import frame_times
+
+    assert list(frame_times(10, 5)) == [2, 4, 6, 8, 10]
+    assert list(frame_times(7, 3)) == [2, 5, 7]
+    with pytest.raises(ConfigError, match="unknown substrate"):
+        get_substrate("gol")
+    with pytest.raises(ConfigError, match="no option"):
+        get_substrate("life", size=3)
+    with pytest.raises(ConfigError, match="not a int"):
+        get_substrate("life", grid="big")
+    assert get_substrate("Particle-Life", n="500").n == 500
+    with pytest.raises(ConfigError, match=r"n >= \d+"):
+        get_substrate("particle_life", n=50)
