@@ -72,3 +72,10 @@ def test_transition_detector():
     again = TransitionDetector.from_state(det.state())
     assert again.transition_epoch == 448 and again.baseline == det.baseline
     assert detect_transition(logged[:6], baseline_rows=3) is None
+    # Entropy up but ops flat (a soup compressing for another reason): no transition.
+    flat = [{"epoch": 64 * i, "high_order_entropy": 0.1 * i, "ops_per_tape": 5.0} for i in range(1, 30)]
+    assert detect_transition(flat) is None
+    # Replicators win before the first row (as in Forth with copy ops): the first row is the transition.
+    fast = [{"epoch": 64, "high_order_entropy": 5.6, "ops_per_tape": 3000.0},
+            {"epoch": 128, "high_order_entropy": 5.5, "ops_per_tape": 8000.0}]
+    assert detect_transition(fast) == 64

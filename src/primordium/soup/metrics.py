@@ -79,11 +79,13 @@ def census(soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10
 class TransitionDetector:
     """Flags the state transition: high-order entropy and ops per tape both jump.
 
-    The baseline is the median ops per tape over the first ``baseline_rows``
-    logged rows; the transition is the first row at which the high-order
-    entropy reaches ``entropy_threshold`` bits per byte while ops per tape is
-    at least ``ops_factor`` times that baseline. A random soup sits near 0 bits
-    of high-order entropy; a soup taken over by replicators sits well above 1.
+    A row is *calm* while the high-order entropy is below ``entropy_threshold``
+    bits per byte (a random soup sits near 0; a soup taken over by replicators
+    well above 1). The baseline is the median ops per tape over the first
+    ``baseline_rows`` calm rows. The transition is the first row that is not
+    calm and has at least ``ops_factor`` times the baseline's ops per tape (with
+    no calm row yet, as when replicators win before the first row, the entropy
+    alone decides).
     """
 
     entropy_threshold: float = 1.0
@@ -94,12 +96,13 @@ class TransitionDetector:
 
     def update(self, epoch: int, high_order_entropy: float, ops_per_tape: float) -> bool:
         """Feed one logged row; return True on the row where the transition is first seen."""
-        if len(self.baseline) < self.baseline_rows:
+        calm = high_order_entropy < self.entropy_threshold
+        if calm and len(self.baseline) < self.baseline_rows:
             self.baseline.append(float(ops_per_tape))
-        if self.transition_epoch is not None:
+        if self.transition_epoch is not None or calm:
             return False
         base = float(np.median(self.baseline)) if self.baseline else 0.0
-        if high_order_entropy >= self.entropy_threshold and ops_per_tape >= self.ops_factor * max(base, 1e-9):
+        if ops_per_tape >= self.ops_factor * base:
             self.transition_epoch = int(epoch)
             return True
         return False
