@@ -118,10 +118,13 @@ class TransitionDetector:
 
 
 def detect_transition(rows: list[dict], **kw) -> int | None:
-    """Run the detector over logged metric rows (each with epoch, high_order_entropy, ops_per_tape)."""
+    """Run the detector over logged metric rows (each with epoch, high_order_entropy, ops_per_tape).
+
+    The row of epoch 0 (the initial soup, before any tape ran) is skipped.
+    """
     det = TransitionDetector(**kw)
     for r in rows:
-        if "high_order_entropy" in r and "ops_per_tape" in r:
+        if r.get("epoch", 0) > 0 and "high_order_entropy" in r and "ops_per_tape" in r:
             det.update(r["epoch"], r["high_order_entropy"], r["ops_per_tape"])
     return det.transition_epoch
 
