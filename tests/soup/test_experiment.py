@@ -205,6 +205,7 @@ def test_grid_run(store_home):
 
 def test_quickstart_run(store_home):
     t = time.time()
-    run = quickstart_run(Store(), seed=0)
-    assert run.status == "finished" and run.summary["epochs"] == 2048
+    seen = []
+    run = quickstart_run(Store(), seed=0, progress=seen.append)
+    assert run.status == "finished" and run.summary["epochs"] == 2048 and seen[-1]["epoch"] == 2048
     assert time.time() - t < 60
