@@ -79,7 +79,11 @@ class BattleResults:
         return self.score_table()[:, :, :w] @ points
 
 
-def _pool_arrays(warriors: Sequence[Warrior], settings: Settings):
+def pool_arrays(warriors: Sequence[Warrior], settings: Settings):
+    """Check warriors against the settings and concatenate their code for the kernels.
+
+    Returns (words, a_numbers, b_numbers, offsets, lengths, starts, pins).
+    """
     words, a_nums, b_nums, offs, lens, starts, pins = [], [], [], [], [], [], []
     off = 0
     for w in warriors:
@@ -147,7 +151,7 @@ def run_battles(
     n_battles, n = battles.shape
     if n * settings.distance > settings.core_size:
         raise ConfigError(f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}")
-    code_w, code_a, code_b, offs, lens, starts, pins = _pool_arrays(pool, settings)
+    code_w, code_a, code_b, offs, lens, starts, pins = pool_arrays(pool, settings)
     shape = (n_battles, settings.rounds, n)
     alive = np.zeros(shape, np.bool_)
     death = np.zeros(shape, np.int64)
@@ -317,7 +321,7 @@ def simulate_round(
     Warrior 0 must sit at position 0, as in every MARS round.
     """
     n = len(warriors)
-    code_w, code_a, code_b, offs, lens, starts, pins = _pool_arrays(warriors, settings)
+    code_w, code_a, code_b, offs, lens, starts, pins = pool_arrays(warriors, settings)
     cs = settings.core_size
     core_w = np.empty(cs, np.int32)
     core_a = np.empty(cs, np.int32)

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from primordium.corewar import mars
-from primordium.corewar.battle import _pool_arrays, initial_seed, tournament
+from primordium.corewar.battle import pool_arrays, initial_seed, tournament
 from primordium.corewar.isa import Settings, Warrior
 from primordium.errors import ConfigError
 from primordium.store import Run, Store
@@ -210,7 +210,7 @@ def replay_frames(warriors: Sequence[Warrior], settings: Settings, *, seed: int 
 
     if len(warriors) != 2:
         raise ConfigError("a replay shows two warriors")
-    pool = _pool_arrays(warriors, settings)
+    pool = pool_arrays(warriors, settings)
     cs, sep = settings.core_size, settings.distance
     state = initial_seed(seed)
     positions = np.array([0, sep + state % (cs + 1 - 2 * sep)], np.int64)

@@ -24,7 +24,7 @@ import numpy as np
 from numba import njit
 
 from primordium.corewar import mars
-from primordium.corewar.battle import _pool_arrays, battle
+from primordium.corewar.battle import pool_arrays, battle
 from primordium.corewar.isa import Settings, Warrior
 from primordium.corewar.mars import (A_INDIRECT, A_POSTINC, A_PREDEC, ADD, AMODE_SHIFT, B_POSTINC, B_PREDEC, CMP,
                                      DAT, DIRECT, DIV, DJN, EMPTY_WORD, IMMEDIATE, JMN, JMP, JMZ, LDP, M_A, M_AB,
@@ -324,7 +324,7 @@ class Replay:
 def replay(warriors: Sequence[Warrior], settings: Settings, positions: Sequence[int], *, frames: int = 200) -> Replay:
     """Replay one round with warriors at ``positions`` (warrior 0 at 0, moving first)."""
     n = len(warriors)
-    code_w, code_a, code_b, offs, lens, starts, _ = _pool_arrays(warriors, settings)
+    code_w, code_a, code_b, offs, lens, starts, _ = pool_arrays(warriors, settings)
     every = max(1, -(-settings.cycles // frames))
     cap = settings.cycles // every + 2
     cs = settings.core_size
