@@ -7,23 +7,18 @@ round robin in the store (``primordium corewar tournament --store``).
 from __future__ import annotations
 
 import dataclasses
-import math
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
-from primordium.corewar import mars
-from primordium.corewar.battle import pool_arrays, initial_seed, tournament
+from primordium.corewar.battle import tournament
+from primordium.corewar.replay import _font
 from primordium.corewar.isa import Settings, Warrior
 from primordium.errors import ConfigError
 from primordium.store import Run, Store
 
 ENGINE = "corewar"
-# Colour of warrior k in pictures (the web gallery uses the same order).
-PALETTE = np.array(
-    [(66, 135, 245), (245, 96, 66), (80, 200, 120), (240, 190, 50), (190, 110, 230), (60, 200, 210)], np.uint8
-)
 
 
 def run_tournament(
@@ -79,8 +74,11 @@ def run_tournament(
         save_png(heatmap_image(results), run.artifact("results.png"))
         best = results["ranking"][:2]
         if replay:
+            from primordium.corewar import replay as rp
+
             pair = [warriors[i] for i in best]
-            frames = replay_frames(pair, settings, seed=seed)
+            frames = rp.frames(rp.replay(pair, settings, rp.first_round_positions(pair, settings, seed), frames=60),
+                               width=100, scale=6)
             save_gif(frames, run.artifact("replay.gif"), fps=12)
             run.write_json("replay.json", {"warriors": [results["warriors"][i]["name"] for i in best],
                                            "files": [f"warriors/{stems[i]}.red" for i in best],
@@ -126,15 +124,6 @@ def results_dict(warriors: Sequence[Warrior], stems: Sequence[str], t, rounds: i
 
 
 # -- pictures -------------------------------------------------------------------------------------
-def _font(size: int):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has only the bitmap font
-        return ImageFont.load_default()
-
-
 def heatmap_image(results: dict, cell: int = 64) -> np.ndarray:
     """Rows against columns: colour is (wins - losses) / rounds, text is W/L/T; ranked by score."""
     from PIL import Image, ImageDraw
@@ -178,70 +167,3 @@ def _diverging(v: float) -> tuple[int, int, int]:
     v = max(-1.0, min(1.0, v))
     c = mid + (hi - mid) * v if v >= 0 else mid + (lo - mid) * (-v)
     return tuple(int(x) for x in c)
-
-
-def _round_state(pool, positions: np.ndarray, settings: Settings, cycles: int):
-    """Core, coverage and queues after ``cycles`` turns each of one round (fresh from the start)."""
-    code_w, code_a, code_b, offs, lens, starts, _pins = pool
-    n, cs = len(offs), settings.core_size
-    core_w, core_a, core_b = (np.empty(cs, np.int32) for _ in range(3))
-    queue = np.empty((n, settings.processes), np.int32)
-    qhead, qcount = np.zeros(n, np.int64), np.zeros(n, np.int64)
-    seen = np.zeros((n, cs), np.uint8)
-    outs = [np.zeros(n, np.int64) for _ in range(4)]
-    mars.run_round(
-        core_w, core_a, core_b, queue, qhead, qcount, code_w, code_a, code_b, offs, lens, starts,
-        positions, 0, cycles, settings.processes, np.zeros((n, settings.pspace), np.int32),
-        np.arange(n, dtype=np.int64), np.full(n, cs - 1, np.int32), True, seen, *outs,
-    )
-    queues = [queue[i, (qhead[i] + np.arange(qcount[i])) % settings.processes] for i in range(n)]
-    written = (core_w != mars.EMPTY_WORD) | (core_a != 0) | (core_b != 0)
-    return seen.astype(bool), written, queues, outs[0]
-
-
-def replay_frames(warriors: Sequence[Warrior], settings: Settings, *, seed: int = 0, frames: int = 60,
-                  width: int = 100, scale: int = 6) -> np.ndarray:
-    """uint8[T, H, W, 3]: the first round of a battle as the core fills up.
-
-    Each cell is one square: a warrior's colour where its processes have
-    run, grey where something was written, white where a process is now.
-    """
-    from PIL import Image, ImageDraw
-
-    if len(warriors) != 2:
-        raise ConfigError("a replay shows two warriors")
-    pool = pool_arrays(warriors, settings)
-    cs, sep = settings.core_size, settings.distance
-    state = initial_seed(seed)
-    positions = np.array([0, sep + state % (cs + 1 - 2 * sep)], np.int64)
-    # The round's length in turns: frames span it, whether it lasts 80 000 turns or 900.
-    _, _, _, executed = _round_state(pool, positions, settings, settings.cycles)
-    end = max(1, int(executed.max()))
-    rows = math.ceil(cs / width)
-    font = _font(14)
-    legend_h = 30
-    out = []
-    for k in range(1, frames + 1):
-        cycles = max(1, round(end * k / frames))
-        seen, written, queues, _ = _round_state(pool, positions, settings, cycles)
-        cells = np.full((rows * width, 3), (22, 24, 30), np.uint8)
-        cells[:cs][written] = (95, 98, 108)
-        for w in range(2):
-            cells[:cs][seen[w]] = PALETTE[w]
-        for w in range(2):
-            cells[queues[w]] = (255, 255, 255)
-        grid = cells.reshape(rows, width, 3)
-        grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
-        img = Image.new("RGB", (grid.shape[1], grid.shape[0] + legend_h), (255, 255, 255))
-        img.paste(Image.fromarray(grid), (0, 0))
-        d = ImageDraw.Draw(img)
-        x = 8
-        y = grid.shape[0] + legend_h // 2
-        for w, warrior in enumerate(warriors):
-            d.rectangle((x, y - 6, x + 12, y + 6), fill=tuple(int(c) for c in PALETTE[w]))
-            label = f"{warrior.name} ({len(queues[w])} proc)"
-            d.text((x + 18, y), label, fill=(20, 20, 20), font=font, anchor="lm")
-            x += 26 + int(d.textlength(label, font=font)) + 12
-        d.text((img.width - 8, y), f"turn {cycles}/{end}", fill=(90, 90, 90), font=font, anchor="rm")
-        out.append(np.asarray(img))
-    return np.stack(out)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from primordium.corewar.redcode_expr import BAD, DIV_ZERO, OK, Evaluator
+from primordium.corewar.redcode_expr import DIV_ZERO, OK, Evaluator
 from primordium.corewar.redcode_lex import CHAR, COMM, SPACE, tokenize
 
 # What a walk over a line found (pMARS's trav2 results).

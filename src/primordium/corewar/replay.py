@@ -23,7 +23,6 @@ from typing import Sequence
 import numpy as np
 from numba import njit
 
-from primordium.corewar import mars
 from primordium.corewar.battle import pool_arrays, battle
 from primordium.corewar.isa import Settings, Warrior
 from primordium.corewar.mars import (A_INDIRECT, A_POSTINC, A_PREDEC, ADD, AMODE_SHIFT, B_POSTINC, B_PREDEC, CMP,
@@ -323,28 +322,52 @@ class Replay:
 
 def replay(warriors: Sequence[Warrior], settings: Settings, positions: Sequence[int], *, frames: int = 200) -> Replay:
     """Replay one round with warriors at ``positions`` (warrior 0 at 0, moving first)."""
-    n = len(warriors)
     code_w, code_a, code_b, offs, lens, starts, _ = pool_arrays(warriors, settings)
-    every = max(1, -(-settings.cycles // frames))
-    cap = settings.cycles // every + 2
     cs = settings.core_size
-    owner = np.empty((cap, cs), np.int64)
-    proc = np.empty((cap, cs), np.int64)
-    cyc = np.empty(cap, np.int64)
-    core = np.empty((3, cs), np.int64)
-    k, left = replay_round(code_w.astype(np.int64), code_a.astype(np.int64), code_b.astype(np.int64), offs, lens,
-                           starts, np.asarray(positions, np.int64), settings.cycles, settings.processes, settings.pspace,
-                           every, cap,
-                           owner, proc, cyc, core)
-    return Replay(owner[:k], proc[:k], cyc[:k], core, int(left), np.asarray(positions), [w.name for w in warriors])
+    pos = np.asarray(positions, np.int64)
+
+    def run(every: int):
+        cap = settings.cycles // every + 2
+        owner = np.empty((cap, cs), np.int64)
+        proc = np.empty((cap, cs), np.int64)
+        cyc = np.empty(cap, np.int64)
+        core = np.empty((3, cs), np.int64)
+        k, left = replay_round(code_w.astype(np.int64), code_a.astype(np.int64), code_b.astype(np.int64), offs, lens,
+                               starts, pos, settings.cycles, settings.processes, settings.pspace, every, cap,
+                               owner, proc, cyc, core)
+        return k, left, owner, proc, cyc, core
+
+    # A first, coarse pass finds when the round ends, so the frames span the
+    # battle itself whether it lasts 80 000 cycles or 900.
+    k, left, owner, proc, cyc, core = run(settings.cycles)
+    every = max(1, -(-int(cyc[k - 1]) // frames))
+    if every < settings.cycles:
+        k, left, owner, proc, cyc, core = run(every)
+    return Replay(owner[:k], proc[:k], cyc[:k], core, int(left), pos, [w.name for w in warriors])
 
 
-COLOURS = np.array([[230, 80, 60], [60, 140, 230], [90, 200, 90], [230, 190, 40], [180, 90, 220], [40, 200, 200]],
+# Colour of warrior k (the gallery's Core War pages use the same order).
+COLOURS = np.array([[66, 135, 245], [245, 96, 66], [80, 200, 120], [240, 190, 50], [190, 110, 230], [60, 200, 210]],
                    np.uint8)
 
 
-def frames(rep: Replay, width: int | None = None, scale: int = 4) -> np.ndarray:
-    """uint8[T, H, W, 3]: the core as a grid of cells, coloured by owner, processes bright."""
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1 has only the bitmap font
+        return ImageFont.load_default()
+
+
+def frames(rep: Replay, width: int | None = None, scale: int = 4, legend: bool = True) -> np.ndarray:
+    """uint8[T, H, W, 3]: the core as a grid of cells, coloured by owner, processes bright.
+
+    With ``legend`` each frame carries a strip naming the warriors (with
+    their processes at that moment) and the cycle.
+    """
+    from PIL import Image, ImageDraw
+
     cs = rep.owner.shape[1]
     width = width or int(np.ceil(np.sqrt(cs * 1.5)))
     height = -(-cs // width)
@@ -358,7 +381,30 @@ def frames(rep: Replay, width: int | None = None, scale: int = 4) -> np.ndarray:
         mp = p >= 0
         img[k, :cs][mp] = np.minimum(COLOURS[p[mp] % len(COLOURS)].astype(int) + 90, 255).astype(np.uint8)
     img = img.reshape(t, height, width, 3)
-    return np.repeat(np.repeat(img, scale, axis=1), scale, axis=2)
+    img = np.repeat(np.repeat(img, scale, axis=1), scale, axis=2)
+    if not legend:
+        return img
+    font, strip = _font(14), 30
+    out = []
+    for k in range(t):
+        frame = Image.new("RGB", (img.shape[2], img.shape[1] + strip), (255, 255, 255))
+        frame.paste(Image.fromarray(img[k]), (0, 0))
+        d = ImageDraw.Draw(frame)
+        x, y = 8, img.shape[1] + strip // 2
+        for w, name in enumerate(rep.names):
+            d.rectangle((x, y - 6, x + 12, y + 6), fill=tuple(int(c) for c in COLOURS[w % len(COLOURS)]))
+            label = f"{name.strip()} ({int((rep.processes[k] == w).sum())} proc)"
+            d.text((x + 18, y), label, fill=(20, 20, 20), font=font, anchor="lm")
+            x += 30 + int(d.textlength(label, font=font))
+        d.text((frame.width - 8, y), f"cycle {int(rep.cycles[k])}", fill=(90, 90, 90), font=font, anchor="rm")
+        out.append(np.asarray(frame))
+    return np.stack(out)
+
+
+def first_round_positions(warriors: Sequence[Warrior], settings: Settings, seed: int = 0) -> np.ndarray:
+    """Where ``battle(..., seed=seed)`` puts the warriors in its first round."""
+    first = battle(warriors, settings.with_(rounds=1, warriors=len(warriors)), seed=seed, track=False)
+    return first.positions[0, 0]
 
 
 def write_replay(files: Sequence[str | Path], out: str | Path, settings: Settings, *, seed: int = 0,
@@ -368,13 +414,12 @@ def write_replay(files: Sequence[str | Path], out: str | Path, settings: Setting
     from primordium.viz import save_video
 
     warriors = [assemble_file(f, settings) for f in files]
-    first = battle(warriors, settings.with_(rounds=1, warriors=len(warriors)), seed=seed, track=False)
-    pos = first.positions[0, 0]
+    pos = first_round_positions(warriors, settings, seed)
     rep = replay(warriors, settings, pos, frames=frames_n)
     save_video(frames(rep), out, fps=fps)
     return {"out": str(out), "frames": int(rep.owner.shape[0]), "last_cycle": int(rep.cycles[-1]),
             "survivors": rep.survivors, "positions": [int(x) for x in pos], "names": rep.names,
-            "alive": [bool(x) for x in first.alive[0, 0]]}
+            "alive": [bool((rep.processes[-1] == w).any()) for w in range(len(warriors))]}
 
 
-__all__ = ["Replay", "frames", "replay", "write_replay", "mars"]
+__all__ = ["COLOURS", "Replay", "first_round_positions", "frames", "replay", "write_replay"]
