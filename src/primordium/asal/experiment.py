@@ -247,21 +247,25 @@ def _write_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None:
     doc = params_document(ev.substrate, result["best_flat"], ev.unravel, result["best_score"])
     run.write_json("best_params.json", doc)
     video = video_frames(ev.substrate, ev.unravel(jnp.asarray(result["best_flat"])), cfg.steps, cfg.seed, cfg.size)
-    from primordium.viz import save_video
-
-    save_video(video, run.artifact("best.gif"), fps=15)
-    import warnings
-
+    write_video(video, run.artifact("best.gif"), fps=15)
     try:
-        with warnings.catch_warnings():
-            # ffmpeg runs as a subprocess; JAX warns about fork in threaded code.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            save_video(video, run.artifact("best.mp4"), fps=15)
+        write_video(video, run.artifact("best.mp4"), fps=15)
     except Exception:  # MP4 needs ffmpeg; the GIF is always there
         pass
     if "rule" in doc:
         summary["rule"] = doc["rule"]
     run.update_summary(**summary)
+
+
+def write_video(frames: np.ndarray, path: Path, fps: float = 15.0) -> Path:
+    import warnings
+
+    from primordium.viz import save_video
+
+    with warnings.catch_warnings():
+        # ffmpeg runs as a subprocess (posix_spawn); JAX's fork warning does not apply.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return save_video(frames, path, fps=fps)
 
 
 def video_frames(substrate, params, steps: int, seed: int, size: int, n_frames: int | None = None) -> np.ndarray:

@@ -146,9 +146,8 @@ def render(
     import jax
 
     from primordium.asal.config import DEFAULT_STEPS, parse_options
-    from primordium.asal.experiment import load_params_file, video_frames
+    from primordium.asal.experiment import load_params_file, video_frames, write_video
     from primordium.substrates import get_substrate
-    from primordium.viz import save_video
 
     out = Output(json_mode=json_, quiet=quiet)
     if out_path.suffix.lower() not in (".mp4", ".gif", ".png"):
@@ -170,7 +169,7 @@ def render(
     if n_steps < 1 or frames < 1 or size < 8:
         raise ConfigError("--steps and --frames must be at least 1 and --size at least 8")
     video = video_frames(sub, p, n_steps, seed, size, n_frames=min(frames, n_steps))
-    save_video(video, out_path, fps=fps)
+    write_video(video, out_path, fps=fps)
     if json_:
         out.json({"out": str(out_path), "frames": int(len(video))})
     else:

@@ -1,0 +1,112 @@
+"""ASAL substrate speed: one simulation per substrate against the issue's reference
+figures, a vmapped population of 16 against 16 one-by-one rollouts (side by
+side, same machine load), and CLIP embeddings per second.
+
+The reference figures were measured on this 2-core machine with the public
+JAX implementation of ASAL (one simulation, 8 frames sampled, 224-px renders,
+no foundation model); they are quoted, not re-run here.
+
+    python benchmarks/asal.py [--repeat 3] [--only life,lenia] [--no-clip]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import jax
+import numpy as np
+
+from primordium.substrates import get_substrate, rollout
+
+# name -> (options, steps, reference seconds or None when the reference did not finish)
+CASES = {
+    "life": ({"grid": 64}, 1024, 0.044),
+    "lenia": ({"grid": 128}, 256, 0.82),
+    "boids": ({"n": 128}, 1000, 2.33),
+    "particle_lenia": ({"n": 200}, 1000, 0.85),
+    "nca": ({"grid": 128}, 1000, 0.83),
+    "dnca": ({}, 1000, 2.2),
+    "particle_life": ({"n": 5000}, 1000, None),  # reference: not done in 300 s
+    "particle_life_pp": ({"n": 5000}, 1000, None),
+}
+POP = 16
+FRAMES, SIZE = 8, 224
+
+
+def _time(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.perf_counter()
+        jax.block_until_ready(fn())
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+# Population comparison: same settings, but Particle Life with 1000 particles
+# so 2 x 16 rollouts fit in a few minutes.
+POP_OPTS = {"particle_life": {"n": 1000}, "particle_life_pp": {"n": 1000}}
+
+
+def bench_substrate(name: str, repeat: int) -> dict:
+    opts, steps, ref = CASES[name]
+    sub = get_substrate(name, **opts)
+    key = jax.random.PRNGKey(0)
+    params = sub.default_params(jax.random.PRNGKey(1))
+    frames, sub = rollout(sub, key, params, steps, FRAMES, SIZE)  # compile (and size buffers)
+    one = _time(lambda: rollout(sub, key, params, steps, FRAMES, SIZE)[0], repeat)
+    if name in POP_OPTS:
+        sub = get_substrate(name, **POP_OPTS[name])
+    pop = jax.vmap(sub.default_params)(jax.random.split(jax.random.PRNGKey(2), POP))
+    members = [jax.tree_util.tree_map(lambda a, i=i: a[i], pop) for i in range(POP)]
+    rollout(sub, key, pop, steps, FRAMES, SIZE, batched=True)
+    for m in members[:1]:
+        rollout(sub, key, m, steps, FRAMES, SIZE)
+    # Alternate the two ways so both see the same machine load.
+    t_vmap, t_loop = [], []
+    for _ in range(max(1, repeat - 1)):
+        t_vmap.append(_time(lambda: rollout(sub, key, pop, steps, FRAMES, SIZE, batched=True)[0], 1))
+        t_loop.append(_time(lambda: [rollout(sub, key, m, steps, FRAMES, SIZE)[0] for m in members], 1))
+    return {"name": name, "steps": steps, "opts": opts | POP_OPTS.get(name, {}), "one": one, "ref": ref, "vmap": min(t_vmap),
+            "loop": min(t_loop)}
+
+
+def bench_clip(n_images: int = 32) -> float:
+    import torch
+    from transformers import CLIPConfig, CLIPModel
+
+    from primordium.embed.clip import HFModel, default_image_processor
+
+    torch.manual_seed(0)
+    model = CLIPModel(CLIPConfig())  # ViT-B/32 sizes, random weights
+    fm = HFModel(model, default_image_processor(model), None)
+    imgs = np.random.default_rng(0).integers(0, 256, (n_images, 224, 224, 3), dtype=np.uint8)
+    fm.embed_images(imgs[:4])
+    t = time.perf_counter()
+    fm.embed_images(imgs)
+    return n_images / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", default=",".join(CASES))
+    ap.add_argument("--no-clip", action="store_true")
+    args = ap.parse_args()
+    print(f"jax {jax.__version__}, devices {jax.devices()}, {FRAMES} frames at {SIZE} px, population {POP}")
+    print(f"{'substrate':<17} {'steps':>5} {'one sim (s)':>11} {'reference (s)':>13} {'speed-up':>8}"
+          f" {'16 vmapped (s)':>14} {'16 one-by-one (s)':>17} {'ratio':>6}")
+    for name in args.only.split(","):
+        r = bench_substrate(name.strip(), args.repeat)
+        ref = f"{r['ref']:.3f}" if r["ref"] else "> 300"
+        speed = f"{r['ref'] / r['one']:.1f}x" if r["ref"] else f">{300 / r['one']:.0f}x"
+        print(f"{r['name']:<17} {r['steps']:>5} {r['one']:>11.3f} {ref:>13} {speed:>8} {r['vmap']:>14.2f}"
+              f" {r['loop']:>17.2f} {r['loop'] / r['vmap']:>5.2f}x" + ("  (population: n=1000)" if r["name"] in POP_OPTS
+                                                                     else ""), flush=True)
+    if not args.no_clip:
+        print(f"CLIP ViT-B/32 (random weights) image embeddings: {bench_clip():.1f} images/s "
+              f"(issue's reference: ~11 images/s)")
+
+
+if __name__ == "__main__":
+    main()
