@@ -26,6 +26,14 @@ def test_pixels_unit_norm_and_meaningful():
     assert float(zb[0] @ fm.embed_images(white)[0]) == pytest.approx(-1.0)
     # Small images are upsampled rather than refused.
     assert fm.embed_images(np.zeros((1, 8, 8, 3), np.uint8)).shape == (1, 768)
+    # A coarser thumbnail: pixels:<side>; a fine checkerboard averages to grey.
+    coarse = get_model("pixels:4")
+    checker = (np.indices((64, 64)).sum(0) % 2 * 200).astype(np.uint8)
+    grey = np.full((64, 64, 3), 100, np.uint8)
+    z = coarse.embed_images(np.stack([np.stack([checker] * 3, -1), grey]))
+    assert z.shape == (2, 48) and float(z[0] @ z[1]) > 0.99
+    with pytest.raises(ConfigError, match="pixels:"):
+        get_model("pixels:big")
 
 
 def test_pixels_cannot_embed_text():

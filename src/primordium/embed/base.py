@@ -34,12 +34,17 @@ def check_images(images: np.ndarray) -> np.ndarray:
 
 
 def get_model(name: str, weights: str | None = None, **kwargs) -> FoundationModel:
-    """``pixels``, or ``clip`` (optionally ``clip:<checkpoint name>``)."""
+    """``pixels`` (``pixels:<side>`` for a side other than 16), or ``clip``
+    (optionally ``clip:<checkpoint name>``)."""
     base, _, checkpoint = name.partition(":")
     base = base.strip().lower()
     if base == "pixels":
         from primordium.embed.pixels import PixelModel
 
+        if checkpoint:
+            if not checkpoint.isdigit() or not 1 <= int(checkpoint) <= 256:
+                raise ConfigError(f"bad pixels model {name!r} (use pixels or pixels:<side from 1 to 256>)")
+            kwargs["side"] = int(checkpoint)
         return PixelModel(**kwargs)
     if base == "clip":
         from primordium.embed.clip import HFModel

@@ -15,22 +15,33 @@ import numba as nb
 import numpy as np
 
 
-@nb.njit(cache=True, parallel=True, fastmath=False)
-def forces(x, c, attraction, beta, r_max, world, cells, k):
+@nb.njit(cache=True, parallel=True, fastmath=True)
+def forces(x, c, attraction, beta, r_max, world, cells, k, want_hist):
     """Batched: x f32[B, N, 2], c i32[B, N], attraction f32[B, K, K], beta/r_max f32[B].
 
     Returns (acc f32[B, N, 2] without the force factor, hist f32[B, N, K]:
     how many neighbours within r_max have each colour).
     """
     nbatch, n = x.shape[0], x.shape[1]
-    g = cells
+    # Cells as small as each member's own r_max allows (>= 3 per side so the
+    # 3x3 stencil never counts a cell twice): fewer candidates than sizing
+    # them for the largest r_max the search permits.
+    gs = np.empty(nbatch, np.int64)
+    for b in range(nbatch):
+        gs[b] = max(3, min(cells * 16, int(world / r_max[b])))
+    gmax = gs.max()
     acc = np.zeros((nbatch, n, 2), np.float32)
     hist = np.zeros((nbatch, n, k), np.float32)
     cell = np.empty((nbatch, n), np.int64)
     order = np.empty((nbatch, n), np.int64)
-    starts = np.zeros((nbatch, g * g + 1), np.int64)
-    scale = g / world
+    # Particles copied in cell order: the inner loop then reads contiguous memory.
+    sx = np.empty((nbatch, n), np.float32)
+    sy = np.empty((nbatch, n), np.float32)
+    sc = np.empty((nbatch, n), np.int64)
+    starts = np.zeros((nbatch, gmax * gmax + 1), np.int64)
     for b in nb.prange(nbatch):
+        g = gs[b]
+        scale = g / world
         counts = np.zeros(g * g, np.int64)
         for i in range(n):
             cx = min(int(x[b, i, 0] * scale), g - 1)
@@ -46,11 +57,15 @@ def forces(x, c, attraction, beta, r_max, world, cells, k):
         for i in range(n):
             q = cell[b, i]
             order[b, fill[q]] = i
+            sx[b, fill[q]] = x[b, i, 0]
+            sy[b, fill[q]] = x[b, i, 1]
+            sc[b, fill[q]] = c[b, i]
             fill[q] += 1
     half = world * 0.5
     for t in nb.prange(nbatch * n):
         b = t // n
         i = t % n
+        g = gs[b]
         bb = beta[b]
         rm = r_max[b]
         xi = x[b, i, 0]
@@ -63,44 +78,52 @@ def forces(x, c, attraction, beta, r_max, world, cells, k):
         ay = 0.0
         for dy in range(-1, 2):
             ny = (cy + dy) % g
-            for dx in range(-1, 2):
-                nq = ny * g + (cx + dx) % g
-                for p in range(starts[b, nq], starts[b, nq + 1]):
-                    j = order[b, p]
-                    if j == i:
-                        continue
-                    ox = x[b, j, 0] - xi
-                    oy = x[b, j, 1] - yi
-                    if ox > half:
-                        ox -= world
-                    elif ox < -half:
-                        ox += world
-                    if oy > half:
-                        oy -= world
-                    elif oy < -half:
-                        oy += world
-                    d2 = ox * ox + oy * oy
-                    if d2 >= rm * rm or d2 == 0.0:
-                        continue
-                    d = np.sqrt(d2)
-                    r = d / rm
-                    if r < bb:
-                        f = r / bb - 1.0
-                    else:
-                        f = attraction[b, ci, c[b, j]] * (1.0 - abs(2.0 * r - 1.0 - bb) / (1.0 - bb))
-                    ax += f * ox / d
-                    ay += f * oy / d
-                    hist[b, i, c[b, j]] += 1.0
+            # The three cells of a row are one contiguous run of the sorted
+            # particles unless the row wraps around the torus.
+            if 0 < cx < g - 1:
+                runs = ((ny * g + cx - 1, ny * g + cx + 1), (0, -1), (0, -1))
+            else:
+                runs = ((ny * g + (cx - 1) % g, ny * g + (cx - 1) % g), (ny * g + cx, ny * g + cx),
+                        (ny * g + (cx + 1) % g, ny * g + (cx + 1) % g))
+            for run in runs:
+                if run[1] < run[0]:
+                    continue
+                for p in range(starts[b, run[0]], starts[b, run[1] + 1]):
+                        if order[b, p] == i:
+                            continue
+                        ox = sx[b, p] - xi
+                        oy = sy[b, p] - yi
+                        if ox > half:
+                            ox -= world
+                        elif ox < -half:
+                            ox += world
+                        if oy > half:
+                            oy -= world
+                        elif oy < -half:
+                            oy += world
+                        d2 = ox * ox + oy * oy
+                        if d2 >= rm * rm or d2 == 0.0:
+                            continue
+                        d = np.sqrt(d2)
+                        r = d / rm
+                        if r < bb:
+                            f = r / bb - 1.0
+                        else:
+                            f = attraction[b, ci, sc[b, p]] * (1.0 - abs(2.0 * r - 1.0 - bb) / (1.0 - bb))
+                        ax += f * ox / d
+                        ay += f * oy / d
+                        if want_hist:
+                            hist[b, i, sc[b, p]] += 1.0
         acc[b, i, 0] = ax * rm
         acc[b, i, 1] = ay * rm
     return acc, hist
 
 
-def forces_host(x, c, attraction, beta, r_max, world, cells, k):
+def forces_host(x, c, attraction, beta, r_max, world, cells, k, want_hist=True):
     """numpy-in, numpy-out entry for ``jax.pure_callback`` (batched inputs)."""
     acc, hist = forces(
         np.ascontiguousarray(x, np.float32), np.ascontiguousarray(c, np.int32),
         np.ascontiguousarray(attraction, np.float32), np.ascontiguousarray(beta, np.float32).reshape(-1),
-        np.ascontiguousarray(r_max, np.float32).reshape(-1), float(world), int(cells), int(k),
+        np.ascontiguousarray(r_max, np.float32).reshape(-1), float(world), int(cells), int(k), bool(want_hist),
     )
     return acc, hist

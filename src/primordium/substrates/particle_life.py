@@ -136,11 +136,12 @@ class ParticleLife(Substrate):
         beta, r_max = self.radii(params)
         a = jnp.clip(params["attraction"], -1.0, 1.0)
         n, k, world, cells = self.n, self.k, self.world, self.cells
+        want_hist = self.uses_neighbour_colours
 
         def host(x, c, a, beta, r_max):
             lead = x.shape[:-2]
             acc, hist = forces_host(x.reshape(-1, n, 2), c.reshape(-1, n), a.reshape(-1, k, k),
-                                    beta.reshape(-1), r_max.reshape(-1), world, cells, k)
+                                    beta.reshape(-1), r_max.reshape(-1), world, cells, k, want_hist)
             return acc.reshape(lead + (n, 2)), hist.reshape(lead + (n, k))
 
         out = (jax.ShapeDtypeStruct((n, 2), jnp.float32), jax.ShapeDtypeStruct((n, k), jnp.float32))
@@ -173,6 +174,8 @@ class ParticleLife(Substrate):
         c = self.recolour(key, c, hist, params)
         return {"x": x, "v": v, "c": c, "needed": jnp.maximum(state["needed"], total.astype(jnp.int32))}
 
+    uses_neighbour_colours = False
+
     def recolour(self, key, c, hist, params):
         return c
 
@@ -198,6 +201,7 @@ class ParticleLifePP(ParticleLife):
 
     name = "particle_life_pp"
     convert_rate: float = 5.0
+    uses_neighbour_colours = True
 
     def default_params(self, key):
         k1, k2 = jax.random.split(key)
