@@ -17,7 +17,13 @@ from primordium.exec.base import Executor, OnDone
 
 
 def _call_single_threaded(fn: Callable[[Any], Any], item: Any) -> Any:
-    os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+    # One task per CPU: numba's own threads would oversubscribe. Only the
+    # thread count in use is lowered; NUMBA_NUM_THREADS must not change once
+    # numba's pool exists (Ray may reset a worker's environment between tasks,
+    # and numba then refuses to compile).
+    import numba
+
+    numba.set_num_threads(1)
     return fn(item)
 
 
