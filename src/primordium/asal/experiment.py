@@ -241,8 +241,12 @@ def _write_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None:
     if cfg.mode == "illuminate":
         archive = result["archive"]
         run.write_json("archive.json", [params_document(ev.substrate, f, ev.unravel) for f in archive])
-        frames = ev.frames(archive)
-        outputs.poster(frames[:, -1], result["archive_z"], run.artifact("poster.png"))
+        from primordium.substrates import rollout, to_uint8
+
+        # Re-rendered larger than the search saw them, so the poster is legible.
+        frames, _ = rollout(ev.substrate, ev.key, ev.unravel_batch(archive), cfg.steps, cfg.frames,
+                            max(cfg.size, 128), batched=True)
+        outputs.poster(to_uint8(frames)[:, -1], result["archive_z"], run.artifact("poster.png"), thumb=128)
         summary["archive"] = len(archive)
     doc = params_document(ev.substrate, result["best_flat"], ev.unravel, result["best_score"])
     run.write_json("best_params.json", doc)
