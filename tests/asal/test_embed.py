@@ -17,21 +17,25 @@ IMAGES = RNG.integers(0, 256, (4, 48, 48, 3), dtype=np.uint8)
 def test_pixels_unit_norm_and_meaningful():
     fm = get_model("pixels")
     z = fm.embed_images(IMAGES)
-    assert z.shape == (4, 16 * 16 * 3) and z.dtype == np.float32
+    assert z.shape == (4, 16 * 16 * 3 + 1) and z.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(z, axis=1), 1.0, rtol=1e-5)
     black = np.zeros((2, 64, 64, 3), np.uint8)
     zb = fm.embed_images(black)
     assert float(zb[0] @ zb[1]) == pytest.approx(1.0)
     white = np.full((1, 64, 64, 3), 255, np.uint8)
-    assert float(zb[0] @ fm.embed_images(white)[0]) == pytest.approx(-1.0)
+    assert float(zb[0] @ fm.embed_images(white)[0]) == pytest.approx(0.0, abs=1e-6)
+    # Two frames of fine random static look alike (not brand new each time).
+    static = RNG.integers(0, 2, (2, 64, 64, 1), dtype=np.uint8).repeat(3, -1) * 255
+    zs = fm.embed_images(static)
+    assert float(zs[0] @ zs[1]) > 0.9
     # Small images are upsampled rather than refused.
-    assert fm.embed_images(np.zeros((1, 8, 8, 3), np.uint8)).shape == (1, 768)
+    assert fm.embed_images(np.zeros((1, 8, 8, 3), np.uint8)).shape == (1, 769)
     # A coarser thumbnail: pixels:<side>; a fine checkerboard averages to grey.
     coarse = get_model("pixels:4")
     checker = (np.indices((64, 64)).sum(0) % 2 * 200).astype(np.uint8)
     grey = np.full((64, 64, 3), 100, np.uint8)
     z = coarse.embed_images(np.stack([np.stack([checker] * 3, -1), grey]))
-    assert z.shape == (2, 48) and float(z[0] @ z[1]) > 0.99
+    assert z.shape == (2, 49) and float(z[0] @ z[1]) > 0.99
     with pytest.raises(ConfigError, match="pixels:"):
         get_model("pixels:big")
 

@@ -1,10 +1,17 @@
 """The offline foundation model: downsampled pixels.
 
 An image becomes its area-averaged ``side`` x ``side`` RGB thumbnail minus
-mid-grey, scaled to unit norm. Inner products then compare coarse layout and
-colour; every all-black frame maps to the same vector, so dead worlds look
-alike, as they should to a novelty search. It has no language: text targets
-need CLIP, and a target image (embedded the same way) stands in for a prompt.
+mid-grey, plus one constant "anchor" component as large as an all-black
+image's vector, scaled to unit norm. Inner products then compare coarse
+layout and colour. The anchor matters: without it a nearly uniform grey
+thumbnail (fine-grained static averaged out) is a tiny vector whose
+direction is its leftover noise, so every frame of static looked brand new
+and chaotic worlds won every novelty search. With it, static looks like
+static; black and white are orthogonal; every all-black frame maps to the
+same vector, so dead worlds look alike, as they should to a novelty search.
+
+It has no language: text targets need CLIP, and a target image (embedded the
+same way) stands in for a prompt.
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ class PixelModel:
             small = a[:, rows][:, :, cols]
         else:
             small = a[:, : bh * s, : bw * s].reshape(n, s, bh, s, bw, 3).mean(axis=(2, 4))
-        return normalise(small.reshape(n, -1) - 0.5)
+        flat = small.reshape(n, -1) - 0.5
+        anchor = np.full((n, 1), 0.5 * np.sqrt(flat.shape[1]), np.float32)
+        return normalise(np.concatenate([flat, anchor], axis=1))
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise ConfigError(
