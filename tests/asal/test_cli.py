@@ -113,3 +113,19 @@ def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["history"]) == 2 and doc["best_score"] >= 0  # softmax loss is a cross-entropy
+
+
+def test_toml_config_with_flag_overrides(capsys, store_home, tmp_path):
+    cfg = tmp_path / "asal.toml"
+    cfg.write_text('[asal]\nsubstrate = "life"\nmode = "open-endedness"\nfm = "pixels"\npop = 4\ngens = 3\n'
+                   'steps = 16\nframes = 4\nsize = 16\nsubstrate_options = { grid = 16 }\n')
+    code, out, err = run_cli(capsys, "search", "--config", str(cfg), "--gens", "1", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert len(doc["history"]) == 1
+    cfg.write_text('substrate = "life"\npopulation = 4\n')
+    code, _, err = run_cli(capsys, "search", "--config", str(cfg))
+    assert "population" in _one_line_error(code, err) and str(cfg) in err
+    cfg.write_text('substrate = "life\n')
+    code, _, err = run_cli(capsys, "search", "--config", str(cfg))
+    assert "bad TOML" in _one_line_error(code, err)

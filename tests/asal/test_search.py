@@ -156,3 +156,11 @@ def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
     assert resumed["history"] == clean["history"]
     assert resumed["best_params"] == clean["best_params"]
     assert [h["gen"] for h in resumed["history"]] == list(range(12))
+
+
+def test_quickstart_run_is_an_offline_demo(tmp_path):
+    from primordium.asal.experiment import quickstart_run
+
+    run = quickstart_run(Store(tmp_path), seed=0, gens=2)
+    assert run.status == "finished" and run.config["fm"] == "pixels"
+    assert (run.dir / "best.gif").is_file() and "rule" in run.summary
