@@ -143,3 +143,19 @@ def test_drq_on_ray_equals_local(cluster, tmp_path):
     finally:
         ex.close()
     assert ref == got and len(ref) > 0
+
+
+def test_soup_sweep_on_ray_equals_local(cluster, tmp_path):
+    from primordium.soup.soup import SoupConfig
+    from primordium.soup.sweep import run_sweep
+    from primordium.store import Store
+
+    cfg = SoupConfig(programs=256, max_steps=1024)
+    store = Store(tmp_path / "home")
+    _, ref = run_sweep(store, cfg, [0, 1, 2, 3], epochs=32, log_every=16)
+    ex = get_executor("ray", address=cluster)
+    try:
+        _, got = run_sweep(store, cfg, [0, 1, 2, 3], epochs=32, log_every=16, executor=ex)
+    finally:
+        ex.close()
+    assert ref == got

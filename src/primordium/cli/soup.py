@@ -1,4 +1,4 @@
-"""Program soups (Computational Life): run, exec, trace, selfrep, inspect, render."""
+"""Program soups (Computational Life): run, sweep, exec, trace, selfrep, inspect, render."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Output
 from primordium.errors import ConfigError
 
@@ -286,3 +287,53 @@ def render(
         at, soup, _ = load_soup(run_, epoch if epoch is not None else 1 << 62)
         save_png(soup_image(soup, config.lang), out_path)
     out.info(f"wrote {out_path}")
+
+
+@app.command()
+def sweep(
+    seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds: 0..99, 1,2,5 or a mix [0..9]."),
+    lang: str = Lang,
+    programs: int = typer.Option(2**17, "--programs", help="Programs in each soup.", rich_help_panel=_S),
+    epochs: int = typer.Option(1000, "--epochs", min=1, help="Epochs per soup."),
+    mutation: float = typer.Option(0.00024, "--mutation", help="Probability per byte per epoch of a random byte.", rich_help_panel=_S),
+    steps: int = Steps,
+    length: int = Length,
+    log_every: int = typer.Option(64, "--log-every", min=1, help="Epochs between points of each soup's curve."),
+    stop_after_transition: Optional[int] = typer.Option(None, "--stop-after-transition", min=0, help="End a soup this many epochs after its transition."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue this sweep with the seeds it has not finished."),
+    name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    executor: str = ExecutorKind,
+    address: Optional[str] = Address,
+    workers: Optional[int] = Workers,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """The same soup under many seeds, one soup per task (local processes or a Ray cluster)."""
+    from primordium.soup.soup import SoupConfig
+    from primordium.soup.sweep import parse_seeds, run_sweep
+    from primordium.store import Store
+
+    out = Output(json, quiet)
+    if resume is not None and seeds is not None:
+        raise ConfigError("--resume continues a sweep with its own seeds; drop --seeds")
+    seed_list = parse_seeds(seeds or "0..9") if resume is None else None
+    config = None if resume is not None else SoupConfig(lang=lang, programs=programs, length=length,
+                                                         mutation=mutation, max_steps=steps)
+    store = Store()
+    with executor_from_flags(executor, address, workers) as pool, \
+            out.progress("seeds", total=len(seed_list) if seed_list else None) as bar:
+        def on_result(r: dict, done: int, total: int) -> None:
+            t = r["transition_epoch"]
+            bar.update(done, status=f"seed {r['seed']}: " + (f"transition at {t}" if t is not None else "no transition"))
+
+        run_, results = run_sweep(store, config, seed_list, epochs=epochs, log_every=log_every,
+                                  stop_after_transition=stop_after_transition, resume=resume, executor=pool,
+                                  name=name, on_result=on_result)
+    summary = run_.summary
+    if json:
+        out.json({"run": run_.id, "seeds": [r["seed"] for r in results],
+                  "transition_epochs": [r["transition_epoch"] for r in results],
+                  "fraction_transitioned": summary.get("fraction_transitioned")})
+        return
+    out.print(f"{summary.get('transitioned')} of {summary.get('seeds')} soups made the transition within "
+              f"{summary.get('epochs')} epochs; run {run_.id} in {run_.dir}")

@@ -1,0 +1,191 @@
+"""Soup studies: the same soup under many seeds, one soup per executor task.
+
+Each task runs a whole soup in memory and returns its curve and transition
+epoch; the sweep run keeps one line per finished seed in ``results.jsonl``,
+so a killed sweep resumes with the seeds it has not finished. Results depend
+only on (config, seed), never on where a task ran.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any, Callable
+
+import numpy as np
+
+from primordium.errors import ConfigError, StoreError
+from primordium.soup.metrics import TransitionDetector, entropy
+from primordium.soup.soup import SoupConfig, epoch, initial_soup
+from primordium.store import Run, Store
+
+ENGINE = "soup"
+RESULTS = "results.jsonl"
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0..99', '3,5,8' or '0..9,20': inclusive ranges and single seeds."""
+    seeds: list[int] = []
+    try:
+        for part in text.split(","):
+            part = part.strip()
+            if ".." in part:
+                lo, hi = (int(x) for x in part.split("..", 1))
+                if hi < lo:
+                    raise ValueError
+                seeds.extend(range(lo, hi + 1))
+            elif part:
+                seeds.append(int(part))
+    except ValueError:
+        raise ConfigError(f"--seeds: {text!r} is not a list like 0..99 or 1,2,5") from None
+    if not seeds or min(seeds) < 0:
+        raise ConfigError(f"--seeds: {text!r} names no non-negative seed")
+    if len(set(seeds)) != len(seeds):
+        raise ConfigError(f"--seeds: {text!r} names a seed twice")
+    return seeds
+
+
+def soup_task(task: tuple[dict, int, int, int | None]) -> dict[str, Any]:
+    """One soup from its seed to the end: curve of (epoch, high-order entropy, ops per tape)."""
+    config_dict, epochs, log_every, stop_after = task
+    config = SoupConfig.from_dict(config_dict)
+    soup = initial_soup(config)
+    detector = TransitionDetector()
+    curve: list[list[float]] = []
+    total_ops, ops, tapes, done = 0, 0, 0, 0
+    for e in range(epochs):
+        soup, k, n = epoch(soup, config, e)
+        ops, tapes, total_ops, done = ops + k, tapes + n, total_ops + k, e + 1
+        if done % log_every == 0 or done == epochs:
+            hoe = entropy(soup)["high_order_entropy"]
+            per_tape = ops / max(1, tapes)
+            curve.append([done, round(hoe, 6), round(per_tape, 3)])
+            detector.update(done, hoe, per_tape)
+            ops, tapes = 0, 0
+            if stop_after is not None and detector.transition_epoch is not None \
+                    and done >= detector.transition_epoch + stop_after:
+                break
+    return {"seed": config.seed, "epochs": done, "ops": total_ops, "transition_epoch": detector.transition_epoch,
+            "high_order_entropy": curve[-1][1] if curve else 0.0, "curve": curve}
+
+
+def _done(run: Run) -> dict[int, dict]:
+    path = run.dir / RESULTS
+    out: dict[int, dict] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        try:
+            row = json.loads(line)
+            out[int(row["seed"])] = row
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue  # a line cut by a kill: that seed runs again
+    return out
+
+
+def run_sweep(
+    store: Store,
+    config: SoupConfig | None = None,
+    seeds: list[int] | None = None,
+    *,
+    epochs: int = 1000,
+    log_every: int = 64,
+    stop_after_transition: int | None = None,
+    resume: str | None = None,
+    executor=None,
+    name: str | None = None,
+    on_result: Callable[[dict, int, int], None] | None = None,
+) -> tuple[Run, list[dict]]:
+    """Run (or continue) a sweep; returns the run and one result per seed, in seed order."""
+    if resume is not None:
+        run = store.open(resume)
+        sweep = run.config.get("sweep")
+        if run.engine != ENGINE or not isinstance(sweep, dict):
+            raise StoreError(f"run {run.id} is not a soup sweep")
+        config = SoupConfig.from_dict(sweep["soup"])
+        seeds, epochs, log_every = sweep["seeds"], sweep["epochs"], sweep["log_every"]
+        stop_after_transition = sweep.get("stop_after_transition")
+        run.claim()
+        # Keep only complete lines: a kill may have cut the last one.
+        finished = _done(run)
+        run.write_text(RESULTS, "".join(json.dumps(finished[s]) + "\n" for s in sorted(finished)))
+    else:
+        config = config or SoupConfig()
+        seeds = seeds or [0]
+        if epochs < 1 or log_every < 1:
+            raise ConfigError("--epochs and --log-every must be at least 1")
+        sweep = {"soup": config.to_dict(), "seeds": seeds, "epochs": epochs, "log_every": log_every,
+                 "stop_after_transition": stop_after_transition}
+        run = store.create(ENGINE, {"sweep": sweep}, name=name)
+        finished = {}
+    todo = [s for s in seeds if s not in finished]
+    tasks = [(replace(config, seed=s).to_dict(), epochs, log_every, stop_after_transition) for s in todo]
+
+    def record(_: int, result: dict) -> None:
+        finished[result["seed"]] = result
+        with open(run.dir / RESULTS, "a") as f:
+            f.write(json.dumps(result) + "\n")
+        n_trans = sum(r["transition_epoch"] is not None for r in finished.values())
+        run.log(len(finished), seeds_done=len(finished), transitioned=n_trans)
+        if on_result is not None:
+            on_result(result, len(finished), len(seeds))
+
+    try:
+        if executor is None:
+            for k, t in enumerate(tasks):
+                record(k, soup_task(t))
+        else:
+            executor.map(soup_task, tasks, on_done=record)
+    except BaseException:
+        run.set_status("interrupted")
+        raise
+    results = [finished[s] for s in seeds]
+    summary = sweep_summary(results, epochs)
+    run.write_json("sweep.json", summary)
+    run.update_summary(**{k: v for k, v in summary.items() if k != "per_seed"})
+    from primordium.viz import save_png
+
+    save_png(curves_image(results), run.artifact("sweep.png"))
+    run.set_status("finished")
+    return run, results
+
+
+def sweep_summary(results: list[dict], epochs: int) -> dict[str, Any]:
+    trans = [r["transition_epoch"] for r in results if r["transition_epoch"] is not None]
+    return {
+        "seeds": len(results),
+        "transitioned": len(trans),
+        "fraction_transitioned": len(trans) / max(1, len(results)),
+        "median_transition_epoch": float(np.median(trans)) if trans else None,
+        "epochs": epochs,
+        "per_seed": [{"seed": r["seed"], "transition_epoch": r["transition_epoch"],
+                      "high_order_entropy": r["high_order_entropy"]} for r in results],
+    }
+
+
+def curves_image(results: list[dict], size: tuple[int, int] = (720, 360)) -> np.ndarray:
+    """High-order entropy against epoch, one line per seed; seeds that made the transition in colour."""
+    from PIL import Image, ImageDraw
+
+    w, h = size
+    left, bottom, top, right = 50, 30, 20, 15
+    img = Image.new("RGB", size, (255, 255, 255))
+    d = ImageDraw.Draw(img)
+    xs = [p[0] for r in results for p in r["curve"]] or [1]
+    ys = [p[1] for r in results for p in r["curve"]] or [0.0]
+    x_max, y_lo, y_hi = max(xs), min(0.0, min(ys)), max(1.0, max(ys))
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (left + (w - left - right) * x / x_max, h - bottom - (h - top - bottom) * (y - y_lo) / (y_hi - y_lo))
+
+    d.line([at(0, y_lo), at(x_max, y_lo)], fill=(120, 120, 120))
+    d.line([at(0, y_lo), at(0, y_hi)], fill=(120, 120, 120))
+    d.text((left, 4), "high-order entropy (bits/byte) per seed", fill=(30, 30, 30))
+    d.text((w - right - 60, h - bottom + 8), f"epoch {x_max}", fill=(30, 30, 30))
+    d.text((4, top), f"{y_hi:.1f}", fill=(30, 30, 30))
+    for r in sorted(results, key=lambda r: r["transition_epoch"] is not None):
+        pts = [at(p[0], p[1]) for p in r["curve"]]
+        colour = (220, 80, 50) if r["transition_epoch"] is not None else (170, 170, 190)
+        if len(pts) > 1:
+            d.line(pts, fill=colour, width=2)
+    return np.asarray(img)
