@@ -159,3 +159,20 @@ def test_soup_sweep_on_ray_equals_local(cluster, tmp_path):
     finally:
         ex.close()
     assert ref == got
+
+
+def test_asal_population_on_ray_equals_local(cluster, tmp_path):
+    from primordium.asal.config import AsalConfig
+    from primordium.asal.experiment import run_search, search_result
+    from primordium.store import Store
+
+    cfg = dict(substrate="life", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
+               gens=2, seed=5, steps=16, frames=4, size=16, sigma=0.5)
+    store = Store(tmp_path / "home")
+    ref = search_result(run_search(AsalConfig(**cfg), store))
+    ex = get_executor("ray", address=cluster)
+    try:
+        got = search_result(run_search(AsalConfig(**cfg), store, executor=ex))
+    finally:
+        ex.close()
+    assert got["history"] == ref["history"] and got["best_params"] == ref["best_params"]

@@ -41,8 +41,12 @@ class Context:
         return self.evaluator.substrate
 
 
-def build(cfg: AsalConfig) -> Context:
-    """Substrate, foundation model and target embeddings for a resolved config."""
+def build(cfg: AsalConfig, executor=None) -> Context:
+    """Substrate, foundation model and target embeddings for a resolved config.
+
+    ``executor`` (optional) rolls out chunks of each population on its workers;
+    rendering and embedding stay here, where the foundation model is loaded.
+    """
     from primordium.embed import get_model
     from primordium.substrates import get_substrate
 
@@ -57,7 +61,7 @@ def build(cfg: AsalConfig) -> Context:
         else:
             z_target = fm.embed_texts(cfg.prompts)
     key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 1_000_003)
-    return Context(cfg, Evaluator(substrate, fm, cfg.steps, cfg.frames, cfg.size, key), z_target)
+    return Context(cfg, Evaluator(substrate, fm, cfg.steps, cfg.frames, cfg.size, key, executor), z_target)
 
 
 def member_scores(ctx: Context, z: np.ndarray) -> np.ndarray:
@@ -72,10 +76,10 @@ def member_scores(ctx: Context, z: np.ndarray) -> np.ndarray:
 
 
 # -- search -----------------------------------------------------------------
-def run_search(cfg: AsalConfig, store: Store, output=None, run: Run | None = None) -> Run:
+def run_search(cfg: AsalConfig, store: Store, output=None, run: Run | None = None, executor=None) -> Run:
     """Run (or, given ``run``, resume) a search; returns the finished run."""
     cfg = cfg.resolved()
-    ctx = build(cfg)
+    ctx = build(cfg, executor)
     if run is None:
         run = store.create(ENGINE, {"kind": "search"} | cfg.to_dict(),
                            name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})")
@@ -94,7 +98,7 @@ def run_search(cfg: AsalConfig, store: Store, output=None, run: Run | None = Non
     return run
 
 
-def resume_search(store: Store, run_id: str, output=None) -> Run:
+def resume_search(store: Store, run_id: str, output=None, executor=None) -> Run:
     run = store.open(run_id)
     config = dict(run.config)
     kind = config.pop("kind", None)
@@ -102,7 +106,8 @@ def resume_search(store: Store, run_id: str, output=None) -> Run:
         raise StoreError(f"run {run.id} is not an ASAL search (use sweep-life --resume for sweeps)")
     if run.status == "finished":
         return run
-    return run_search(AsalConfig.from_dict(config, source=str(run.dir / "config.json")), store, output, run=run)
+    return run_search(AsalConfig.from_dict(config, source=str(run.dir / "config.json")), store, output, run=run,
+                      executor=executor)
 
 
 def _progress(output, description, total):

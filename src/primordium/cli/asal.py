@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Output
 from primordium.errors import ConfigError
 
@@ -39,6 +40,9 @@ def search(
     set_: list[str] = typer.Option([], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"),
     config: Optional[Path] = typer.Option(None, help="TOML config (flags override it)"),
     resume: Optional[str] = typer.Option(None, help="Resume an interrupted run by id"),
+    executor: str = ExecutorKind,
+    address: Optional[str] = Address,
+    workers: Optional[int] = Workers,
     json_: bool = typer.Option(False, "--json", help="Print the result as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
 ) -> None:
@@ -52,7 +56,8 @@ def search(
         given = [n for n, v in (("--substrate", substrate), ("--mode", mode), ("--config", config)) if v is not None]
         if given or prompt or set_:
             raise ConfigError(f"--resume continues a run with its own config; drop {', '.join(given) or '--prompt/--set'}")
-        run = resume_search(store, resume, out)
+        with executor_from_flags(executor, address, workers) as pool:
+            run = resume_search(store, resume, out, executor=pool)
     else:
         cfg = AsalConfig.from_toml(config) if config else AsalConfig()
         overrides = {"substrate": substrate, "mode": mode, "fm": fm, "algo": algo, "pop": pop, "gens": gens,
@@ -70,7 +75,8 @@ def search(
             cfg.softmax = True
         if set_:
             cfg.substrate_options = cfg.substrate_options | parse_options(set_)
-        run = run_search(cfg, store, out)
+        with executor_from_flags(executor, address, workers) as pool:
+            run = run_search(cfg, store, out, executor=pool)
     result = search_result(run)
     if json_:
         out.json(result)

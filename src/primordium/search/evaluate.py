@@ -19,8 +19,12 @@ class Evaluator:
     substrate's params) are what optimisers see.
     """
 
-    def __init__(self, substrate: Substrate, fm, n_steps: int, n_frames: int, size: int, key: jax.Array):
+    def __init__(self, substrate: Substrate, fm, n_steps: int, n_frames: int, size: int, key: jax.Array,
+                 executor=None):
         self.substrate = substrate
+        # With an executor, each worker rolls out one chunk of the population.
+        # Every member uses the same key, so the split changes no frame.
+        self.executor = executor
         self.fm = fm
         self.n_steps, self.n_frames, self.size = int(n_steps), int(n_frames), int(size)
         self.key = key
@@ -33,6 +37,13 @@ class Evaluator:
 
     def frames(self, flat: np.ndarray) -> np.ndarray:
         """uint8[B, T, size, size, 3] for a batch of flat parameter vectors."""
+        flat = np.asarray(flat, np.float32)
+        if self.executor is not None and self.executor.workers > 1 and len(flat) > 1:
+            chunks = np.array_split(flat, min(len(flat), self.executor.workers))
+            key = np.asarray(jax.random.key_data(self.key) if jnp.issubdtype(self.key.dtype, jax.dtypes.prng_key)
+                             else self.key)
+            tasks = [(self.substrate, key, c, self.n_steps, self.n_frames, self.size) for c in chunks]
+            return np.concatenate(self.executor.map(_frames_task, tasks))
         frames, self.substrate = rollout(self.substrate, self.key, self.unravel_batch(flat), self.n_steps,
                                          self.n_frames, self.size, batched=True)
         return to_uint8(frames)
@@ -46,6 +57,12 @@ class Evaluator:
         """(embeddings f32[B, T, D], frames uint8[B, T, H, W, 3])."""
         frames = self.frames(flat)
         return self.embed(frames), frames
+
+
+def _frames_task(task) -> np.ndarray:
+    """One executor task: roll out a chunk of the population (module level, so it pickles)."""
+    substrate, key, flat, n_steps, n_frames, size = task
+    return Evaluator(substrate, None, n_steps, n_frames, size, jnp.asarray(key)).frames(flat)
 
 
 Score = Callable[[np.ndarray], np.ndarray]
