@@ -49,3 +49,20 @@ def store_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "home"
     monkeypatch.setenv("PRIMORDIUM_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `primordium ARGS...` in-process, as a user would; returns (exit code, stdout, stderr)."""
+    from primordium.cli import main
+
+    def run(*args: str) -> tuple[int, str, str]:
+        try:
+            main([str(a) for a in args])
+            code = 0
+        except SystemExit as e:
+            code = e.code or 0
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    return run

@@ -12,20 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from primordium.cli import main
 from primordium.store import Store
 from tests.redqueen.conftest import SMALL_FLAGS
 from tests.redqueen.test_loop import _fingerprint
 
 
-def cli(capsys, *args):
-    try:
-        main(list(args))
-        code = 0
-    except SystemExit as e:
-        code = e.code or 0
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def _one_line_error(code, out, err, *words):
@@ -37,35 +28,35 @@ def _one_line_error(code, out, err, *words):
     assert "Traceback" not in err
 
 
-def test_run_show_plot_json(capsys, store_home):
-    code, out, err = cli(capsys, "redqueen", "run", *SMALL_FLAGS, "--rounds", "2", "--iterations", "6", "--seed", "3",
+def test_run_show_plot_json(cli, store_home):
+    code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--rounds", "2", "--iterations", "6", "--seed", "3",
                          "--json")
     assert code == 0, err
     data = json.loads(out)
     assert data["status"] == "finished" and len(data["rounds"]) == 2
     assert all(Path(r["champion"]).is_file() for r in data["rounds"])
     assert data["stats"]["evaluated"] == 2 * (4 + 6)
-    code, out, err = cli(capsys, "redqueen", "show", data["run"][:24], "--json")
+    code, out, err = cli("redqueen", "show", data["run"][:24], "--json")
     assert code == 0, err
     shown = json.loads(out)
     assert shown["rounds"] == data["rounds"] and shown["config"]["seed"] == 3
-    code, out, err = cli(capsys, "redqueen", "show", data["run"])
+    code, out, err = cli("redqueen", "show", data["run"])
     assert code == 0 and "champions" in out and "finished" in out
-    code, out, err = cli(capsys, "redqueen", "plot", data["run"], "--json")
+    code, out, err = cli("redqueen", "plot", data["run"], "--json")
     assert code == 0
     assert {Path(f).name for f in json.loads(out)["files"]} == {"fitness.png", "archives.png"}
 
 
-def test_eval_against_human_warriors_and_compare(capsys, store_home, warriors_dir, tmp_path):
+def test_eval_against_human_warriors_and_compare(cli, store_home, warriors_dir, tmp_path):
     # The human warriors assume the standard core; keep it, shorten the battles.
     flags = ["--cycles", "2000", "--processes", "800", "--battle-rounds", "2", "--history", "2", "--n-init", "3",
              "--threshold", "10", "--rounds", "2", "--iterations", "2"]
     ids = []
     for seed in (1, 2):
-        code, out, err = cli(capsys, "redqueen", "run", *flags, "--seed", str(seed), "--json")
+        code, out, err = cli("redqueen", "run", *flags, "--seed", str(seed), "--json")
         assert code == 0, err
         ids.append(json.loads(out)["run"])
-    code, out, err = cli(capsys, "redqueen", "eval", ids[0], "--against", str(warriors_dir), "--rounds", "4", "--json")
+    code, out, err = cli("redqueen", "eval", ids[0], "--against", str(warriors_dir), "--rounds", "4", "--json")
     assert code == 0, err
     res = json.loads(out)
     assert [r["round"] for r in res["rounds"]] == [1, 2]
@@ -77,10 +68,10 @@ def test_eval_against_human_warriors_and_compare(capsys, store_home, warriors_di
         assert set(r) >= {"round", "champion", "generality", "wins", "ties", "losses"}
     run_dir = Store().open(ids[0]).dir
     assert (run_dir / "eval.json").is_file() and (run_dir / "generality.png").is_file()
-    code, out, err = cli(capsys, "redqueen", "eval", ids[0], "--against", str(warriors_dir), "--rounds", "4")
+    code, out, err = cli("redqueen", "eval", ids[0], "--against", str(warriors_dir), "--rounds", "4")
     assert code == 0 and "generality" in out
     png = tmp_path / "conv.png"
-    code, out, err = cli(capsys, "redqueen", "compare", *ids, "--json", "--out", str(png))
+    code, out, err = cli("redqueen", "compare", *ids, "--json", "--out", str(png))
     assert code == 0, err
     conv = json.loads(out)
     assert [r["runs"] for r in conv["rounds"]] == [2, 2]
@@ -95,31 +86,31 @@ def test_eval_against_human_warriors_and_compare(capsys, store_home, warriors_di
     (["eval", "redqueen-nope", "--against", "."], ["no run"]),
     (["run", "--opponent", "no-such-warrior"], ["no-such-warrior"]),
 ])
-def test_bad_input_is_one_line_exit_2(capsys, store_home, args, words):
-    _one_line_error(*cli(capsys, "redqueen", *args), *words)
+def test_bad_input_is_one_line_exit_2(cli, store_home, args, words):
+    _one_line_error(*cli("redqueen", *args), *words)
 
 
-def test_bad_config_file_field(capsys, store_home, tmp_path):
+def test_bad_config_file_field(cli, store_home, tmp_path):
     bad = tmp_path / "drq.toml"
     bad.write_text("rounds = 3\n[core]\ncore_size = 'big'\n")
-    _one_line_error(*cli(capsys, "redqueen", "run", "--config", str(bad)), "drq.toml", "core.core_size")
+    _one_line_error(*cli("redqueen", "run", "--config", str(bad)), "drq.toml", "core.core_size")
     bad.write_text("roundz = 3\n")
-    _one_line_error(*cli(capsys, "redqueen", "run", "--config", str(bad)), "roundz")
+    _one_line_error(*cli("redqueen", "run", "--config", str(bad)), "roundz")
 
 
-def test_unreachable_llm_endpoint(capsys, store_home):
+def test_unreachable_llm_endpoint(cli, store_home):
     import socket
 
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    code, out, err = cli(capsys, "redqueen", "run", *SMALL_FLAGS, "--operator", "llm", "--base-url",
+    code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--operator", "llm", "--base-url",
                          f"http://127.0.0.1:{port}/v1", "--llm-retries", "1", "--rounds", "1", "--iterations", "1")
     _one_line_error(code, out, err, "cannot reach LLM endpoint", str(port))
 
 
-def test_resume_flags_conflict(capsys, store_home):
-    _one_line_error(*cli(capsys, "redqueen", "run", "--resume", "x", "--rounds", "3"), "--resume", "rounds")
+def test_resume_flags_conflict(cli, store_home):
+    _one_line_error(*cli("redqueen", "run", "--resume", "x", "--rounds", "3"), "--resume", "rounds")
 
 
 def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):

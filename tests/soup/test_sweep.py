@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from primordium.cli import main
 from primordium.errors import ConfigError
 from primordium.exec.local import LocalExecutor
 from primordium.soup.soup import SoupConfig
@@ -55,18 +54,8 @@ def test_resume_finishes_only_the_missing_seeds(tmp_path):
     assert sorted(seen) == [s for s in (0, 1, 2) if s != json.loads(lines[0])["seed"]]
 
 
-def test_cli_sweep_json_and_bad_input(tmp_path, monkeypatch, capsys):
+def test_cli_sweep_json_and_bad_input(tmp_path, monkeypatch, cli):
     monkeypatch.setenv("PRIMORDIUM_HOME", str(tmp_path / "home"))
-
-    def cli(*args):
-        try:
-            main(list(args))
-            code = 0
-        except SystemExit as e:
-            code = e.code or 0
-        o = capsys.readouterr()
-        return code, o.out, o.err
-
     code, out, err = cli("soup", "sweep", "--seeds", "0..2", "--programs", "256", "--epochs", "16", "--json")
     assert code == 0, err
     data = json.loads(out)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import tarfile
-import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 from primordium.errors import StoreError
+from primordium.store.atomic import atomic_open
 from primordium.store.runs import Run
 
 FORMATS = {".tar.gz": "tar", ".tgz": "tar", ".zip": "zip"}
@@ -55,25 +54,13 @@ def export_run(run: Run, dest: str | Path) -> Path:
         raise StoreError("is a folder; give the archive's file name", file=dest)
     members = _members(run)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp")
-    except OSError as e:
-        raise StoreError(f"cannot write the archive ({e.strerror})", file=dest) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with atomic_open(dest) as f:
             if fmt == "tar":
                 _write_tar(f, run.id, members)
             else:
                 _write_zip(f, run.id, members)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    except OSError as e:
+        raise StoreError(f"cannot write the archive ({e.strerror or e})", file=dest) from None
     return dest
 
 
