@@ -78,6 +78,37 @@ def bench_substrate(name: str, repeat: int) -> dict:
             "loop": min(t_loop)}
 
 
+def bench_split(name: str, workers: int) -> tuple[float, float]:
+    """(seconds for 16 one-by-one rollouts, seconds for the 16 split over worker processes).
+
+    The split is what ``asal search --workers N`` does: each worker process
+    rolls out a chunk of the population (vmapped), results in order.
+    """
+    from jax.flatten_util import ravel_pytree
+
+    from primordium.exec.local import LocalExecutor
+    from primordium.search.evaluate import _frames_task
+
+    opts, steps, _ = CASES[name]
+    sub = get_substrate(name, **(opts | POP_OPTS.get(name, {})))
+    key = jax.random.PRNGKey(0)
+    flat = np.stack([np.asarray(ravel_pytree(sub.default_params(k))[0])
+                     for k in jax.random.split(jax.random.PRNGKey(2), POP)])
+    one = [(sub, np.asarray(key), flat[i : i + 1], steps, FRAMES, SIZE) for i in range(POP)]
+    chunks = [(sub, np.asarray(key), c, steps, FRAMES, SIZE) for c in np.array_split(flat, workers)]
+    _frames_task(one[0])  # compile here
+    t = time.perf_counter()
+    for task in one:
+        _frames_task(task)
+    loop = time.perf_counter() - t
+    with LocalExecutor(workers) as ex:
+        ex.map(_frames_task, chunks)  # start the workers and compile there
+        t = time.perf_counter()
+        ex.map(_frames_task, chunks)
+        split = time.perf_counter() - t
+    return loop, split
+
+
 def bench_clip(n_images: int = 32) -> float:
     import torch
     from transformers import CLIPConfig, CLIPModel
@@ -99,7 +130,15 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--only", default=",".join(CASES))
     ap.add_argument("--no-clip", action="store_true")
+    ap.add_argument("--split", type=int, default=0, metavar="WORKERS",
+                    help="only compare 16 one-by-one rollouts with the population split over WORKERS processes")
     args = ap.parse_args()
+    if args.split:
+        print(f"{'substrate':<17} {'16 one-by-one (s)':>17} {f'16 on {args.split} workers (s)':>20} {'ratio':>6}")
+        for name in args.only.split(","):
+            loop, split = bench_split(name.strip(), args.split)
+            print(f"{name.strip():<17} {loop:>17.2f} {split:>20.2f} {loop / split:>5.2f}x", flush=True)
+        return
     print(f"jax {jax.__version__}, devices {jax.devices()}, {FRAMES} frames at {SIZE} px, population {POP}")
     print(f"{'substrate':<17} {'steps':>5} {'one sim (s)':>11} {'cpu (s)':>7} {'reference (s)':>13} {'speed-up':>8}"
           f" {'16 vmapped (s)':>14} {'16 one-by-one (s)':>17} {'ratio':>6}")
