@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
-from primordium.cli.output import Output
+from primordium.cli.output import Json, Output, Quiet
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -30,8 +30,6 @@ Cycles = typer.Option(80000, "--cycles", help="Turns per warrior before a tie.",
 Processes = typer.Option(8000, "--processes", help="Maximum processes per warrior.", rich_help_panel=_D)
 Length = typer.Option(100, "--length", help="Maximum warrior length.", rich_help_panel=_D)
 Distance = typer.Option(100, "--distance", help="Minimum distance between warriors.", rich_help_panel=_D)
-Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
-Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 
 
 @app.command()

@@ -7,8 +7,14 @@ import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
+import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+# The two flags every command takes, declared once.
+Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
+Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 
 
 class Output:

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
-from primordium.cli.output import Output
+from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True)
@@ -16,8 +16,6 @@ app = typer.Typer(no_args_is_help=True)
 _A = "DRQ algorithm"
 _C = "Core War settings"
 _L = "Language model (--operator llm)"
-Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
-Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 
 
 def _store():

@@ -9,14 +9,12 @@ from typing import List, Optional
 
 import typer
 
-from primordium.cli.output import Output
+from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True)
 
 Home = typer.Option(None, "--home", help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder).")
-Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
-Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 
 
 def _store(home: Optional[Path]):

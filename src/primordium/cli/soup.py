@@ -9,17 +9,16 @@ from typing import Optional
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
-from primordium.cli.output import Output
+from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True)
 
 _S = "Soup settings"
-Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
-Quiet = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
 Lang = typer.Option("bff_noheads", "--lang", help="bff_noheads, bff, forth, forthtrivial, subleq or rsubleq4.", rich_help_panel=_S)
 Steps = typer.Option(8192, "--steps", min=1, help="Step budget per tape (2^13 in the paper).", rich_help_panel=_S)
 Length = typer.Option(64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S)
+Tape = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes).")
 
 
 def _grid(text: Optional[str]) -> Optional[tuple[int, int]]:
@@ -113,7 +112,7 @@ def run(
 
 @app.command("exec")
 def exec_(
-    tape: str = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes)."),
+    tape: str = Tape,
     lang: str = Lang,
     steps: int = Steps,
     length: int = Length,
@@ -137,7 +136,7 @@ def exec_(
 
 @app.command()
 def trace(
-    tape: str = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes)."),
+    tape: str = Tape,
     lang: str = Lang,
     steps: int = Steps,
     length: int = Length,
