@@ -27,11 +27,17 @@ $(CHROMIUM):
 demo: $(STAMP)
 	$(VENV)/bin/primordium quickstart
 
+# The oracles: pMARS for Core War, cubff (its own binary and a per-language
+# tape runner) for the soups. tools/cubff-dirs.mk works around the reference
+# tree lacking the empty build/ and bin/ folders its Makefile writes into.
+ORACLES = PMARS=$${PMARS:-$$(bash ../shared/tools/pmars-oracle)} \
+	CUBFF=$${CUBFF:-$$(MAKEFILES=$(CURDIR)/tools/cubff-dirs.mk bash ../shared/tools/cubff-oracle)}
+
 test: $(STAMP) $(CHROMIUM)
-	PMARS=$${PMARS:-$$(bash ../shared/tools/pmars-oracle)} $(PY) -m pytest
+	$(ORACLES) $(PY) -m pytest
 
 bench: $(STAMP)
-	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+	for b in benchmarks/*.py; do $(ORACLES) $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV)

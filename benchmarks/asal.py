@@ -17,7 +17,7 @@ import time
 import jax
 import numpy as np
 
-from primordium.substrates import get_substrate, rollout
+from primordium.asal.substrates import get_substrate, rollout
 
 # name -> (options, steps, reference seconds or None when the reference did not finish)
 CASES = {
@@ -87,7 +87,7 @@ def bench_split(name: str, workers: int) -> tuple[float, float]:
     from jax.flatten_util import ravel_pytree
 
     from primordium.exec.local import LocalExecutor
-    from primordium.search.evaluate import _frames_task
+    from primordium.asal.search.evaluate import _frames_task
 
     opts, steps, _ = CASES[name]
     sub = get_substrate(name, **(opts | POP_OPTS.get(name, {})))
@@ -113,7 +113,7 @@ def bench_clip(n_images: int = 32) -> float:
     import torch
     from transformers import CLIPConfig, CLIPModel
 
-    from primordium.embed.clip import HFModel, default_image_processor
+    from primordium.asal.embed.clip import HFModel, default_image_processor
 
     torch.manual_seed(0)
     model = CLIPModel(CLIPConfig())  # ViT-B/32 sizes, random weights

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from primordium.embed import get_model
+from primordium.asal.embed import get_model
 from primordium.errors import ConfigError
 
 RNG = np.random.default_rng(0)
@@ -69,7 +69,7 @@ def test_clip_matches_the_model_run_by_hand(tiny_clip_dir):
     import torch
     from transformers import AutoModel
 
-    from primordium.embed.clip import default_image_processor
+    from primordium.asal.embed.clip import default_image_processor
 
     fm = get_model("clip", weights=str(tiny_clip_dir))
     model = AutoModel.from_pretrained(str(tiny_clip_dir)).eval()

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from primordium.search import objectives as obj
+from primordium.asal import objectives as obj
 
 
 def unit(*v):

@@ -92,8 +92,8 @@ def test_illumination_ga_and_map_elites(tmp_path):
 
 
 def test_select_diverse_and_map_elites_by_hand():
-    from primordium.search.map_elites import MapElites
-    from primordium.search.optimizers import select_diverse
+    from primordium.asal.search.map_elites import MapElites
+    from primordium.asal.search.optimizers import select_diverse
 
     e = np.eye(3, dtype=np.float32)
     z = np.stack([e[0], e[0], e[1], e[2]])  # one duplicate
@@ -108,7 +108,7 @@ def test_select_diverse_and_map_elites_by_hand():
 
 
 def test_cma_state_round_trips():
-    from primordium.search.optimizers import SepCMAES
+    from primordium.asal.search.optimizers import SepCMAES
 
     es = SepCMAES(5, 4, 0.3)
     st = es.init(jax.random.PRNGKey(0), np.ones(5))

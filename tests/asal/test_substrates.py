@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from primordium.errors import ConfigError
-from primordium.substrates import SUBSTRATES, get_substrate, rollout
-from primordium.substrates.life import Life, params_from_rule, parse_rule, rule_from_params, rule_string
+from primordium.asal.substrates import SUBSTRATES, get_substrate, rollout
+from primordium.asal.substrates.life import Life, params_from_rule, parse_rule, rule_from_params, rule_string
 
 KEY = jax.random.PRNGKey(0)
 
@@ -76,7 +76,7 @@ def test_other_rules_follow_their_bits():
 
 # -- Lenia --------------------------------------------------------------------
 def test_lenia_orbium_persists_and_glides():
-    from primordium.substrates.lenia import Lenia, orbium_params
+    from primordium.asal.substrates.lenia import Lenia, orbium_params
 
     lenia = Lenia(grid=64, rings=1)
     p = orbium_params(lenia)
@@ -99,7 +99,7 @@ def test_lenia_orbium_persists_and_glides():
 
 
 def test_lenia_random_init_and_kernel_normalised():
-    from primordium.substrates.lenia import Lenia
+    from primordium.asal.substrates.lenia import Lenia
 
     lenia = Lenia(grid=32, init=8)
     p = lenia.default_params(KEY)
@@ -124,7 +124,7 @@ def _brute_force_acc(pl, x, c, params):
 
 @pytest.mark.parametrize("backend", ["numba", "jax"])
 def test_particle_life_cell_list_matches_brute_force(backend):
-    from primordium.substrates.particle_life import ParticleLife
+    from primordium.asal.substrates.particle_life import ParticleLife
 
     pl = ParticleLife(n=400, k=4, backend=backend)
     params = pl.default_params(jax.random.PRNGKey(3))
@@ -139,7 +139,7 @@ def test_particle_life_cell_list_matches_brute_force(backend):
 
 
 def test_particle_life_jax_buffer_grows_instead_of_dropping_pairs():
-    from primordium.substrates.particle_life import ParticleLife
+    from primordium.asal.substrates.particle_life import ParticleLife
 
     small = ParticleLife(n=200, k=3, backend="jax", pairs=4096)
     params = small.default_params(jax.random.PRNGKey(1))
@@ -150,7 +150,7 @@ def test_particle_life_jax_buffer_grows_instead_of_dropping_pairs():
 
 
 def test_particle_life_keeps_its_particles_and_colours():
-    from primordium.substrates.particle_life import ParticleLife
+    from primordium.asal.substrates.particle_life import ParticleLife
 
     pl = ParticleLife(n=300, k=3)
     p = pl.default_params(KEY)
@@ -167,7 +167,7 @@ def test_particle_life_keeps_its_particles_and_colours():
 
 
 def test_particle_life_pp_changes_colours_but_not_count():
-    from primordium.substrates.particle_life import ParticleLifePP
+    from primordium.asal.substrates.particle_life import ParticleLifePP
 
     pp = ParticleLifePP(n=300, k=3, convert_rate=50.0)
     p = pp.default_params(KEY)
@@ -187,7 +187,7 @@ def test_particle_life_pp_changes_colours_but_not_count():
 
 # -- Boids ---------------------------------------------------------------------
 def test_boids_align_under_an_alignment_controller():
-    from primordium.substrates.boids import Boids, alignment_params, polarisation
+    from primordium.asal.substrates.boids import Boids, alignment_params, polarisation
 
     boids = Boids(n=64, radius=0.25)
     p = alignment_params(boids)
@@ -204,8 +204,8 @@ def test_boids_align_under_an_alignment_controller():
 
 # -- Particle Lenia -------------------------------------------------------------
 def test_particle_lenia_two_particles_repel_symmetrically():
-    from primordium.substrates.base import unsquash
-    from primordium.substrates.particle_lenia import NAMES, RANGES, ParticleLenia
+    from primordium.asal.substrates.base import unsquash
+    from primordium.asal.substrates.particle_lenia import NAMES, RANGES, ParticleLenia
 
     pl = ParticleLenia(n=2)
     values = {"mu_k": 4.0, "sigma_k": 1.0, "w_k": 0.02, "mu_g": 0.6, "sigma_g": 0.15, "c_rep": 1.0}
@@ -222,7 +222,7 @@ def test_particle_lenia_two_particles_repel_symmetrically():
 
 # -- NCA / DNCA ------------------------------------------------------------------
 def test_nca_zero_network_is_identity_and_updates_are_stochastic():
-    from primordium.substrates.nca import NCA
+    from primordium.asal.substrates.nca import NCA
 
     nca = NCA(grid=16, channels=1)
     p = jax.tree_util.tree_map(jnp.zeros_like, nca.default_params(KEY))
@@ -239,7 +239,7 @@ def test_nca_zero_network_is_identity_and_updates_are_stochastic():
 
 
 def test_dnca_identity_network_is_a_fixed_point():
-    from primordium.substrates.nca import DNCA
+    from primordium.asal.substrates.nca import DNCA
 
     d = DNCA(grid=16, states=3, hidden=3)
     p = {"w1": jnp.zeros((6, 3)).at[:3, :3].set(jnp.eye(3)), "b1": jnp.zeros(3), "w2": jnp.eye(3)}
@@ -275,7 +275,7 @@ def test_rollout_frames_batched_and_reproducible(name):
 
 
 def test_frame_times_and_registry_errors():
-    from primordium.substrates.base import frame_times
+    from primordium.asal.substrates.base import frame_times
 
     assert list(frame_times(10, 5)) == [2, 4, 6, 8, 10]
     assert list(frame_times(7, 3)) == [2, 5, 7]

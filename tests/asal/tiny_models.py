@@ -64,7 +64,7 @@ def tiny_clip(folder: Path, image_size: int = 32, hidden: int = 32, layers: int 
 
         text.update(bos_token_id=VOCAB - 2, eos_token_id=VOCAB - 1, pad_token_id=VOCAB - 1)
         model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection)).eval()
-        from primordium.embed.clip import default_image_processor
+        from primordium.asal.embed.clip import default_image_processor
 
         processor = default_image_processor(model)
     model.save_pretrained(folder)

@@ -39,8 +39,8 @@ class AsalConfig:
 
     def resolved(self) -> "AsalConfig":
         """Fill the automatic fields and check everything; raises ConfigError."""
-        from primordium.embed.base import MODELS
-        from primordium.substrates import get_substrate
+        from primordium.asal.embed.base import MODELS
+        from primordium.asal.substrates import get_substrate
 
         c = dataclasses.replace(self, substrate_options=dict(self.substrate_options), prompts=list(self.prompts))
         sub = get_substrate(c.substrate, **c.substrate_options)

@@ -22,8 +22,8 @@ from jax.flatten_util import ravel_pytree
 
 from primordium.asal.config import AsalConfig
 from primordium.errors import ConfigError, StoreError
-from primordium.search import objectives as obj
-from primordium.search.evaluate import Evaluator
+from primordium.asal import objectives as obj
+from primordium.asal.search.evaluate import Evaluator
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 
 ENGINE = "asal"
@@ -47,15 +47,15 @@ def build(cfg: AsalConfig, executor=None) -> Context:
     ``executor`` (optional) rolls out chunks of each population on its workers;
     rendering and embedding stay here, where the foundation model is loaded.
     """
-    from primordium.embed import get_model
-    from primordium.substrates import get_substrate
+    from primordium.asal.embed import get_model
+    from primordium.asal.substrates import get_substrate
 
     substrate = get_substrate(cfg.substrate, **cfg.substrate_options)
     fm = get_model(cfg.fm, weights=cfg.fm_weights)
     z_target = None
     if cfg.mode == "target":
         if cfg.target_image:
-            from primordium.embed.pixels import load_target_image
+            from primordium.asal.embed.pixels import load_target_image
 
             z_target = fm.embed_images(load_target_image(cfg.target_image, cfg.size))
         else:
@@ -124,7 +124,7 @@ def _progress(output, description, total):
 
 
 def _cma_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
-    from primordium.search.optimizers import SepCMAES
+    from primordium.asal.search.optimizers import SepCMAES
 
     cfg, ev = ctx.cfg, ctx.evaluator
     es = SepCMAES(ev.dim, cfg.pop, cfg.sigma)
@@ -162,8 +162,8 @@ def _cma_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
 
 
 def _illuminate_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
-    from primordium.search.map_elites import MapElites
-    from primordium.search.optimizers import mutate, select_diverse
+    from primordium.asal.search.map_elites import MapElites
+    from primordium.asal.search.optimizers import mutate, select_diverse
 
     cfg, ev = ctx.cfg, ctx.evaluator
     master = jax.random.PRNGKey(cfg.seed)
@@ -226,7 +226,7 @@ def params_document(substrate, flat: np.ndarray, unravel, score: float | None = 
         "flat": np.asarray(flat, np.float64).tolist(),
     }
     if substrate.name == "life":
-        from primordium.substrates.life import rule_from_params, rule_string
+        from primordium.asal.substrates.life import rule_from_params, rule_string
 
         doc["rule"] = rule_string(rule_from_params(tree))
     if score is not None:
@@ -246,7 +246,7 @@ def _write_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None:
     if cfg.mode == "illuminate":
         archive = result["archive"]
         run.write_json("archive.json", [params_document(ev.substrate, f, ev.unravel) for f in archive])
-        from primordium.substrates import rollout, to_uint8
+        from primordium.asal.substrates import rollout, to_uint8
 
         # Re-rendered larger than the search saw them, so the poster is legible.
         frames, _ = rollout(ev.substrate, ev.key, ev.unravel_batch(archive), cfg.steps, cfg.frames,
@@ -278,7 +278,7 @@ def write_video(frames: np.ndarray, path: Path, fps: float = 15.0) -> Path:
 
 
 def video_frames(substrate, params, steps: int, seed: int, size: int, n_frames: int | None = None) -> np.ndarray:
-    from primordium.substrates import rollout, to_uint8
+    from primordium.asal.substrates import rollout, to_uint8
 
     n = n_frames or min(steps, 96)
     key = jax.random.fold_in(jax.random.PRNGKey(seed), 1_000_003)
@@ -317,7 +317,7 @@ class SweepConfig:
     sample: int | None = None  # score a random subset (always with B3/S23) instead of all 2^18
 
     def resolved(self) -> "SweepConfig":
-        from primordium.embed.base import MODELS
+        from primordium.asal.embed.base import MODELS
 
         c = dataclasses.replace(self)
         if c.fm.partition(":")[0].lower() not in MODELS:
@@ -336,7 +336,7 @@ class SweepConfig:
     def rules(self) -> np.ndarray:
         """Rule numbers in the order they are scored: B3/S23 first, then a
         seeded random permutation, so a partial sweep is an unbiased sample."""
-        from primordium.substrates.life import N_RULES, parse_rule
+        from primordium.asal.substrates.life import N_RULES, parse_rule
 
         conway = parse_rule("B3/S23")
         order = np.random.default_rng(self.seed).permutation(N_RULES)
@@ -346,9 +346,9 @@ class SweepConfig:
 
 def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = None) -> Run:
     """Score Life-like rules by open-endedness; resumable batch by batch."""
-    from primordium.embed import get_model
-    from primordium.search.sweep import score_rules
-    from primordium.substrates.life import Life
+    from primordium.asal.embed import get_model
+    from primordium.asal.search.sweep import score_rules
+    from primordium.asal.substrates.life import Life
 
     cfg = cfg.resolved()
     fm = get_model(cfg.fm, weights=cfg.fm_weights)
@@ -390,7 +390,7 @@ def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = Non
 
 
 def sweep_ranking(rules: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]:
-    from primordium.substrates.life import rule_string
+    from primordium.asal.substrates.life import rule_string
 
     order = np.argsort(scores, kind="stable")
     return [{"rank": r + 1, "rule": rule_string(int(rules[i])), "score": float(scores[i])}
@@ -399,9 +399,9 @@ def sweep_ranking(rules: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]
 
 def _write_sweep_outputs(cfg, run, rules, scores, fm, life, key) -> None:
     from primordium.asal import outputs
-    from primordium.search.sweep import rule_params
-    from primordium.substrates import rollout, to_uint8
-    from primordium.substrates.life import parse_rule
+    from primordium.asal.search.sweep import rule_params
+    from primordium.asal.substrates import rollout, to_uint8
+    from primordium.asal.substrates.life import parse_rule
 
     ranking = sweep_ranking(rules[np.isfinite(scores)], scores[np.isfinite(scores)])
     run.write_json("ranking.json", ranking)

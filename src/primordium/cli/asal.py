@@ -153,7 +153,7 @@ def render(
 
     from primordium.asal.config import DEFAULT_STEPS, parse_options
     from primordium.asal.experiment import load_params_file, video_frames, write_video
-    from primordium.substrates import get_substrate
+    from primordium.asal.substrates import get_substrate
 
     out = Output(json_mode=json_, quiet=quiet)
     if out_path.suffix.lower() not in (".mp4", ".gif", ".png"):
@@ -164,7 +164,7 @@ def render(
     if rule is not None:
         if sub.name != "life":
             raise ConfigError("--rule applies to --substrate life")
-        from primordium.substrates.life import params_from_rule
+        from primordium.asal.substrates.life import params_from_rule
 
         p = params_from_rule(rule)
     elif params is not None:

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from primordium.substrates.base import Substrate, rollout, to_uint8
+from primordium.asal.substrates.base import Substrate, rollout, to_uint8
 
 
 class Evaluator:

@@ -9,13 +9,13 @@ import dataclasses
 from typing import Any
 
 from primordium.errors import ConfigError
-from primordium.substrates.base import Substrate, rollout, to_uint8
-from primordium.substrates.boids import Boids
-from primordium.substrates.lenia import Lenia
-from primordium.substrates.life import Life
-from primordium.substrates.nca import DNCA, NCA
-from primordium.substrates.particle_lenia import ParticleLenia
-from primordium.substrates.particle_life import ParticleLife, ParticleLifePP
+from primordium.asal.substrates.base import Substrate, rollout, to_uint8
+from primordium.asal.substrates.boids import Boids
+from primordium.asal.substrates.lenia import Lenia
+from primordium.asal.substrates.life import Life
+from primordium.asal.substrates.nca import DNCA, NCA
+from primordium.asal.substrates.particle_lenia import ParticleLenia
+from primordium.asal.substrates.particle_life import ParticleLife, ParticleLifePP
 
 SUBSTRATES: dict[str, type[Substrate]] = {
     cls.name: cls for cls in (Life, Lenia, ParticleLife, ParticleLifePP, Boids, ParticleLenia, NCA, DNCA)

@@ -17,7 +17,7 @@ Two interchangeable force backends, checked against each other in tests:
 - ``jax``: pure XLA, for accelerators. The cell list is turned into a flat list of candidate pairs
 (every particle against every particle of its 9 surrounding cells). Its
 length is a static buffer size; the state records how many pairs were
-needed, and :func:`primordium.substrates.base.rollout` reruns with a larger
+needed, and :func:`primordium.asal.substrates.base.rollout` reruns with a larger
 buffer if it ever fell short, so no interaction is silently dropped. Unlike
 fixed slots per cell, the work follows the real number of close pairs, which
 matters because Particle Life packs particles into dense clusters.
@@ -35,7 +35,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.substrates.base import Substrate, palette, splat_points, squash
+from primordium.asal.substrates.base import Substrate, palette, splat_points, squash
 
 BETA = (0.1, 0.5)
 REFERENCE_N = 1000  # particles per unit area
@@ -131,7 +131,7 @@ class ParticleLife(Substrate):
         return self._interact_jax(x, c, params)
 
     def _interact_numba(self, x, c, params):
-        from primordium.substrates._plife_kernel import forces_host
+        from primordium.asal.substrates._plife_kernel import forces_host
 
         beta, r_max = self.radii(params)
         a = jnp.clip(params["attraction"], -1.0, 1.0)

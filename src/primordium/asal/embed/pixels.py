@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from primordium.embed.base import check_images, normalise
+from primordium.asal.embed.base import check_images, normalise
 from primordium.errors import ConfigError
 
 

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.substrates.base import Substrate, squash, unsquash, upscale_grid
+from primordium.asal.substrates.base import Substrate, squash, unsquash, upscale_grid
 
 # Ranges of the searched scalars (raw values pass through a sigmoid).
 RANGES = {"m": (0.05, 0.5), "s": (0.005, 0.1), "R": (5.0, 25.0), "T": (2.0, 20.0)}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from primordium.embed.base import check_images, normalise
+from primordium.asal.embed.base import check_images, normalise
 from primordium.errors import ConfigError
 
 DEFAULT_CHECKPOINT = "openai/clip-vit-base-patch32"

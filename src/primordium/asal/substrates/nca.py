@@ -17,7 +17,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from primordium.substrates.base import Substrate, palette, upscale_grid
+from primordium.asal.substrates.base import Substrate, palette, upscale_grid
 
 _SOBEL_X = jnp.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], jnp.float32) / 8.0
 

@@ -13,7 +13,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 
-from primordium.substrates.base import Substrate, splat_points
+from primordium.asal.substrates.base import Substrate, splat_points
 
 N_IN = 5  # mean offset (2), mean relative heading (cos, sin), neighbour share
 

@@ -1,5 +1,5 @@
 """Foundation models that embed frames and prompts into one space."""
 
-from primordium.embed.base import MODELS, FoundationModel, get_model, normalise
+from primordium.asal.embed.base import MODELS, FoundationModel, get_model, normalise
 
 __all__ = ["MODELS", "FoundationModel", "get_model", "normalise"]

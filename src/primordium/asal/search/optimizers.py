@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.search.objectives import nearest_similarity
+from primordium.asal.objectives import nearest_similarity
 
 
 class SepCMAES:

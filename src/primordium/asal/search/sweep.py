@@ -12,9 +12,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.search.objectives import open_endedness_score
-from primordium.substrates.base import rollout, to_uint8
-from primordium.substrates.life import N_RULES, Life, rule_bits
+from primordium.asal.objectives import open_endedness_score
+from primordium.asal.substrates.base import rollout, to_uint8
+from primordium.asal.substrates.life import N_RULES, Life, rule_bits
 
 
 def rule_params(rules: np.ndarray) -> dict:

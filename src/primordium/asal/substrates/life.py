@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from primordium.errors import ConfigError
-from primordium.substrates.base import Substrate, upscale_grid
+from primordium.asal.substrates.base import Substrate, upscale_grid
 
 N_RULES = 1 << 18
 _RULE_RE = re.compile(r"^\s*B([0-8]*)\s*/\s*S([0-8]*)\s*$", re.IGNORECASE)

@@ -39,7 +39,7 @@ def get_model(name: str, weights: str | None = None, **kwargs) -> FoundationMode
     base, _, checkpoint = name.partition(":")
     base = base.strip().lower()
     if base == "pixels":
-        from primordium.embed.pixels import PixelModel
+        from primordium.asal.embed.pixels import PixelModel
 
         if checkpoint:
             if not checkpoint.isdigit() or not 1 <= int(checkpoint) <= 256:
@@ -47,7 +47,7 @@ def get_model(name: str, weights: str | None = None, **kwargs) -> FoundationMode
             kwargs["side"] = int(checkpoint)
         return PixelModel(**kwargs)
     if base == "clip":
-        from primordium.embed.clip import HFModel
+        from primordium.asal.embed.clip import HFModel
 
         return HFModel.load(weights or checkpoint or None, **kwargs)
     raise ConfigError(f"unknown foundation model {name!r} (choose from {', '.join(MODELS)})")
