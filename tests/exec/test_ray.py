@@ -134,7 +134,7 @@ def test_drq_on_ray_equals_local(cluster, tmp_path):
 
     core = CoreConfig(core_size=800, cycles=1500, processes=200, length=20, distance=20)
     cfg = DRQConfig(seed=1, rounds=2, iterations=6, history=2, n_init=3, battle_rounds=4, batch=2,
-                    threshold=10.0, core=core).validate()
+                    threshold=10.0, operator="offline", core=core).validate()
     store = Store(tmp_path / "home")
     ref = [c["fitness"] for c in candidates(run_drq(store, cfg))]
     ex = get_executor("ray", address=cluster)

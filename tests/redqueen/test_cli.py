@@ -50,7 +50,7 @@ def test_run_show_plot_json(cli, store_home):
 def test_eval_against_human_warriors_and_compare(cli, store_home, warriors_dir, tmp_path):
     # The human warriors assume the standard core; keep it, shorten the battles.
     flags = ["--cycles", "2000", "--processes", "800", "--battle-rounds", "2", "--history", "2", "--n-init", "3",
-             "--threshold", "10", "--rounds", "2", "--iterations", "2"]
+             "--threshold", "10", "--rounds", "2", "--iterations", "2", "--operator", "offline"]
     ids = []
     for seed in (1, 2):
         code, out, err = cli("redqueen", "run", *flags, "--seed", str(seed), "--json")

@@ -154,3 +154,39 @@ def test_worker_processes_give_the_same_run(store):
     with LocalExecutor(2) as ex:
         got = _fingerprint(run_drq(store, small_config(seed=3), executor=ex))
     assert ref[:3] == got[:3]
+
+
+def test_single_cell_responses_history_all_and_warmup(store):
+    """The public code's options: one cell for all, several children per parent, every champion, warm-up."""
+    cfg = small_config(rounds=3, iterations=4, responses=3, history=None, single_cell=True, warmup_opponents=True,
+                       warmup_champions=True, batch=1)
+    exp = open_experiment(store, cfg)
+    sizes = []
+    while True:
+        sizes.append(1 + len(exp.opponents) + len(exp._champion_warriors()))
+        if not exp.step():
+            break
+    assert max(sizes) == 1 + 1 + 2  # every earlier champion, not the last K
+    run = exp.run
+    cands = candidates(run)
+    for r in (1, 2, 3):
+        in_round = [c for c in cands if c["round"] == r]
+        warm = [c["operator"] for c in in_round if c["operator"].startswith("warmup")]
+        assert warm == ["warmup-opponent"] + ["warmup-champion"] * (r - 1)
+        its = [c for c in in_round if c["iteration"] >= 0]
+        assert len(its) == 3 * cfg.iterations
+        for it in range(cfg.iterations):  # the responses of an iteration share its parent
+            assert len({tuple(c["parents"]) for c in its if c["iteration"] == it}) == 1
+    for arc in archives(run):
+        assert list(arc.cells) == [(0, 0)]  # one cell: selection by fitness alone
+    for r, arc in enumerate(archives(run), 1):
+        assert arc.best().fitness == max(c["fitness"] for c in cands if c["round"] == r and c["valid"])
+
+
+def test_first_iteration_runs_even_past_the_threshold(store):
+    """As in the public code, the threshold is tested before each iteration, never before the first."""
+    cfg = small_config(rounds=2, iterations=5, threshold=-1.0, batch=1)
+    run = run_drq(store, cfg)
+    cands = candidates(run)
+    for r in (1, 2):
+        assert sorted({c["iteration"] for c in cands if c["round"] == r}) == [-1, 0]

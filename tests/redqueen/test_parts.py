@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,13 +16,61 @@ from primordium.redqueen.descriptors import DESCRIPTORS
 from primordium.redqueen.mutation import Job, OfflineOperator
 
 
-def test_paper_defaults():
+def _readme_command(shared_dir) -> dict[str, str]:
+    """The flags of the full DRQ run in the public code's README, read at test time."""
+    import re
+
+    readme = (shared_dir / "reference" / "drq" / "README.md").read_text()
+    line = next(x for x in readme.splitlines() if x.strip().startswith("python drq.py"))
+    return {k: v.strip('"') for k, v in re.findall(r"--([\w.]+)=(\S+)", line)} | {
+        "initial_opps": re.search(r'--initial_opps "([^"]+)"', line).group(1)}
+
+
+def test_paper_defaults_are_the_reference_readme_command(shared_dir):
+    ref = _readme_command(shared_dir)
     c = DRQConfig().validate()
-    assert (c.rounds, c.iterations, c.history, c.p_new, c.n_init, c.threshold, c.battle_rounds) == (
-        20, 250, 20, 0.1, 8, 0.8, 20)
-    assert (c.core.core_size, c.core.cycles, c.core.processes, c.core.length, c.core.distance) == (
-        8000, 80000, 8000, 100, 100)
-    assert c.initial_opponents == ("imp",) and c.descriptors == ("spawned", "coverage") and c.operator == "offline"
+    assert (c.rounds, c.iterations, c.history, c.battle_rounds) == (
+        int(ref["n_rounds"]), int(ref["n_iters"]), int(ref["last_k_opps"]), int(ref["simargs.rounds"]))
+    assert (c.p_new, c.n_init, c.responses, c.threshold) == (
+        float(ref["sample_new_percent"]), int(ref["n_init"]), int(ref["n_mutate"]), float(ref["fitness_threshold"]))
+    assert (c.warmup_opponents, c.warmup_champions, c.single_cell) == (
+        ref["warmup_with_init_opps"] == "True", ref["warmup_with_past_champs"] == "True", ref["single_cell"] == "True")
+    assert (c.core.core_size, c.core.cycles, c.core.processes, c.core.length, c.core.distance) == tuple(
+        int(ref[f"simargs.{k}"]) for k in ("size", "cycles", "processes", "length", "distance"))
+    assert (c.llm.model, c.llm.temperature, c.seed) == (ref["gpt_model"], float(ref["temperature"]), int(ref["seed"]))
+    assert c.descriptors == ("spawned", "coverage") and ref["bc_axes"] == "tsp,mc"
+    assert c.operator == "llm"
+    # The public client sends seed=0 and no max_tokens.
+    client = (shared_dir / "reference" / "drq" / "src" / "llm_async.py").read_text()
+    assert "seed=0," in client and "\n            max_tokens" not in client
+    assert (c.llm.seed, c.llm.max_tokens) == (0, None)
+    # The initial opponent is the same warrior as the reference's imp.
+    from primordium.redqueen.loop import resolve_opponent
+
+    s = Settings()
+    (spec,) = c.initial_opponents
+    ours = assemble(resolve_opponent(spec).read_text(), s)
+    theirs = assemble((shared_dir / "reference" / "drq" / "human_warriors" / Path(ref["initial_opps"]).name
+                       ).read_text(), s)
+    assert np.array_equal(np.asarray(ours.code), np.asarray(theirs.code)) and ours.start == theirs.start
+
+
+def test_history_all_and_none_words(tmp_path):
+    p = tmp_path / "drq.toml"
+    p.write_text('history = "all"\nresponses = 3\nsingle_cell = true\n[llm]\nseed = "none"\nmax_tokens = 512\n')
+    c = load_toml(p)
+    assert c.history is None and c.responses == 3 and c.single_cell and c.llm.seed is None and c.llm.max_tokens == 512
+    assert c.to_dict()["history"] == "all"
+    from primordium.redqueen.config import from_dict
+
+    assert from_dict(c.to_dict()) == c  # what a run stores reads back the same
+    for text, msg in {"history = 'some'\n": "field 'history': expected an integer or 'all'",
+                      "responses = 0\n": "field 'responses': must be at least 1",
+                      "[llm]\nparent = 'both'\n": "field 'llm.parent'",
+                      "[llm]\nextract = 'magic'\n": "field 'llm.extract'"}.items():
+        p.write_text(text)
+        with pytest.raises(ConfigError, match=msg):
+            load_toml(p)
 
 
 def test_toml_round_trip_and_field_errors(tmp_path):

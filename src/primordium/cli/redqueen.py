@@ -71,25 +71,34 @@ def run(
     seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every random choice [0].", rich_help_panel=_A),
     rounds: Optional[int] = typer.Option(None, "--rounds", "-T", help="Rounds T [20].", rich_help_panel=_A),
     iterations: Optional[int] = typer.Option(None, "--iterations", "-n", help="Iterations per round [250].", rich_help_panel=_A),
-    history: Optional[int] = typer.Option(None, "--history", "-K", help="Opponents: champions of the last K rounds [20].", rich_help_panel=_A),
+    history: Optional[str] = typer.Option(None, "--history", "-K", help="Opponents: champions of the last K rounds, or 'all' [20].", rich_help_panel=_A),
     p_new: Optional[float] = typer.Option(None, "--p-new", help="Chance an iteration asks for a new warrior [0.1].", rich_help_panel=_A),
     n_init: Optional[int] = typer.Option(None, "--n-init", help="New warriors at each round's start [8].", rich_help_panel=_A),
     threshold: Optional[float] = typer.Option(None, "--threshold", help="End a round early past this fitness [0.8].", rich_help_panel=_A),
     battle_rounds: Optional[int] = typer.Option(None, "--battle-rounds", "-R", help="Battle rounds per evaluation R [20].", rich_help_panel=_A),
     batch: Optional[int] = typer.Option(None, "--batch", help="Iterations proposed from one archive state and evaluated together [1].", rich_help_panel=_A),
+    responses: Optional[int] = typer.Option(None, "--responses", help="Candidates per iteration from the same parent (one LLM request with n replies) [1].", rich_help_panel=_A),
+    single_cell: Optional[bool] = typer.Option(None, "--single-cell/--no-single-cell", help="Ablation: one MAP-Elites cell for all candidates.", rich_help_panel=_A),
     descriptors: Optional[str] = typer.Option(None, "--descriptors", help="Two of spawned, coverage, opcodes, length [spawned,coverage].", rich_help_panel=_A),
-    opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [imp].", rich_help_panel=_A),
-    warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates.", rich_help_panel=_A),
-    warmup_champions: Optional[bool] = typer.Option(None, "--warmup-champions/--no-warmup-champions", help="Also try past champions as round-start candidates.", rich_help_panel=_A),
-    operator: Optional[str] = typer.Option(None, "--operator", help="offline (no network) or llm [offline].", rich_help_panel=_A),
+    opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [drq-imp].", rich_help_panel=_A),
+    warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates [on].", rich_help_panel=_A),
+    warmup_champions: Optional[bool] = typer.Option(None, "--warmup-champions/--no-warmup-champions", help="Also try past champions as round-start candidates [on].", rich_help_panel=_A),
+    operator: Optional[str] = typer.Option(None, "--operator", help="llm or offline (no network) [llm].", rich_help_panel=_A),
     core_size: Optional[int] = typer.Option(None, "--core-size", help="[8000]", rich_help_panel=_C),
     cycles: Optional[int] = typer.Option(None, "--cycles", help="[80000]", rich_help_panel=_C),
     processes: Optional[int] = typer.Option(None, "--processes", help="[8000]", rich_help_panel=_C),
     length: Optional[int] = typer.Option(None, "--length", help="[100]", rich_help_panel=_C),
     distance: Optional[int] = typer.Option(None, "--distance", help="[100]", rich_help_panel=_C),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 [$OPENAI_BASE_URL].", rich_help_panel=_L),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name [gpt-4.1-mini].", rich_help_panel=_L),
+    model: Optional[str] = typer.Option(None, "--model", help="Model name [gpt-4.1-mini-2025-04-14].", rich_help_panel=_L),
     temperature: Optional[float] = typer.Option(None, "--temperature", help="[1.0]", rich_help_panel=_L),
+    llm_seed: Optional[str] = typer.Option(None, "--llm-seed", help="Seed sent with every request, or 'none' [0].", rich_help_panel=_L),
+    max_tokens: Optional[str] = typer.Option(None, "--max-tokens", help="Reply length limit, or 'none' for the server's own [none].", rich_help_panel=_L),
+    parent_text: Optional[str] = typer.Option(None, "--parent-text", help="What the mutate prompt shows of the parent: reply (its whole reply) or code [reply].", rich_help_panel=_L),
+    extract: Optional[str] = typer.Option(None, "--extract", help="blocks (every fenced block, else the whole reply) or strip-fences [blocks].", rich_help_panel=_L),
+    system_prompt: Optional[Path] = typer.Option(None, "--system-prompt", help="System prompt file [shipped].", rich_help_panel=_L),
+    new_prompt: Optional[Path] = typer.Option(None, "--new-prompt", help="'Write a new warrior' prompt file [shipped].", rich_help_panel=_L),
+    mutate_prompt: Optional[Path] = typer.Option(None, "--mutate-prompt", help="'Improve this warrior' prompt file, with a {warrior} placeholder [shipped].", rich_help_panel=_L),
     api_key: Optional[str] = typer.Option(None, "--api-key", help="API key (never stored) [$OPENAI_API_KEY].", rich_help_panel=_L),
     llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per request [120].", rich_help_panel=_L),
     llm_retries: Optional[int] = typer.Option(None, "--llm-retries", help="Retries of a failed request [4].", rich_help_panel=_L),
@@ -110,12 +119,17 @@ def run(
     overrides = {
         "seed": seed, "rounds": rounds, "iterations": iterations, "history": history, "p_new": p_new,
         "n_init": n_init, "threshold": threshold, "battle_rounds": battle_rounds, "batch": batch,
-        "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
+        "responses": responses, "single_cell": single_cell, "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
         "warmup_champions": warmup_champions, "operator": operator,
         "core.core_size": core_size, "core.cycles": cycles, "core.processes": processes, "core.length": length,
         "core.distance": distance, "llm.base_url": base_url, "llm.model": model, "llm.temperature": temperature,
         "llm.timeout": llm_timeout, "llm.retries": llm_retries, "llm.concurrency": concurrency,
+        "llm.seed": _int_or_word(llm_seed, "none"), "llm.max_tokens": _int_or_word(max_tokens, "none"),
+        "llm.parent": parent_text, "llm.extract": extract,
+        "llm.system_prompt": _path(system_prompt), "llm.new_prompt": _path(new_prompt),
+        "llm.mutate_prompt": _path(mutate_prompt),
     }
+    overrides["history"] = _int_or_word(history, "all")
     if resume is not None:
         given = [k for k, v in overrides.items() if v is not None] + (["config"] if config else [])
         if given:
@@ -138,6 +152,20 @@ def run(
               + (f"; LLM: {s.get('llm_calls', 0)} calls, {s.get('llm_failed', 0)} failed, "
                  f"{s.get('prompt_tokens', 0)}+{s.get('completion_tokens', 0)} tokens" if s.get("llm_calls") else ""))
     out.print(f"pictures and champions in {r.dir}")
+
+
+def _int_or_word(value: str | None, word: str):
+    """A flag that takes a number or one word (``all``, ``none``); anything else is left to the config's check."""
+    if value is None or value == word:
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        return value  # the config names the field and what it expects
+
+
+def _path(p: Path | None) -> str | None:
+    return str(p) if p is not None else None
 
 
 def _run_with_progress(out: Output, exp):
@@ -172,8 +200,10 @@ def show(
     s = r.summary
     out.print(f"[bold]{r.id}[/bold]  {r.status}  round {s.get('round', 0)}/{cfg.rounds}  operator {cfg.operator}"
               f"  seed {cfg.seed}")
-    out.print(f"T={cfg.rounds} iterations={cfg.iterations} K={cfg.history} R={cfg.battle_rounds} p_new={cfg.p_new} "
-              f"n_init={cfg.n_init} threshold={cfg.threshold} batch={cfg.batch} descriptors={','.join(cfg.descriptors)}")
+    k = "all" if cfg.history is None else cfg.history
+    out.print(f"T={cfg.rounds} iterations={cfg.iterations} K={k} R={cfg.battle_rounds} p_new={cfg.p_new} "
+              f"n_init={cfg.n_init} threshold={cfg.threshold} batch={cfg.batch} responses={cfg.responses} "
+              f"descriptors={','.join(cfg.descriptors)}" + (" single_cell" if cfg.single_cell else ""))
     c = cfg.core
     out.print(f"core {c.core_size}, cycles {c.cycles}, processes {c.processes}, length {c.length}, distance {c.distance}")
     if rows:

@@ -22,6 +22,7 @@ class Elite:
     name: str = ""
     operator: str = ""
     parents: list[int] = field(default_factory=list)
+    reply: str | None = None  # the LLM reply it came from, when one did (the mutate prompt can show it)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

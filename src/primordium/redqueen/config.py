@@ -1,13 +1,17 @@
 """One DRQ experiment's settings: a dataclass, read from TOML and overridden by flags.
 
-Defaults are the paper's (Kumar et al. 2026). Every mistake names its field:
-``drq.toml: field 'p_new': must be between 0 and 1, got 1.5``.
+Defaults are those of the full run in the public DRQ code's README (Kumar et
+al. 2026): 20 rounds of 250 iterations, the last 20 champions, 20 battle
+rounds, warm-up with the initial opponents and past champions, its imp, its
+pinned model at temperature 1.0 and seed 0, no max_tokens. Every mistake
+names its field: ``drq.toml: field 'p_new': must be between 0 and 1, got 1.5``.
 
 TOML layout: DRQ fields at the top level, the MARS in ``[core]`` and the
 language model in ``[llm]``::
 
     rounds = 20
     iterations = 250
+    history = "all"
     operator = "offline"
     [core]
     core_size = 8000
@@ -28,6 +32,8 @@ from primordium.corewar.isa import Settings
 from primordium.errors import ConfigError
 
 OPERATORS = ("offline", "llm")
+PARENT_TEXTS = ("reply", "code")  # what {warrior} holds in the mutate prompt
+EXTRACTIONS = ("blocks", "strip-fences")  # how Redcode is taken from a reply (see llm.extract_code)
 
 
 @dataclass(frozen=True)
@@ -50,9 +56,12 @@ class LLMConfig:
     """An OpenAI-compatible chat-completions endpoint. The key itself is never stored."""
 
     base_url: str | None = None  # None: the openai client's default (or OPENAI_BASE_URL)
-    model: str = "gpt-4.1-mini"
+    model: str = "gpt-4.1-mini-2025-04-14"  # pinned, as the public code pins it
     temperature: float = 1.0
-    max_tokens: int = 2048
+    max_tokens: int | None = None  # None: not sent, the server's own limit (the public code sends none)
+    seed: int | None = 0  # sent with every request, as the public code does; None: not sent
+    parent: str = "reply"  # {warrior} in the mutate prompt: the parent's whole reply (the public code) or its code
+    extract: str = "blocks"  # every fenced block (else the whole reply), or "strip-fences" (the public code)
     api_key_env: str = "OPENAI_API_KEY"  # the environment variable that holds the key
     timeout: float = 120.0  # seconds per request
     retries: int = 4  # extra attempts after a timeout, 5xx, 429 or connection error
@@ -68,17 +77,19 @@ class DRQConfig:
     seed: int = 0
     rounds: int = 20  # T
     iterations: int = 250  # per round
-    history: int = 20  # K: champions of the last K rounds are opponents
+    history: int | None = 20  # K: champions of the last K rounds are opponents; None ("all"): every one
     p_new: float = 0.1  # probability that an iteration asks for a new warrior
     n_init: int = 8  # new warriors at the start of each round
     threshold: float = 0.8  # a round ends early once its best fitness passes this
     battle_rounds: int = 20  # R: battle rounds per fitness evaluation
     batch: int = 1  # iterations proposed from one archive state and evaluated together
+    responses: int = 1  # candidates per iteration, all from the same parent (the public code's n_mutate)
+    single_cell: bool = False  # ablation: every candidate competes for one cell (no diversity)
     descriptors: tuple[str, str] = ("spawned", "coverage")
-    initial_opponents: tuple[str, ...] = ("imp",)  # built-in names or .red files
-    warmup_opponents: bool = False  # evaluate the initial opponents as round-start candidates
-    warmup_champions: bool = False  # likewise the past champions
-    operator: str = "offline"
+    initial_opponents: tuple[str, ...] = ("drq-imp",)  # built-in names or .red files
+    warmup_opponents: bool = True  # evaluate the initial opponents as round-start candidates
+    warmup_champions: bool = True  # likewise the past champions
+    operator: str = "llm"
     core: CoreConfig = field(default_factory=CoreConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
 
@@ -89,9 +100,9 @@ class DRQConfig:
             return ConfigError(f"{where}: field {name!r}: {msg}")
 
         for name, lo in (("rounds", 1), ("iterations", 0), ("history", 0), ("n_init", 0),
-                         ("battle_rounds", 1), ("batch", 1)):
+                         ("battle_rounds", 1), ("batch", 1), ("responses", 1)):
             v = getattr(self, name)
-            if v < lo:
+            if v is not None and v < lo:
                 raise bad(name, f"must be at least {lo}, got {v}")
         if not 0.0 <= self.p_new <= 1.0:
             raise bad("p_new", f"must be between 0 and 1, got {self.p_new}")
@@ -108,9 +119,10 @@ class DRQConfig:
                 raise bad(f"core.{name}", f"must be at least {lo}, got {getattr(c, name)}")
         if c.length > c.core_size:
             raise bad("core.length", f"{c.length} is longer than the core ({c.core_size})")
-        n = 1 + len(self.initial_opponents) + self.history
+        k = self.rounds - 1 if self.history is None else self.history
+        n = 1 + len(self.initial_opponents) + k
         if n * c.distance > c.core_size:
-            raise bad("core.distance", f"{n} warriors (1 + {len(self.initial_opponents)} opponents + {self.history} "
+            raise bad("core.distance", f"{n} warriors (1 + {len(self.initial_opponents)} opponents + {k} "
                                        f"champions) at distance {c.distance} do not fit in a core of {c.core_size}")
         m = self.llm
         if m.timeout <= 0:
@@ -121,8 +133,12 @@ class DRQConfig:
             raise bad("llm.backoff", f"must be at least 0, got {m.backoff}")
         if m.concurrency < 1:
             raise bad("llm.concurrency", f"must be at least 1, got {m.concurrency}")
-        if m.max_tokens < 1:
+        if m.max_tokens is not None and m.max_tokens < 1:
             raise bad("llm.max_tokens", f"must be at least 1, got {m.max_tokens}")
+        if m.parent not in PARENT_TEXTS:
+            raise bad("llm.parent", f"must be one of {', '.join(PARENT_TEXTS)}, got {m.parent!r}")
+        if m.extract not in EXTRACTIONS:
+            raise bad("llm.extract", f"must be one of {', '.join(EXTRACTIONS)}, got {m.extract!r}")
         return self
 
     def settings(self, warriors: int = 2) -> Settings:
@@ -132,6 +148,8 @@ class DRQConfig:
         d = dataclasses.asdict(self)
         d["descriptors"] = list(self.descriptors)
         d["initial_opponents"] = list(self.initial_opponents)
+        if self.history is None:
+            d["history"] = "all"  # JSON and TOML have no None
         return d
 
 
@@ -149,6 +167,14 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     if ftype == "int":
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("an integer")
+        return value
+    if ftype == "int | None":
+        # TOML has no null: history says "all", the others "none" (JSON's null also works).
+        word = "all" if name == "history" else "none"
+        if value is None or value == word:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad(f"an integer or {word!r}")
         return value
     if ftype == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -64,7 +64,13 @@ class Prompts:
         def one(kind: str, path: str | None) -> str:
             return read_text_file(Path(path).expanduser()) if path else default_prompt(kind)
 
-        return cls(one("system", cfg.system_prompt), one("new", cfg.new_prompt), one("mutate", cfg.mutate_prompt))
+        prompts = cls(one("system", cfg.system_prompt), one("new", cfg.new_prompt), one("mutate", cfg.mutate_prompt))
+        # A mutate prompt with nowhere to put the parent would ask for blind rewrites
+        # (the public code appends the parent instead; a file written for it lands here).
+        if "{warrior}" not in prompts.mutate:
+            raise ConfigError("mutate prompt has no {warrior} placeholder for the parent warrior; "
+                              "add one where the parent should go", file=cfg.mutate_prompt or "mutate.md")
+        return prompts
 
     def fill(self, text: str, values: dict[str, Any]) -> str:
         # Plain replacement of {name} for known names only: Redcode and
@@ -74,18 +80,29 @@ class Prompts:
         return text
 
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
+# A fence opens with ``` (and a tag) on its own line and runs to the next ```,
+# or to the end of a reply cut short.
+_FENCE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.S)
+_FENCE_MARK = re.compile(r"```.*")
 
 
-def extract_code(reply: str) -> str | None:
-    """The Redcode in a reply: the first fenced block tagged redcode/red/asm, else the first block."""
-    blocks = [(tag.lower(), body) for tag, body in _FENCE.findall(reply or "")]
-    if not blocks:
-        return None
-    for tag, body in blocks:
-        if tag in ("redcode", "red", "asm", "assembly", "nasm"):
-            return body.strip("\n") + "\n"
-    return blocks[0][1].strip("\n") + "\n"
+def extract_code(reply: str | None, how: str = "blocks") -> str | None:
+    """The Redcode in a reply; None when there is nothing but white space.
+
+    ``blocks``: every fenced block, in order, joined (a warrior split over
+    several blocks stays whole; the assembler stops at the first END), or the
+    whole reply when it has no fence. ``strip-fences``: the public code's
+    way, the whole reply with each fence mark (``` to the end of its line)
+    removed, so any prose around the blocks reaches the assembler.
+    """
+    text = reply or ""
+    if how == "strip-fences":
+        code = _FENCE_MARK.sub("", text)
+    else:
+        blocks = _FENCE.findall(text)
+        code = "\n".join(b.strip("\n") for b in blocks) if blocks else text
+    code = code.strip("\n")
+    return code + "\n" if code.strip() else None
 
 
 # -- the client ---------------------------------------------------------------
@@ -142,18 +159,44 @@ class LLMClient:
         raise LLMError(f"cannot reach LLM endpoint {self.base_url} (connection failed ({_cause(last)}))")
 
     def chat(self, messages: list[dict[str, str]]) -> Reply:
+        return self.complete(messages, 1)[0]
+
+    def complete(self, messages: list[dict[str, str]], n: int = 1) -> list[Reply]:
+        """``n`` replies to one conversation, asked for in one request (the API's ``n``), as the public code does.
+
+        With a fixed seed, separate requests for the same conversation could
+        all get the same reply; one request with ``n`` choices does not.
+        Servers that ignore ``n`` (Ollama, some llama.cpp builds) send fewer
+        choices; the rest are asked for again, at most ``n`` requests in all.
+        """
+        out: list[Reply] = []
+        for _ in range(n):
+            got = self._request(messages, n - len(out))
+            out += got
+            if got[0].text is None or len(out) >= n:
+                break
+        if out[-1].text is None:  # a failed request stands for every reply still missing
+            out += [out[-1]] * (n - len(out))
+        return out[:n]
+
+    def _request(self, messages: list[dict[str, str]], n: int) -> list[Reply]:
         o = self._openai
         t0 = time.monotonic()
         errors: list[str] = []
         reached = False
+        extra: dict[str, Any] = {}
+        if n > 1:
+            extra["n"] = n
+        if self.cfg.max_tokens is not None:
+            extra["max_tokens"] = self.cfg.max_tokens
+        if self.cfg.seed is not None:
+            extra["seed"] = self.cfg.seed
         for attempt in range(self.cfg.retries + 1):
             if attempt:
                 time.sleep(self.cfg.backoff * 2 ** (attempt - 1))
             try:
                 resp = self.client.chat.completions.create(
-                    model=self.cfg.model, messages=messages, temperature=self.cfg.temperature,
-                    max_tokens=self.cfg.max_tokens,
-                )
+                    model=self.cfg.model, messages=messages, temperature=self.cfg.temperature, **extra)
             except o.APITimeoutError:
                 reached = True  # it connected, then was too slow
                 errors.append(f"timeout after {self.cfg.timeout:g}s")
@@ -173,28 +216,33 @@ class LLMClient:
                 if e.status_code < 500 and e.status_code != 429:
                     break  # a bad request stays bad
                 continue
-            text = resp.choices[0].message.content if resp.choices else None
+            texts = [(c.message.content or "") for c in (resp.choices or [])] or [""]
+            seconds = time.monotonic() - t0
+            replies = [Reply(text=t, attempts=attempt + 1, seconds=seconds, error="; ".join(errors) or None)
+                       for t in texts]
+            # Tokens are counted per request: the first reply carries them, so sums stay right.
             usage = getattr(resp, "usage", None)
-            reply = Reply(text=text or "", attempts=attempt + 1, seconds=time.monotonic() - t0,
-                          error="; ".join(errors) or None)
             if usage is not None and usage.prompt_tokens is not None:
-                reply.prompt_tokens = int(usage.prompt_tokens or 0)
-                reply.completion_tokens = int(usage.completion_tokens or 0)
+                replies[0].prompt_tokens = int(usage.prompt_tokens or 0)
+                replies[0].completion_tokens = int(usage.completion_tokens or 0)
             else:
-                reply.tokens_estimated = True
-                reply.prompt_tokens = sum(len(m["content"]) for m in messages) // 4
-                reply.completion_tokens = len(text or "") // 4
-            return reply
+                for r in replies:
+                    r.tokens_estimated = True
+                    r.completion_tokens = len(r.text or "") // 4
+                replies[0].prompt_tokens = sum(len(m["content"]) for m in messages) // 4
+            return replies
         if not reached:
             raise LLMError(f"cannot reach LLM endpoint {self.base_url} ({errors[-1]})")
-        return Reply(text=None, attempts=len(errors), seconds=time.monotonic() - t0, error="; ".join(errors))
+        return [Reply(text=None, attempts=len(errors), seconds=time.monotonic() - t0, error="; ".join(errors))]
 
-    def chat_many(self, conversations: Sequence[list[dict[str, str]]]) -> list[Reply]:
-        """Many requests at once (up to ``concurrency`` in flight); replies in order."""
+    def chat_many(self, conversations: Sequence[list[dict[str, str]]], n: Sequence[int] | None = None
+                  ) -> list[list[Reply]]:
+        """Many conversations at once (up to ``concurrency`` requests in flight); ``n[i]`` replies to each, in order."""
         if not conversations:
             return []
+        n = list(n) if n is not None else [1] * len(conversations)
         with ThreadPoolExecutor(max_workers=min(self.cfg.concurrency, len(conversations))) as pool:
-            return list(pool.map(self.chat, conversations))
+            return list(pool.map(self.complete, conversations, n))
 
 
 def _cause(e: BaseException) -> str:
@@ -221,30 +269,54 @@ class LLMOperator:
         return {"core_size": s.core_size, "cycles": s.cycles, "processes": s.processes, "length": s.length,
                 "distance": s.distance}
 
+    def parent_text(self, parent) -> str:
+        """What the mutate prompt shows of a parent: its whole reply (the public code) or its code."""
+        reply = getattr(parent, "reply", None)
+        if self.cfg.parent == "reply" and reply:
+            return reply.strip()
+        # Warm-up opponents and champions, offline elites: no reply, only their Redcode.
+        return "```redcode\n" + parent.source.strip() + "\n```"
+
     def messages(self, job) -> list[dict[str, str]]:
         values = self._values()
         if job.kind == "new" or job.parent is None:
             task = self.prompts.fill(self.prompts.new, values)
         else:
-            task = self.prompts.fill(self.prompts.mutate, values | {"warrior": job.parent.source.strip()})
+            task = self.prompts.fill(self.prompts.mutate, values | {"warrior": self.parent_text(job.parent)})
         return [{"role": "system", "content": self.prompts.fill(self.prompts.system, values)},
                 {"role": "user", "content": task}]
 
     def propose(self, jobs):
         from primordium.redqueen.mutation import Proposal
 
-        replies = self.client.chat_many([self.messages(j) for j in jobs])
+        # Jobs of one iteration that ask the same thing (a round's initial
+        # warriors; several responses to one parent) share one request with n
+        # choices, as the public code asks for them.
+        groups: dict[tuple, list[int]] = {}
+        convs: dict[tuple, list[dict[str, str]]] = {}
+        for i, job in enumerate(jobs):
+            m = self.messages(job)
+            key = (job.round, job.iteration, tuple(x["content"] for x in m))
+            groups.setdefault(key, []).append(i)
+            convs[key] = m
+        keys = list(groups)
+        answers = self.client.chat_many([convs[k] for k in keys], [len(groups[k]) for k in keys])
+        replies: list[Reply | None] = [None] * len(jobs)
+        choice = [0] * len(jobs)
+        for k, answer in zip(keys, answers):
+            for c, (i, reply) in enumerate(zip(groups[k], answer)):
+                replies[i], choice[i] = reply, c
         out = []
-        for job, reply in zip(jobs, replies):
+        for job, reply, c in zip(jobs, replies, choice):
             kind = "llm-new" if job.kind == "new" or job.parent is None else "llm-mutate"
             call = {"round": job.round, "iteration": job.iteration, "slot": job.slot, "kind": kind,
-                    "model": self.cfg.model} | reply.record()
+                    "model": self.cfg.model, "choice": c} | reply.record()
             if reply.text is None:
                 out.append(Proposal(job, None, kind, error=f"request failed: {reply.error}", calls=[call]))
                 continue
-            code = extract_code(reply.text)
+            code = extract_code(reply.text, self.cfg.extract)
             if code is None:
-                out.append(Proposal(job, None, kind, error="reply has no code block", calls=[call]))
+                out.append(Proposal(job, None, kind, error="reply has no code", calls=[call]))
                 continue
-            out.append(Proposal(job, code, kind, calls=[call]))
+            out.append(Proposal(job, code, kind, calls=[call], reply=reply.text))
         return out

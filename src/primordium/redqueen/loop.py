@@ -72,9 +72,12 @@ def step_of(config: DRQConfig, round_: int, iteration: int) -> int:
     return (round_ - 1) * (config.iterations + 1) + iteration + 1
 
 
+DRQ_OPPONENTS = Path(__file__).resolve().parent / "opponents"
+
+
 def resolve_opponent(spec: str) -> Path:
-    """A built-in warrior's name or a .red file."""
-    builtins = builtin_warriors()
+    """A built-in warrior's name (DRQ's own, such as drq-imp, or Core War's) or a .red file."""
+    builtins = {p.stem: p for p in sorted(DRQ_OPPONENTS.glob("*.red"))} | builtin_warriors()
     if spec in builtins:
         return builtins[spec]
     p = Path(spec).expanduser()
@@ -104,10 +107,14 @@ class Experiment:
             out.append(assemble(read_text_file(p), self.settings, file=str(p)))
         return out
 
-    def _champion_warriors(self) -> list[Warrior]:
+    def _recent_champions(self) -> list[dict[str, Any]]:
+        """The last K rounds' champions (every one when K is None); rounds without one are skipped."""
         k = self.config.history
-        recent = self.state.champions[-k:] if k > 0 else []
-        return [assemble(c["source"], self.settings) for c in recent if c is not None]
+        recent = self.state.champions if k is None else self.state.champions[-k:] if k > 0 else []
+        return [c for c in recent if c is not None]
+
+    def _champion_warriors(self) -> list[Warrior]:
+        return [assemble(c["source"], self.settings) for c in self._recent_champions()]
 
     # -- one batch -----------------------------------------------------------
     def _jobs(self, archive: Archive) -> tuple[list[Job], int]:
@@ -119,12 +126,14 @@ class Experiment:
         n = min(c.batch, c.iterations - s.iteration)
         for it in range(s.iteration, s.iteration + n):
             rng = np.random.default_rng([c.seed, s.round, it + 1, 0, 3])
+            # Several responses share the iteration's choice and parent, as in the public code.
             if rng.random() < c.p_new or len(archive) == 0:
-                jobs.append(Job("new", s.round, it, 0, c.seed))
+                jobs += [Job("new", s.round, it, k, c.seed) for k in range(c.responses)]
             else:
                 parent = archive.sample(rng)
                 other = archive.sample(rng) if len(archive) > 1 else None
-                jobs.append(Job("mutate", s.round, it, 0, c.seed, parent=parent, other=other))
+                jobs += [Job("mutate", s.round, it, k, c.seed, parent=parent, other=other)
+                         for k in range(c.responses)]
         return jobs, s.iteration + n
 
     def _warmups(self) -> list[Proposal]:
@@ -137,11 +146,10 @@ class Experiment:
                 out.append(Proposal(Job("new", s.round, -1, slot, c.seed), w.source, "warmup-opponent"))
                 slot += 1
         if c.warmup_champions:
-            k = c.history
-            for ch in (s.champions[-k:] if k > 0 else []):
-                if ch is not None:
-                    out.append(Proposal(Job("new", s.round, -1, slot, c.seed), ch["source"], "warmup-champion"))
-                    slot += 1
+            for ch in self._recent_champions():
+                out.append(Proposal(Job("new", s.round, -1, slot, c.seed), ch["source"], "warmup-champion",
+                                    reply=ch.get("reply")))
+                slot += 1
         return out
 
     def step(self) -> bool:
@@ -186,8 +194,10 @@ class Experiment:
                    "error": errors[i], "fitness": None, "descriptors": None, "cell": None, "placed": False}
             if i in evals:
                 ev = evals[i]
-                elite = Elite(cid, ev.fitness, archive.cell_of(ev.descriptors), ev.descriptors, p.source,
-                              warriors[i].name, p.operator, rec["parents"])
+                # single_cell: the public code's ablation, one cell for all (selection by fitness alone).
+                cell = (0, 0) if c.single_cell else archive.cell_of(ev.descriptors)
+                elite = Elite(cid, ev.fitness, cell, ev.descriptors, p.source, warriors[i].name, p.operator,
+                              rec["parents"], reply=p.reply)
                 rec.update(fitness=ev.fitness, descriptors=ev.descriptors, cell=list(elite.cell),
                            name=warriors[i].name, placed=archive.place(elite))
                 s.stats["evaluated"] += 1
@@ -217,9 +227,12 @@ class Experiment:
         for step, row in metrics:
             self.run.log(step, **row)
             s.last_step = max(s.last_step, step)
+        initial = s.iteration < 0
         s.iteration = next_iteration
         s.archive = archive.to_json()
-        if s.iteration >= c.iterations or archive.best_fitness() > c.threshold:
+        # The public code tests the threshold before each iteration, so the
+        # first iteration always runs, whatever the initial warriors scored.
+        if s.iteration >= c.iterations or (not initial and archive.best_fitness() > c.threshold):
             self._finish_round(archive)
         self._checkpoint()
         if self.on_progress is not None:
@@ -390,12 +403,14 @@ def quickstart_config(seed: int = 0) -> DRQConfig:
     """Small offline settings (short battles, few rounds): well under two minutes on two cores.
 
     The threshold is out of reach so every round runs all its iterations: a
-    demo should show evolution, not the paper's early stop.
+    demo should show evolution, not the paper's early stop. The operator is
+    the offline one (the paper's default asks an LLM), without warm-up.
     """
     from primordium.redqueen.config import CoreConfig
 
     return DRQConfig(seed=seed, rounds=5, iterations=48, history=5, n_init=8, battle_rounds=8, batch=4,
-                     threshold=100.0, core=CoreConfig(core_size=8000, cycles=10000, processes=8000, length=40,
+                     threshold=100.0, operator="offline", initial_opponents=("imp",), warmup_opponents=False,
+                     warmup_champions=False, core=CoreConfig(core_size=8000, cycles=10000, processes=8000, length=40,
                                                       distance=100))
 
 

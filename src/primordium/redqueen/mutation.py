@@ -40,6 +40,7 @@ class Proposal:
     operator: str  # what made it: "random", "opcode", "crossover", "llm-new", ...
     error: str | None = None  # why there is no source
     calls: list[dict[str, Any]] = field(default_factory=list)  # LLM call records
+    reply: str | None = None  # the whole text the source came from (an LLM's reply), shown when it is mutated
 
 
 class Operator(Protocol):
