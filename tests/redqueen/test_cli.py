@@ -85,6 +85,10 @@ def test_eval_against_human_warriors_and_compare(cli, store_home, warriors_dir, 
     (["show", "redqueen-nope"], ["no run"]),
     (["eval", "redqueen-nope", "--against", "."], ["no run"]),
     (["run", "--opponent", "no-such-warrior"], ["no-such-warrior"]),
+    (["run", "--history", "some"], ["history", "'all'"]),
+    (["run", "--max-tokens", "lots"], ["llm.max_tokens", "'none'"]),
+    (["run", "--responses", "0"], ["responses"]),
+    (["run", "--parent-text", "both"], ["llm.parent"]),
 ])
 def test_bad_input_is_one_line_exit_2(cli, store_home, args, words):
     _one_line_error(*cli("redqueen", *args), *words)
