@@ -183,7 +183,6 @@ def test_system_prompt_covers_all_of_redcode():
     for word in ("CORESIZE", "MAXPROCESSES", "ORG", "EQU", "END", "default modifier"):
         assert word.lower() in text.lower(), word
     # Every example warrior in the prompt assembles.
-    s = SMALL_CORE.settings()
     blocks = re.findall(r"```redcode\n(.*?)```", text, re.S)
     assert len(blocks) >= 4
     from primordium.corewar.isa import Settings
