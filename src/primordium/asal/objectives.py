@@ -56,8 +56,10 @@ def target_softmax_score(z_frames: jax.Array, z_prompts: jax.Array, temperature:
                          tiling: str = "tile") -> jax.Array:
     """Two-way cross-entropy of the diagonal of the prompt/frame kernel -> f32[...]."""
     logits = _kernel(z_frames, z_prompts, tiling) / temperature
-    by_row = jnp.diagonal(jax.nn.log_softmax(logits, -1), axis1=-2, axis2=-1)
-    by_col = jnp.diagonal(jax.nn.log_softmax(logits, -2), axis1=-2, axis2=-1)
+    # log of the softmax, not log_softmax: the paper's code underflows to inf
+    # where a frame is hopeless, and that value is part of its behaviour.
+    by_row = jnp.log(jnp.diagonal(jax.nn.softmax(logits, -1), axis1=-2, axis2=-1))
+    by_col = jnp.log(jnp.diagonal(jax.nn.softmax(logits, -2), axis1=-2, axis2=-1))
     return -(jnp.mean(by_row, -1) + jnp.mean(by_col, -1)) / 2.0
 
 
