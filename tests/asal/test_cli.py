@@ -69,7 +69,7 @@ def _one_line_error(code, err):
 @pytest.mark.parametrize("argv, needle", [
     (["search", "--substrate", "gol", "--mode", "open-endedness"], "unknown substrate"),
     (["search", "--substrate", "life", "--mode", "wander"], "unknown mode"),
-    (["search", "--substrate", "life", "--mode", "open-endedness", "--fm", "dino"], "unknown foundation model"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--fm", "nope"], "unknown foundation model"),
     (["search", "--substrate", "life", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
     (["search", "--substrate", "life", "--mode", "target", "--fm", "pixels"], "--prompt"),
     (["search", "--substrate", "life", "--mode", "open-endedness", "--set", "grid"], "KEY=VALUE"),

@@ -15,7 +15,7 @@ IMAGES = RNG.integers(0, 256, (4, 48, 48, 3), dtype=np.uint8)
 
 
 def test_pixels_unit_norm_and_meaningful():
-    fm = get_model("pixels")
+    fm = get_model("thumbnail")
     z = fm.embed_images(IMAGES)
     assert z.shape == (4, 16 * 16 * 3 + 1) and z.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(z, axis=1), 1.0, rtol=1e-5)
@@ -31,23 +31,23 @@ def test_pixels_unit_norm_and_meaningful():
     # Small images are upsampled rather than refused.
     assert fm.embed_images(np.zeros((1, 8, 8, 3), np.uint8)).shape == (1, 769)
     # A coarser thumbnail: pixels:<side>; a fine checkerboard averages to grey.
-    coarse = get_model("pixels:4")
+    coarse = get_model("thumbnail:4")
     checker = (np.indices((64, 64)).sum(0) % 2 * 200).astype(np.uint8)
     grey = np.full((64, 64, 3), 100, np.uint8)
     z = coarse.embed_images(np.stack([np.stack([checker] * 3, -1), grey]))
     assert z.shape == (2, 49) and float(z[0] @ z[1]) > 0.99
-    with pytest.raises(ConfigError, match="pixels:"):
-        get_model("pixels:big")
+    with pytest.raises(ConfigError, match="thumbnail:"):
+        get_model("thumbnail:big")
 
 
 def test_pixels_cannot_embed_text():
     with pytest.raises(ConfigError, match="--target-image"):
-        get_model("pixels").embed_texts(["a caterpillar"])
+        get_model("thumbnail").embed_texts(["a caterpillar"])
 
 
 def test_unknown_model_is_a_user_error():
     with pytest.raises(ConfigError, match="unknown foundation model"):
-        get_model("dino")
+        get_model("nope")
 
 
 def test_clip_real_code_path_with_random_weights(tiny_clip_dir):
@@ -73,7 +73,7 @@ def test_clip_matches_the_model_run_by_hand(tiny_clip_dir):
 
     fm = get_model("clip", weights=str(tiny_clip_dir))
     model = AutoModel.from_pretrained(str(tiny_clip_dir)).eval()
-    pix = default_image_processor(model)(images=list(IMAGES), return_tensors="pt")["pixel_values"]
+    pix = torch.from_numpy(fm.pixel_values(IMAGES.astype(np.float32) / 255.0))
     with torch.no_grad():
         out = model.get_image_features(pixel_values=pix)
     ref = (out if isinstance(out, torch.Tensor) else out.pooler_output).numpy()

@@ -48,7 +48,7 @@ def test_cma_es_beats_random_sampling_on_a_target_image(tmp_path, seed):
     budget = cfg.pop * cfg.gens
     keys = jax.random.split(jax.random.PRNGKey(1000 + seed), budget)
     randoms = np.asarray(jax.vmap(lambda k: ravel_pytree(ctx.substrate.default_params(k))[0])(keys))
-    z, _ = ctx.evaluator(randoms)
+    z = ctx.evaluator.embeddings(randoms, jax.random.split(jax.random.PRNGKey(seed))[1][None])
     random_best = float(member_scores(ctx, z).min())
     assert searched < random_best, (searched, random_best)
     history = search_result(run)["history"]
@@ -71,7 +71,10 @@ def test_same_seed_same_result_and_outputs(tmp_path):
     assert c["history"] != a["history"]
     run = store.open(a["run"])
     names = {p.name for p in run.artifacts()}
-    assert {"best_params.json", "history.json", "scores.png", "best.gif", "checkpoint.npz"} <= names
+    assert {"best_params.json", "history.json", "scores.png", "best.gif", "checkpoint.npz", "result.npz"} <= names
+    with np.load(run.dir / "result.npz", allow_pickle=False) as npz:  # plain numpy, no pickle
+        assert npz["best_params"].shape == (18,) and len(npz["history_best_score"]) == 3
+        assert float(npz["best_score"]) == pytest.approx(a["best_score"])
     assert run.status == "finished"
     assert [m["step"] for m in run.metrics()] == [0, 1, 2]
     assert a["rule"].startswith("B")
@@ -79,10 +82,11 @@ def test_same_seed_same_result_and_outputs(tmp_path):
 
 def test_illumination_ga_and_map_elites(tmp_path):
     store = Store(tmp_path)
-    run = run_search(_quick_cfg(mode="illuminate", gens=3), store)
+    run = run_search(_quick_cfg(mode="illuminate", gens=3, children=4), store)
     hist = search_result(run)["history"]
-    # The GA only ever swaps in members that make the set more spread out.
-    assert all(b["score"] <= a["score"] + 1e-6 for a, b in zip(hist, hist[1:]))
+    # The paper's GA removes by mean similarity to 2 neighbours, so the
+    # (nearest-neighbour) illumination score need not fall every generation.
+    assert len(hist) == 3 and all(-1.0 <= h["score"] <= 1.0 + 1e-6 for h in hist)
     assert (run.dir / "poster.png").is_file()
     assert len(json.loads((run.dir / "archive.json").read_text())) == 6
     run = run_search(_quick_cfg(mode="illuminate", algo="map-elites", gens=3, bins=4), store)

@@ -24,16 +24,23 @@ class AsalConfig:
     mode: str = "target"
     prompts: list[str] = dataclasses.field(default_factory=list)
     target_image: str | None = None
-    softmax: bool = False
+    softmax: bool = False  # shorthand for coef_softmax = 1 when it is 0
+    coef_prompt: float = 1.0
+    coef_softmax: float = 0.0
+    coef_oe: float = 0.0
+    tiling: str = "tile"  # how prompts are spread over frames: tile (the paper's) or blocks
+    bs: int = 1  # initial states each simulation is averaged over
     fm: str = "clip"
     fm_weights: str | None = None
     algo: str | None = None  # None: cma-es for target/open-endedness, ga for illuminate
-    pop: int = 16
-    gens: int = 100
+    pop: int | None = None  # None: 16 for cma-es, 256 for ga and map-elites
+    children: int = 32  # illumination GA: children per generation
+    k_nbrs: int = 2  # illumination GA: neighbours in the novelty estimate
+    gens: int = 1000
     seed: int = 0
     steps: int | None = None
-    frames: int = 8
-    size: int | None = None  # render side; None: 224 for clip, 64 for pixels
+    frames: int | None = None  # None: one per prompt (target), 8 (open-endedness)
+    size: int = 224  # render side
     sigma: float = 0.1
     bins: int = 16  # MAP-Elites grid side
 
@@ -43,6 +50,7 @@ class AsalConfig:
         from primordium.asal.substrates import get_substrate
 
         c = dataclasses.replace(self, substrate_options=dict(self.substrate_options), prompts=list(self.prompts))
+        _check_types(c)
         sub = get_substrate(c.substrate, **c.substrate_options)
         c.substrate = sub.name
         if c.mode not in MODES:
@@ -69,24 +77,46 @@ class AsalConfig:
                 raise ConfigError("no such target image", file=c.target_image)
         elif c.prompts or c.target_image:
             raise ConfigError(f"--prompt/--target-image only apply to --mode target, not {c.mode}")
-        for name in ("pop", "gens", "frames"):
+        if c.pop is None:
+            c.pop = 16 if c.algo == "cma-es" else 256
+        if c.softmax and c.coef_softmax == 0:
+            c.coef_softmax = 1.0
+        if c.mode == "open-endedness":
+            c.coef_prompt, c.coef_softmax = 0.0, 0.0
+            c.coef_oe = c.coef_oe or 1.0
+        n_prompts = max(1, len(c.prompts))
+        if c.frames is None:
+            c.frames = n_prompts if c.mode == "target" else (8 if c.mode == "open-endedness" else 1)
+        # As the paper's search: never fewer frames than prompts.
+        c.frames = max(c.frames, n_prompts) if c.mode == "target" else c.frames
+        for name in ("pop", "gens", "frames", "bs", "children", "k_nbrs"):
             if getattr(c, name) < 1:
-                raise ConfigError(f"--{name} must be at least 1")
+                raise ConfigError(f"{name} must be at least 1")
+        if c.mode == "target" and c.frames % n_prompts:
+            raise ConfigError(f"frames ({c.frames}) must be a multiple of the number of prompts ({n_prompts})")
+        if c.tiling not in ("tile", "blocks"):
+            raise ConfigError(f"unknown tiling {c.tiling!r} (choose from tile, blocks)")
         if c.mode == "illuminate" and c.pop < 2:
             raise ConfigError("--mode illuminate needs --pop of at least 2")
+        if c.mode == "illuminate" and c.k_nbrs >= c.pop + c.children:
+            raise ConfigError("k_nbrs must be smaller than pop + children")
         if c.mode == "open-endedness" and c.frames < 2:
             raise ConfigError("--mode open-endedness needs --frames of at least 2")
         if c.steps is None:
-            c.steps = DEFAULT_STEPS[c.substrate]
+            c.steps = int(getattr(sub, "rollout_steps", None) or DEFAULT_STEPS.get(c.substrate, 1000))
         if c.steps < c.frames:
             raise ConfigError(f"--steps ({c.steps}) must be at least --frames ({c.frames})")
-        if c.size is None:
-            c.size = 64 if base_fm == "pixels" else 224
         if c.size < 8:
             raise ConfigError("--size must be at least 8 pixels")
+        if base_fm == "pixels" and c.size % 8:
+            raise ConfigError(f"size ({c.size}) must be a multiple of 8 for the pixels model")
         if c.sigma <= 0:
             raise ConfigError("--sigma must be positive")
         return c
+
+    def time_sampling(self):
+        """The paper's time sampling: the final state for illumination, else K frames ending chunks."""
+        return "final" if self.mode == "illuminate" else (int(self.frames), True)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -110,6 +140,28 @@ class AsalConfig:
             raise ConfigError(f"bad TOML ({e})", file=path) from None
         data = data.get("asal", data)
         return cls.from_dict(data, source=str(path))
+
+
+_NUMBERS = ("coef_prompt", "coef_softmax", "coef_oe", "sigma")
+_INTS = ("pop", "gens", "seed", "steps", "frames", "size", "bs", "children", "k_nbrs", "bins")
+_STRINGS = ("substrate", "mode", "fm", "tiling")
+
+
+def _check_types(c: "AsalConfig") -> None:
+    """Wrong types (a TOML string where a number belongs) -> one line naming the field."""
+    for name in _NUMBERS:
+        v = getattr(c, name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise ConfigError(f"field {name!r} must be a number, got {v!r}")
+        if v != v or v in (float("inf"), float("-inf")):
+            raise ConfigError(f"field {name!r} must be a finite number, got {v!r}")
+    for name in _INTS:
+        v = getattr(c, name)
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+            raise ConfigError(f"field {name!r} must be a whole number, got {v!r}")
+    for name in _STRINGS:
+        if not isinstance(getattr(c, name), str):
+            raise ConfigError(f"field {name!r} must be a string, got {getattr(c, name)!r}")
 
 
 def parse_options(pairs: list[str]) -> dict[str, str]:

@@ -45,7 +45,7 @@ def build(cfg: AsalConfig, executor=None) -> Context:
     """Substrate, foundation model and target embeddings for a resolved config.
 
     ``executor`` (optional) rolls out chunks of each population on its workers;
-    rendering and embedding stay here, where the foundation model is loaded.
+    embedding stays here, where the foundation model is loaded.
     """
     from primordium.asal.embed import get_model
     from primordium.asal.substrates import get_substrate
@@ -55,24 +55,28 @@ def build(cfg: AsalConfig, executor=None) -> Context:
     z_target = None
     if cfg.mode == "target":
         if cfg.target_image:
-            from primordium.asal.embed.pixels import load_target_image
+            from primordium.asal.embed.thumbnail import load_target_image
 
             z_target = fm.embed_images(load_target_image(cfg.target_image, cfg.size))
         else:
             z_target = fm.embed_texts(cfg.prompts)
-    key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 1_000_003)
-    return Context(cfg, Evaluator(substrate, fm, cfg.steps, cfg.frames, cfg.size, key, executor), z_target)
+    ev = Evaluator(substrate, fm, cfg.steps, cfg.time_sampling(), cfg.size, executor)
+    return Context(cfg, ev, z_target)
+
+
+def losses(ctx: Context, z: np.ndarray) -> dict[str, np.ndarray]:
+    """Embeddings f32[B, S, K, D] -> the paper's loss terms f32[B], averaged over the S initial states."""
+    c = ctx.cfg
+    zt = None if ctx.z_target is None else jnp.asarray(ctx.z_target)
+    d = obj.asal_loss(jnp.asarray(z), zt, c.coef_prompt, c.coef_softmax, c.coef_oe, c.tiling)
+    return {k: np.asarray(v).mean(axis=1) for k, v in d.items()}
 
 
 def member_scores(ctx: Context, z: np.ndarray) -> np.ndarray:
-    """Per-simulation score (lower is better) for target / open-endedness."""
-    zz = jnp.asarray(z)
-    if ctx.cfg.mode == "target":
-        fn = obj.target_softmax_score if ctx.cfg.softmax else obj.target_score
-        return np.asarray(fn(zz, jnp.asarray(ctx.z_target)))
-    if ctx.cfg.mode == "open-endedness":
-        return np.asarray(obj.open_endedness_score(zz))
-    return np.zeros(len(z), np.float32)  # illuminate: quality is not scored per simulation
+    """Per-simulation loss (lower is better); z f32[B, S, K, D]."""
+    if ctx.cfg.mode == "illuminate":
+        return np.zeros(len(z), np.float32)  # quality is not scored per simulation
+    return losses(ctx, z)["loss"]
 
 
 # -- search -----------------------------------------------------------------
@@ -124,95 +128,130 @@ def _progress(output, description, total):
 
 
 def _cma_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
-    from primordium.asal.search.optimizers import SepCMAES
+    """Sep-CMA-ES as the paper's main_opt.py drives it, key for key.
+
+    From ``PRNGKey(seed)``: one split for the (unused) strategy init key, then
+    per generation a split for the generation key, which splits again for
+    ``ask`` and for the ``bs`` initial-state keys all members share.
+    """
+    from primordium.asal.search import sep_cma_es as es
 
     cfg, ev = ctx.cfg, ctx.evaluator
-    es = SepCMAES(ev.dim, cfg.pop, cfg.sigma)
-    master = jax.random.PRNGKey(cfg.seed)
+    h = es.hyper(ev.dim, cfg.pop)
+    ask = jax.jit(es.ask, static_argnums=2)
+    tell = jax.jit(es.tell)
     ckpt = run.dir / CHECKPOINT
     if ckpt.exists():
         arrays, state = load_checkpoint(ckpt)
-        es_state = es.state_from_arrays(arrays)
+        es_state, rng = es.state_from_arrays(arrays), jnp.asarray(arrays["rng"])
         gen, history = state["gen"], state["history"]
-        best_flat, best_score = arrays["best_flat"], state["best_score"]
         run.truncate_metrics(gen - 1)
     else:
-        mean0 = np.asarray(ravel_pytree(ctx.substrate.default_params(jax.random.fold_in(master, 7)))[0])
-        es_state = es.init(jax.random.fold_in(master, 11), mean0)
-        gen, history, best_flat, best_score = 0, [], mean0, float("inf")
+        rng, _ = jax.random.split(jax.random.PRNGKey(cfg.seed))
+        es_state, gen, history = es.init(ev.dim, cfg.sigma), 0, []
     with _progress(output, f"{cfg.substrate} {cfg.mode}", cfg.gens) as bar:
         bar.update(gen)
         while gen < cfg.gens:
-            k_ask, k_tell = jax.random.split(jax.random.fold_in(master, 100 + gen))
-            x, es_state = es.ask(k_ask, es_state)
-            z, _ = ev(x)
-            scores = member_scores(ctx, z)
-            es_state = es.tell(k_tell, x, scores, es_state)
-            i = int(np.argmin(scores))
-            if scores[i] < best_score:
-                best_score, best_flat = float(scores[i]), np.asarray(x[i])
-            row = {"gen": gen, "best_score": best_score, "gen_best": float(scores[i]), "gen_mean": float(scores.mean())}
+            rng, k_gen = jax.random.split(rng)
+            k_gen, k_ask = jax.random.split(k_gen)
+            x = ask(k_ask, es_state, cfg.pop)
+            _, k_init = jax.random.split(k_gen)
+            parts = losses(ctx, ev.embeddings(np.asarray(x), jax.random.split(k_init, cfg.bs)))
+            es_state = tell(x, jnp.asarray(parts["loss"]), es_state, h)
+            row = {"gen": gen, "best_score": float(es_state.best_fitness), "gen_best": float(parts["loss"].min()),
+                   "gen_mean": float(parts["loss"].mean())}
+            row |= {k: float(v.mean()) for k, v in parts.items() if k != "loss"}
             history.append(row)
             run.log(gen, **{k: v for k, v in row.items() if k != "gen"})
             gen += 1
-            save_checkpoint(ckpt, es.state_arrays(es_state) | {"best_flat": np.asarray(best_flat)},
-                            {"gen": gen, "history": history, "best_score": best_score})
-            bar.advance(1, status=f"best {best_score:.4f}")
-    return {"best_flat": np.asarray(best_flat), "best_score": best_score, "history": history}
+            save_checkpoint(ckpt, es.state_arrays(es_state) | {"rng": np.asarray(rng)},
+                            {"gen": gen, "history": history})
+            bar.advance(1, status=f"best {row['best_score']:.4f}")
+    return {"best_flat": np.asarray(es_state.best_member), "best_score": float(es_state.best_fitness),
+            "history": history}
 
 
 def _illuminate_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
-    from primordium.asal.search.map_elites import MapElites
-    from primordium.asal.search.optimizers import mutate, select_diverse
+    if ctx.cfg.algo == "map-elites":
+        return _map_elites_loop(ctx, run, output)
+    from primordium.asal.search.illuminate import children, survivors
 
     cfg, ev = ctx.cfg, ctx.evaluator
-    master = jax.random.PRNGKey(cfg.seed)
     ckpt = run.dir / CHECKPOINT
-    elites = MapElites(cfg.bins) if cfg.algo == "map-elites" else None
     if ckpt.exists():
         arrays, state = load_checkpoint(ckpt)
         gen, history = state["gen"], state["history"]
-        archive, archive_z = arrays["archive"], arrays["archive_z"]
-        if elites is not None:
-            elites.load(arrays)
+        archive, archive_z, rng = arrays["archive"], arrays["archive_z"], jnp.asarray(arrays["rng"])
         run.truncate_metrics(gen - 1)
     else:
-        keys = jax.random.split(jax.random.fold_in(master, 7), cfg.pop)
-        archive = np.asarray(jax.vmap(lambda k: ravel_pytree(ctx.substrate.default_params(k))[0])(keys))
-        z, _ = ev(archive)
-        archive_z = z[:, -1]
-        if elites is not None:
-            elites.insert(archive, archive_z, member_scores(ctx, z))
+        # As main_illuminate.py: every member starts at zero, rolled out from one key.
+        rng, k0 = jax.random.split(jax.random.PRNGKey(cfg.seed))
+        archive = np.zeros((cfg.pop, ev.dim), np.float32)
+        archive_z = ev.embeddings(archive, k0[None])[:, 0, -1]
+        gen, history = 0, []
+    with _progress(output, f"{cfg.substrate} {cfg.algo}", cfg.gens) as bar:
+        bar.update(gen)
+        while gen < cfg.gens:
+            # main_illuminate.py hands the generation the outer key itself (not
+            # the split-off one); kept, since it decides every draw.
+            rng, _ = jax.random.split(rng)
+            kids, keys = children(rng, jnp.asarray(archive), cfg.children, cfg.sigma)
+            kids_z = ev.embeddings(np.asarray(kids), keys, per_member=True)[:, 0, -1]
+            pool = np.concatenate([archive, np.asarray(kids)])
+            pool_z = np.concatenate([archive_z, kids_z])
+            keep = np.asarray(survivors(jnp.asarray(pool_z), cfg.children, cfg.k_nbrs))
+            archive, archive_z = pool[keep], pool_z[keep]
+            row = {"gen": gen, "score": float(obj.illumination_score(jnp.asarray(archive_z)))}
+            history.append(row)
+            run.log(gen, **{k: v for k, v in row.items() if k != "gen"})
+            gen += 1
+            save_checkpoint(ckpt, {"archive": archive, "archive_z": archive_z, "rng": np.asarray(rng)},
+                            {"gen": gen, "history": history})
+            bar.advance(1, status=f"score {row['score']:.4f}")
+    final = float(obj.illumination_score(jnp.asarray(archive_z)))
+    return {"archive": archive, "archive_z": archive_z, "best_score": final, "history": history,
+            "best_flat": archive[0]}
+
+
+def _map_elites_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
+    """primordium's own illumination variant (not in the paper): MAP-Elites on a 2D map."""
+    from primordium.asal.search.map_elites import MapElites
+    from primordium.asal.search.optimizers import mutate
+
+    cfg, ev = ctx.cfg, ctx.evaluator
+    key = jax.random.split(jax.random.PRNGKey(cfg.seed))[1][None]
+    ckpt = run.dir / CHECKPOINT
+    elites = MapElites(cfg.bins)
+    if ckpt.exists():
+        arrays, state = load_checkpoint(ckpt)
+        gen, history = state["gen"], state["history"]
+        elites.load(arrays)
+        run.truncate_metrics(gen - 1)
+    else:
+        keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 7), cfg.pop)
+        start = np.asarray(jax.vmap(lambda k: ravel_pytree(ctx.substrate.default_params(k))[0])(keys), np.float32)
+        elites.insert(start, ev.embeddings(start, key)[:, 0, -1], np.zeros(len(start), np.float32))
         gen, history = 0, []
     with _progress(output, f"{cfg.substrate} {cfg.algo}", cfg.gens) as bar:
         bar.update(gen)
         while gen < cfg.gens:
             rng = np.random.default_rng([cfg.seed, gen])
-            if elites is None:
-                children = mutate(rng, archive, cfg.pop, cfg.sigma)
-                z, _ = ev(children)
-                pool, pool_z = np.concatenate([archive, children]), np.concatenate([archive_z, z[:, -1]])
-                keep = select_diverse(pool_z, cfg.pop)
-                archive, archive_z = pool[keep], pool_z[keep]
-                row = {"gen": gen, "score": float(obj.illumination_score(jnp.asarray(archive_z)))}
-            else:
-                children = mutate(rng, elites.sample_parents(rng, cfg.pop), cfg.pop, cfg.sigma)
-                z, _ = ev(children)
-                improved = elites.insert(children, z[:, -1], member_scores(ctx, z))
-                cells = elites.filled()
-                archive = elites.params[cells[:, 0], cells[:, 1]]
-                archive_z = elites.z[cells[:, 0], cells[:, 1]]
-                score = float(obj.illumination_score(jnp.asarray(archive_z))) if len(cells) > 1 else 1.0
-                row = {"gen": gen, "score": score, "cells": int(len(cells)), "improved": improved}
+            kids = mutate(rng, elites.sample_parents(rng, cfg.pop), cfg.pop, cfg.sigma)
+            improved = elites.insert(kids, ev.embeddings(kids, key)[:, 0, -1], np.zeros(len(kids), np.float32))
+            cells = elites.filled()
+            archive_z = elites.z[cells[:, 0], cells[:, 1]]
+            score = float(obj.illumination_score(jnp.asarray(archive_z))) if len(cells) > 1 else 1.0
+            row = {"gen": gen, "score": score, "cells": int(len(cells)), "improved": improved}
             history.append(row)
             run.log(gen, **{k: v for k, v in row.items() if k != "gen"})
             gen += 1
-            arrays = {"archive": archive, "archive_z": archive_z} | (elites.state() if elites is not None else {})
-            save_checkpoint(ckpt, arrays, {"gen": gen, "history": history})
+            save_checkpoint(ckpt, elites.state(), {"gen": gen, "history": history})
             bar.advance(1, status=f"score {row['score']:.4f}")
-    final = float(obj.illumination_score(jnp.asarray(archive_z))) if len(archive_z) > 1 else 1.0
-    return {"archive": archive, "archive_z": archive_z, "best_score": final, "history": history,
-            "best_flat": archive[0]}
+    cells = elites.filled()
+    archive = elites.params[cells[:, 0], cells[:, 1]]
+    archive_z = elites.z[cells[:, 0], cells[:, 1]]
+    return {"archive": archive, "archive_z": archive_z, "best_score": history[-1]["score"] if history else 1.0,
+            "history": history, "best_flat": archive[0]}
 
 
 # -- outputs ----------------------------------------------------------------
@@ -249,12 +288,13 @@ def _write_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None:
         from primordium.asal.substrates import rollout, to_uint8
 
         # Re-rendered larger than the search saw them, so the poster is legible.
-        frames, _ = rollout(ev.substrate, ev.key, ev.unravel_batch(archive), cfg.steps, cfg.frames,
-                            max(cfg.size, 128), batched=True)
+        frames, _ = rollout(ev.substrate, jax.random.PRNGKey(cfg.seed), ev.unravel_batch(archive), cfg.steps,
+                            size=max(cfg.size, 128), batched=True, time_sampling="final")
         outputs.poster(to_uint8(frames)[:, -1], result["archive_z"], run.artifact("poster.png"), thumb=128)
         summary["archive"] = len(archive)
     doc = params_document(ev.substrate, result["best_flat"], ev.unravel, result["best_score"])
     run.write_json("best_params.json", doc)
+    run.write_bytes("result.npz", outputs.result_npz(result, history))
     video = video_frames(ev.substrate, ev.unravel(jnp.asarray(result["best_flat"])), cfg.steps, cfg.seed, cfg.size)
     write_video(video, run.artifact("best.gif"), fps=15)
     try:
@@ -323,7 +363,7 @@ class SweepConfig:
         if c.fm.partition(":")[0].lower() not in MODELS:
             raise ConfigError(f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})")
         if c.size is None:
-            c.size = 64 if c.fm.startswith("pixels") else 224
+            c.size = 64 if c.fm.partition(":")[0] in ("pixels", "thumbnail") else 224
         for name in ("grid", "steps", "batch"):
             if getattr(c, name) < 1:
                 raise ConfigError(f"--{name} must be at least 1")

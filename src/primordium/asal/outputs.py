@@ -9,6 +9,24 @@ import numpy as np
 from primordium.store.atomic import atomic_write_bytes
 
 
+def result_npz(result: dict, history: list[dict]) -> bytes:
+    """The run's numbers as an ``.npz`` any numpy reads (no pickle): best params
+    and score, the illumination archive when there is one, and one array per
+    history column."""
+    import io
+
+    arrays = {"best_params": np.asarray(result["best_flat"], np.float32),
+              "best_score": np.asarray(result["best_score"], np.float64)}
+    if "archive" in result:
+        arrays["archive_params"] = np.asarray(result["archive"], np.float32)
+        arrays["archive_z"] = np.asarray(result["archive_z"], np.float32)
+    for col in (history[0] if history else {}):
+        arrays[f"history_{col}"] = np.asarray([h.get(col, np.nan) for h in history])
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
 def score_plot(history: list[dict], path: Path, label: str) -> Path:
     """Score per generation (best so far and generation mean when known)."""
     import io

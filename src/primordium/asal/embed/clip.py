@@ -1,5 +1,12 @@
 """CLIP and SigLIP through Hugging Face ``transformers`` on PyTorch (CPU).
 
+Images are prepared as the paper's code prepares them (it ran the Flax CLIP,
+which transformers 5 no longer has): a float frame in [0, 1] is resized with
+``jax.image.resize`` (bilinear) to the model's input side when it differs,
+normalised with the processor's mean and standard deviation, and fed to the
+vision tower as is: no rescaling by 255, no shortest-edge resize, no centre
+crop. Features are scaled to unit norm.
+
 Any checkpoint that ``AutoModel`` loads as a CLIP-like dual encoder works
 (it needs ``get_image_features`` and ``get_text_features``). Weights come
 from a local folder (``--fm-weights PATH``), the Hugging Face cache, or the
@@ -14,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from primordium.asal.embed.base import check_images, normalise
+from primordium.asal.embed.base import as_float_images, normalise
 from primordium.errors import ConfigError
 
 DEFAULT_CHECKPOINT = "openai/clip-vit-base-patch32"
+# ImageNet statistics: the DINO processor default (and the paper's pixels model).
+IMAGE_MEAN_STD_DEFAULT = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
 # Read by huggingface_hub at import: keep a dead network from stalling a run.
 os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", "5")
@@ -87,15 +96,20 @@ class HFModel:
         return cls(model, processor, tokenizer, checkpoint=source, **kwargs)
 
     def embed_images(self, images: np.ndarray) -> np.ndarray:
-        a = check_images(images)
+        a = as_float_images(images)
         out = []
         with self.torch.inference_mode():
             for i in range(0, len(a), self.batch_size):
-                batch = self.image_processor(images=list(a[i : i + self.batch_size]), return_tensors="pt")
-                out.append(_features(self.model.get_image_features(pixel_values=batch["pixel_values"])))
+                pix = self.torch.from_numpy(self.pixel_values(a[i : i + self.batch_size]))
+                out.append(_features(self.model.get_image_features(pixel_values=pix)))
         if not out:
             return np.zeros((0, self.dim), np.float32)
         return normalise(np.concatenate(out))
+
+    def pixel_values(self, images: np.ndarray) -> np.ndarray:
+        """float[N, H, W, 3] in [0, 1] -> float32[N, 3, S, S], the paper's preprocessing."""
+        return reference_pixel_values(images, int(self.model.config.vision_config.image_size),
+                                      self.image_processor.image_mean, self.image_processor.image_std)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         if self.tokenizer is None:
@@ -114,6 +128,18 @@ class HFModel:
     def dim(self) -> int:
         cfg = self.model.config
         return int(getattr(cfg, "projection_dim", None) or cfg.text_config.hidden_size)
+
+
+def reference_pixel_values(images: np.ndarray, side: int, mean, std) -> np.ndarray:
+    import jax
+    import jax.numpy as jnp
+
+    a = jnp.asarray(images, jnp.float32)
+    n, h, w, c = a.shape
+    if (h, w) != (side, side):
+        a = jax.vmap(lambda im: jax.image.resize(im, (side, side, c), method="bilinear"))(a)
+    a = (a - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
+    return np.asarray(jnp.moveaxis(a, -1, 1), np.float32)
 
 
 def default_image_processor(model):

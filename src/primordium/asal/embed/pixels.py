@@ -1,64 +1,49 @@
-"""The offline foundation model: downsampled pixels.
+"""The paper's ``pixels`` model: ImageNet-normalised 8x8 average pooling.
 
-An image becomes its area-averaged ``side`` x ``side`` RGB thumbnail minus
-mid-grey, plus one constant "anchor" component as large as an all-black
-image's vector, scaled to unit norm. Inner products then compare coarse
-layout and colour. The anchor matters: without it a nearly uniform grey
-thumbnail (fine-grained static averaged out) is a tiny vector whose
-direction is its leftover noise, so every frame of static looked brand new
-and chaotic worlds won every novelty search. With it, static looks like
-static; black and white are orthogonal; every all-black frame maps to the
-same vector, so dead worlds look alike, as they should to a novelty search.
-
-It has no language: text targets need CLIP, and a target image (embedded the
-same way) stands in for a prompt.
+A float image in [0, 1] is normalised per channel with ImageNet's mean and
+standard deviation (DINO's preprocessor values), averaged over 8x8 pixel
+blocks, flattened channel-major (channel, block row, block column) and scaled
+to unit norm. A 224 image gives 3 x 28 x 28 = 2352 numbers. The side must be
+a multiple of 8. It is a JAX function, so rollouts can embed frames inside
+the compiled graph as the paper's code does.
 """
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
-from primordium.asal.embed.base import check_images, normalise
+from primordium.asal.embed.base import as_float_images
 from primordium.errors import ConfigError
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+BLOCK = 8
+
+
+def embed_pixels(img: jnp.ndarray) -> jnp.ndarray:
+    """float[H, W, 3] in [0, 1] (H, W multiples of 8) -> f32[3 * H/8 * W/8], unit norm."""
+    h, w, c = img.shape
+    x = (img - jnp.asarray(IMAGENET_MEAN)) / jnp.asarray(IMAGENET_STD)
+    pooled = x.reshape(h // BLOCK, BLOCK, w // BLOCK, BLOCK, c).mean(axis=(1, 3))
+    z = jnp.moveaxis(pooled, -1, 0).reshape(-1)
+    return z / jnp.linalg.norm(z, axis=-1, keepdims=True)
 
 
 class PixelModel:
     name = "pixels"
-
-    def __init__(self, side: int = 16):
-        self.side = int(side)
+    embed_jax = staticmethod(embed_pixels)
 
     def embed_images(self, images: np.ndarray) -> np.ndarray:
-        a = check_images(images).astype(np.float32) / 255.0
-        n, h, w, _ = a.shape
-        s = self.side
-        # Area averaging over an integer grid of blocks (crop the remainder).
-        bh, bw = max(h // s, 1), max(w // s, 1)
-        if h < s or w < s:
-            rows = (np.arange(s) * h) // s
-            cols = (np.arange(s) * w) // s
-            small = a[:, rows][:, :, cols]
-        else:
-            small = a[:, : bh * s, : bw * s].reshape(n, s, bh, s, bw, 3).mean(axis=(2, 4))
-        flat = small.reshape(n, -1) - 0.5
-        anchor = np.full((n, 1), 0.5 * np.sqrt(flat.shape[1]), np.float32)
-        return normalise(np.concatenate([flat, anchor], axis=1))
+        a = as_float_images(images)
+        if a.shape[1] % BLOCK or a.shape[2] % BLOCK:
+            raise ConfigError(f"the pixels model needs image sides that are multiples of {BLOCK}, "
+                              f"got {a.shape[1]}x{a.shape[2]}")
+        import jax
+
+        return np.asarray(jax.vmap(embed_pixels)(jnp.asarray(a)), np.float32)
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise ConfigError(
             "the pixels model cannot embed text prompts; use --fm clip, or give a target image (--target-image FILE)"
         )
-
-
-def load_target_image(path: str, size: int = 224) -> np.ndarray:
-    """A user's image file as uint8[1, size, size, 3]."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            im = im.convert("RGB").resize((size, size), Image.BILINEAR)
-            return np.asarray(im, np.uint8)[None]
-    except FileNotFoundError:
-        raise ConfigError("no such file", file=path) from None
-    except (UnidentifiedImageError, OSError) as e:
-        raise ConfigError(f"not a readable image ({type(e).__name__})", file=path) from None

@@ -1,33 +1,38 @@
-"""Parameters in, embeddings out: rollout a population, render, embed."""
+"""Parameters in, embeddings and losses out: roll out, render, embed.
+
+Keys are used as the paper's search uses them: a population shares the keys
+of one generation, ``bs`` initial states come from ``split(key, bs)``, and
+each rollout draws its initial state and its steps from its own key (see
+``substrates.base.rollout``). Foundation models with a JAX image function
+(``pixels``) embed inside the compiled rollout, as the paper's code does;
+the others (CLIP, DINO on PyTorch) embed the float frames afterwards.
+"""
 
 from __future__ import annotations
-
-from typing import Callable
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from primordium.asal.substrates.base import Substrate, rollout, to_uint8
+from primordium.asal.substrates.base import Substrate, rollout
 
 
 class Evaluator:
     """Holds the substrate, the foundation model and the rollout settings.
 
     ``flat`` parameter vectors (``jax.flatten_util.ravel_pytree`` of the
-    substrate's params) are what optimisers see.
+    substrate's params, the layout of the paper's flattened substrates) are
+    what optimisers see.
     """
 
-    def __init__(self, substrate: Substrate, fm, n_steps: int, n_frames: int, size: int, key: jax.Array,
-                 executor=None):
+    def __init__(self, substrate: Substrate, fm, n_steps: int, time_sampling, size: int, executor=None):
         self.substrate = substrate
-        # With an executor, each worker rolls out one chunk of the population.
-        # Every member uses the same key, so the split changes no frame.
+        # With an executor, each worker rolls out one chunk of the population;
+        # members share their keys, so the split changes no frame.
         self.executor = executor
         self.fm = fm
-        self.n_steps, self.n_frames, self.size = int(n_steps), int(n_frames), int(size)
-        self.key = key
+        self.n_steps, self.time_sampling, self.size = int(n_steps), time_sampling, int(size)
         template = substrate.default_params(jax.random.PRNGKey(0))
         flat, self.unravel = ravel_pytree(template)
         self.dim = int(flat.shape[0])
@@ -35,34 +40,43 @@ class Evaluator:
     def unravel_batch(self, flat: np.ndarray):
         return jax.vmap(self.unravel)(jnp.asarray(flat, jnp.float32))
 
-    def frames(self, flat: np.ndarray) -> np.ndarray:
-        """uint8[B, T, size, size, 3] for a batch of flat parameter vectors."""
+    def _embed_in_graph(self):
+        return getattr(self.fm, "embed_jax", None)
+
+    def frames(self, flat: np.ndarray, keys: jax.Array, embed=None, per_member: bool = False) -> np.ndarray:
+        """float32[B, S, K, size, size, 3] (or embeddings [B, S, K, D] with ``embed``).
+
+        ``keys`` [S, 2]: every member runs from each of these initial-state keys;
+        with ``per_member`` keys [B, 2] pair up with members (S = 1).
+        """
         flat = np.asarray(flat, np.float32)
-        if self.executor is not None and self.executor.workers > 1 and len(flat) > 1:
+        keys = jnp.asarray(keys)
+        if self.executor is not None and self.executor.workers > 1 and len(flat) > 1 and not per_member:
             chunks = np.array_split(flat, min(len(flat), self.executor.workers))
-            key = np.asarray(jax.random.key_data(self.key) if jnp.issubdtype(self.key.dtype, jax.dtypes.prng_key)
-                             else self.key)
-            tasks = [(self.substrate, key, c, self.n_steps, self.n_frames, self.size) for c in chunks]
+            tasks = [(self.substrate, np.asarray(keys), c, self.n_steps, self.time_sampling, self.size, embed)
+                     for c in chunks]
             return np.concatenate(self.executor.map(_frames_task, tasks))
-        frames, self.substrate = rollout(self.substrate, self.key, self.unravel_batch(flat), self.n_steps,
-                                         self.n_frames, self.size, batched=True)
-        return to_uint8(frames)
+        params = self.unravel_batch(flat)
+        if per_member:
+            out, self.substrate = rollout(self.substrate, keys, params, self.n_steps, size=self.size, batched=True,
+                                          time_sampling=self.time_sampling, embed=embed, key_per_member=True)
+            return np.asarray(out)[:, None]
+        out, self.substrate = rollout(self.substrate, keys, params, self.n_steps, size=self.size, batched=True,
+                                      time_sampling=self.time_sampling, embed=embed)
+        return np.asarray(out)
 
-    def embed(self, frames: np.ndarray) -> np.ndarray:
-        b, t = frames.shape[:2]
-        z = self.fm.embed_images(frames.reshape((b * t,) + frames.shape[2:]))
-        return z.reshape(b, t, -1)
-
-    def __call__(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(embeddings f32[B, T, D], frames uint8[B, T, H, W, 3])."""
-        frames = self.frames(flat)
-        return self.embed(frames), frames
+    def embeddings(self, flat: np.ndarray, keys: jax.Array, per_member: bool = False) -> np.ndarray:
+        """f32[B, S, K, D], rows of unit norm."""
+        embed = self._embed_in_graph()
+        if embed is not None:
+            return self.frames(flat, keys, embed, per_member)
+        frames = self.frames(flat, keys, None, per_member)
+        lead = frames.shape[:3]
+        z = self.fm.embed_images(frames.reshape((-1,) + frames.shape[3:]))
+        return z.reshape(lead + (-1,))
 
 
 def _frames_task(task) -> np.ndarray:
     """One executor task: roll out a chunk of the population (module level, so it pickles)."""
-    substrate, key, flat, n_steps, n_frames, size = task
-    return Evaluator(substrate, None, n_steps, n_frames, size, jnp.asarray(key)).frames(flat)
-
-
-Score = Callable[[np.ndarray], np.ndarray]
+    substrate, keys, flat, n_steps, time_sampling, size, embed = task
+    return Evaluator(substrate, None, n_steps, time_sampling, size).frames(flat, jnp.asarray(keys), embed)

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from primordium.asal.objectives import open_endedness_score
-from primordium.asal.substrates.base import rollout, to_uint8
+from primordium.asal.substrates.base import rollout
 from primordium.asal.substrates.life import N_RULES, Life, rule_bits
 
 
@@ -24,10 +24,12 @@ def rule_params(rules: np.ndarray) -> dict:
 def score_rules(rules: np.ndarray, fm, key: jax.Array, life: Life, n_steps: int, n_frames: int, size: int
                 ) -> np.ndarray:
     """Open-endedness score (lower = more open-ended) of each rule number."""
-    frames, _ = rollout(life, key, rule_params(rules), n_steps, n_frames, size, batched=True)
-    frames = to_uint8(frames)
-    b, t = frames.shape[:2]
-    z = fm.embed_images(frames.reshape((b * t,) + frames.shape[2:])).reshape(b, t, -1)
+    embed = getattr(fm, "embed_jax", None)
+    out, _ = rollout(life, key, rule_params(rules), n_steps, n_frames, size, batched=True, embed=embed)
+    z = np.asarray(out)
+    if embed is None:
+        b, t = z.shape[:2]
+        z = fm.embed_images(z.reshape((b * t,) + z.shape[2:])).reshape(b, t, -1)
     return np.asarray(open_endedness_score(jnp.asarray(z)))
 
 

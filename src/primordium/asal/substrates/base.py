@@ -70,37 +70,75 @@ def frame_times(n_steps: int, n_frames: int) -> np.ndarray:
     return np.round(np.arange(1, n_frames + 1) * n_steps / n_frames).astype(np.int64)
 
 
-def _rollout(substrate: Substrate, key: jax.Array, params: Params, n_steps: int, n_frames: int, size: int):
-    k_init, k_run = jax.random.split(key)
-    state = substrate.init_state(k_init, params)
-    times = frame_times(n_steps, n_frames)
-    counts = jnp.asarray(np.diff(np.concatenate([[0], times])), dtype=jnp.int32)
-    starts = jnp.asarray(np.concatenate([[0], times[:-1]]), dtype=jnp.int32)
+def sample_indices(n_steps: int, time_sampling) -> np.ndarray | None:
+    """Which states a rollout keeps, as the paper's ``rollout_simulation`` picks them.
 
-    def advance(carry, xs):
+    ``"final"``: None (only the state after all ``n_steps`` steps);
+    ``"video"``: states 0 .. n_steps-1 (each before its step);
+    ``K`` or ``(K, chunk_ends)``: every ``n_steps // K``-th state, starting at
+    0, or (chunk_ends) at ``n_steps // K - 1``. State i is the one after i steps.
+    """
+    if time_sampling == "final":
+        return None
+    if time_sampling == "video":
+        return np.arange(n_steps)
+    k, ends = time_sampling if isinstance(time_sampling, tuple) else (time_sampling, False)
+    chunk = n_steps // int(k)
+    if chunk < 1:
+        raise ValueError(f"cannot sample {k} frames from {n_steps} steps")
+    return np.arange(chunk - 1 if ends else 0, n_steps, chunk)
+
+
+def _rollout(substrate: Substrate, key: jax.Array, params: Params, n_steps: int, time_sampling, size: int,
+             embed=None):
+    # The paper's key usage: the whole key draws the initial state, and step i
+    # uses the i-th of split(key, n_steps).
+    state = substrate.init_state(key, params)
+    step_keys = jax.random.split(key, n_steps)
+    look = (lambda s: substrate.render(s, params, size)) if embed is None else (
+        lambda s: embed(substrate.render(s, params, size)))
+    idx = sample_indices(n_steps, time_sampling)
+    if idx is None:
+        state = jax.lax.scan(lambda s, k: (substrate.step(k, s, params), None), state, step_keys)[0]
+        return look(state)[None], state
+    # Step from one kept state to the next instead of storing every state:
+    # the same frames as the paper's scan-then-gather, in bounded memory.
+    counts = np.diff(np.concatenate([[0], idx]))
+    starts = np.concatenate([[0], idx[:-1]])
+
+    def advance(s, xs):
         start, count = xs
+        s = jax.lax.fori_loop(0, count, lambda i, c: substrate.step(step_keys[start + i], c, params), s)
+        return s, look(s)
 
-        def body(i, s):
-            t = start + i
-            return substrate.step(jax.random.fold_in(k_run, t), s, params)
-
-        s = jax.lax.fori_loop(0, count, body, carry)
-        return s, substrate.render(s, params, size)
-
-    state, frames = jax.lax.scan(advance, state, (starts, counts))
+    state, frames = jax.lax.scan(advance, state, (jnp.asarray(starts, jnp.int32), jnp.asarray(counts, jnp.int32)))
     return frames, state
 
 
-@partial(jax.jit, static_argnums=(0, 3, 4, 5))
-def _rollout_one(substrate, key, params, n_steps, n_frames, size):
-    return _rollout(substrate, key, params, n_steps, n_frames, size)
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
+def _rollout_one(substrate, key, params, n_steps, time_sampling, size, embed):
+    return _rollout(substrate, key, params, n_steps, time_sampling, size, embed)
 
 
-@partial(jax.jit, static_argnums=(0, 3, 4, 5))
-def _rollout_many(substrate, key, params, n_steps, n_frames, size):
-    # One key for the whole population: every member starts from the same
-    # random draw, so score differences come from parameters, not luck.
-    return jax.vmap(lambda p: _rollout(substrate, key, p, n_steps, n_frames, size))(params)
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
+def _rollout_many(substrate, key, params, n_steps, time_sampling, size, embed):
+    # One key for the whole population, as the paper's search vmaps it: score
+    # differences come from parameters, not luck.
+    return jax.vmap(lambda p: _rollout(substrate, key, p, n_steps, time_sampling, size, embed))(params)
+
+
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
+def _rollout_pairs(substrate, keys, params, n_steps, time_sampling, size, embed):
+    # keys [B] and params [B]: member i runs from its own key (the paper's
+    # illumination children).
+    return jax.vmap(lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed))(keys, params)
+
+
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
+def _rollout_grid(substrate, keys, params, n_steps, time_sampling, size, embed):
+    # params [B, ...] x keys [S]: every member runs from every initial state.
+    one = lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed)
+    return jax.vmap(lambda p: jax.vmap(lambda k: one(k, p))(keys))(params)
 
 
 def rollout(
@@ -111,17 +149,33 @@ def rollout(
     n_frames: int = 8,
     size: int = 224,
     batched: bool = False,
+    time_sampling=None,
+    embed=None,
+    key_per_member: bool = False,
 ) -> tuple[jax.Array, Substrate]:
-    """Run ``n_steps`` steps and return frames float32[(B,) K, size, size, 3].
+    """Run ``n_steps`` steps and return frames float32[(B,) (S,) K, size, size, 3].
 
-    With ``batched`` the leaves of ``params`` carry a leading population axis
-    and the rollouts are vmapped. Substrates with bounded buffers are rerun
-    with larger buffers until nothing was dropped, so results are exact; the
-    (possibly enlarged) substrate is returned so callers can reuse it.
+    ``time_sampling`` is as in the paper's rollout (see :func:`sample_indices`);
+    by default ``(n_frames, True)``, what its search uses. With ``batched`` the
+    leaves of ``params`` carry a leading population axis; a batch of keys
+    (``key`` of shape [S, 2]) adds an axis of initial states. ``embed`` (a JAX
+    function of one float image) replaces each frame by its embedding inside
+    the compiled rollout. Substrates with bounded buffers are rerun with larger
+    buffers until nothing was dropped (``key_per_member``: keys [B, 2] go one
+    to each member instead), so results are exact; the (possibly
+    enlarged) substrate is returned so callers can reuse it.
     """
-    fn = _rollout_many if batched else _rollout_one
+    ts = (int(n_frames), True) if time_sampling is None else time_sampling
+    key = jnp.asarray(key)
+    many_keys = key.ndim == 2
+    if many_keys and not batched:
+        raise ValueError("a batch of keys needs a batch of params (batched=True)")
+    if key_per_member:
+        fn = _rollout_pairs
+    else:
+        fn = _rollout_grid if many_keys else (_rollout_many if batched else _rollout_one)
     while True:
-        frames, state = fn(substrate, key, params, int(n_steps), int(n_frames), int(size))
+        frames, state = fn(substrate, key, params, int(n_steps), ts, int(size), embed)
         if not bool(jnp.any(substrate.overflowed(state))):
             return frames, substrate
         substrate = substrate.enlarged(state)
