@@ -70,7 +70,7 @@ BFF_PERM = Variant(PERM, ZERO, True, False)
 BFF_SELFMOVE = Variant(SELFMOVE, ZERO, True, False)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def run(tape, max_steps, v):
     """Run ``tape`` (uint8[2L]) in place with variant ``v``; return the ops executed.
 

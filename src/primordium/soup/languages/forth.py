@@ -84,7 +84,7 @@ def _reset(tape, ip):
         tape[i] = np.uint8(splitmix64(base + np.uint64(i)) & np.uint64(255))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def run(tape, max_steps, v):
     """Run ``tape`` (uint8[2L]) in place with variant ``v``; return the ops executed."""
     kind = v.kind
