@@ -8,14 +8,28 @@ benchmark) is compiled here with gcc -O3 -fopenmp and loaded with ctypes.
 2. Whole epochs: each side runs --epochs epochs of a 2^17 soup from the same
    start (shuffle, mutate, run, split; each with its own RNG), in alternating
    blocks so both see the same machine load.
+3. cubff itself (its CPU/OpenMP ``main`` from $CUBFF, built by
+   ../shared/tools/cubff-oracle): the same language, number of programs,
+   epochs and mutation rate, from a random soup, --rounds alternating runs.
+   cubff runs epochs 0..E (E + 1 epochs) with --max_epochs E; primordium runs
+   as many. cubff's own "Elapsed" and "ops" figures are used (they leave out
+   its start-up), and primordium's epoch loop is timed alone.
+4. Post-transition: the same, from a soup where every program is one
+   self-replicator (cubff reads it with --load), so most tapes run to the
+   step limit: the regime a soup spends most of its life in after the
+   transition.
 
-    python benchmarks/soup.py [--programs 131072] [--epochs 512] [--repeat 11]
+    python benchmarks/soup.py [--programs 131072] [--epochs 512] [--repeat 11] [--lang bff_noheads]
+    python benchmarks/soup.py --only cubff   # sections 3 and 4 only
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import os
+import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -25,12 +39,10 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from primordium.soup.languages import BFF_NOHEADS, run_batch
+from primordium.soup.languages import BFF_NOHEADS, get_language, run_batch
 from primordium.soup.soup import SoupConfig, epoch, initial_soup
 
 HERE = Path(__file__).resolve().parent
-ISSUE_MOPS = "63-72"
-ISSUE_MS_PER_EPOCH = 76.0
 
 
 def build_reference(tmp: Path) -> ctypes.CDLL:
@@ -90,13 +102,109 @@ def whole_epochs(ref, config: SoupConfig, epochs: int, block: int) -> dict:
     return res
 
 
+CUBFF_MUTATION = 1 / 4096  # cubff's default --mutation_prob
+# A palindromic bff_noheads self-replicator (tests/soup/conftest.py): with no
+# zero on the tape its copy loop never ends, so every tape uses the whole budget.
+REPLICATOR = b"[{.>]" + b"a" * 54 + b"]>.{["
+
+
+def run_cubff(cubff: Path, lang: str, programs: int, epochs: int, seed: int, load: Path | None) -> dict:
+    """Run cubff's main for epochs 0..epochs; return its own elapsed seconds and ops, and the wall time."""
+    cmd = [str(cubff / "main"), "--lang", lang, "--num", str(programs), "--max_epochs", str(epochs),
+           "--print_interval", str(epochs), "--clear_interval", str(epochs), "--save_interval", str(epochs),
+           "--seed", str(seed), "--mutation_prob", repr(CUBFF_MUTATION)]
+    if load is not None:
+        cmd += ["--load", str(load)]
+    t = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t
+    found = re.findall(r"Elapsed:\s*([\d.]+)\s+ops:\s*(\d+)", done.stdout)
+    if not found:
+        raise SystemExit(f"could not read cubff's output: {done.stdout[:300]!r} {done.stderr[:300]!r}")
+    elapsed, ops = found[-1]
+    return {"sec": float(elapsed), "ops": int(ops), "wall": wall}
+
+
+def run_ours(config: SoupConfig, soup: np.ndarray, epochs: int) -> dict:
+    t = time.perf_counter()
+    total = 0
+    for e in range(epochs + 1):
+        soup, ops, _ = epoch(soup, config, e)
+        total += ops
+    return {"sec": time.perf_counter() - t, "ops": total}
+
+
+def against_cubff(cubff: Path, lang: str, programs: int, epochs: int, rounds: int, seeded: bool,
+                  tmp: Path) -> tuple[dict, dict]:
+    """Alternate cubff and primordium ``rounds`` times; keep each side's fastest round."""
+    config = SoupConfig(lang=lang, programs=programs, mutation=CUBFF_MUTATION, seed=1)
+    load = None
+    if seeded:
+        start = np.tile(np.frombuffer(REPLICATOR, np.uint8), (programs, 1))
+        load = tmp / "replicators.dat"
+        # cubff's checkpoint: reset index, number of programs, epoch (size_t each), then the soup.
+        load.write_bytes(struct.pack("<QQQ", 1, programs, 0) + start.tobytes())
+    else:
+        start = initial_soup(config)
+    epoch(start.copy(), config, 0)  # JIT warm-up
+    best_c: dict = {}
+    best_p: dict = {}
+    for _ in range(rounds):
+        c = run_cubff(cubff, lang, programs, epochs, 1, load)
+        p = run_ours(config, start.copy(), epochs)
+        best_c = c if not best_c or c["sec"] < best_c["sec"] else best_c
+        best_p = p if not best_p or p["sec"] < best_p["sec"] else best_p
+    return best_c, best_p
+
+
+def report_cubff(title: str, c: dict, p: dict, epochs: int) -> None:
+    n = epochs + 1
+    print(title)
+    for label, r in (("cubff (CPU, OpenMP)", c), ("primordium (numba)", p)):
+        print(f"   {label:19s}: {n / r['sec']:7.2f} epochs/s  {r['sec'] / n * 1e3:8.1f} ms/epoch"
+              f"  {r['ops'] / r['sec'] / 1e6:7.1f} M ops/s  {r['ops'] / n / 1e6:8.2f} M ops/epoch")
+    print(f"   cubff wall time incl. start-up: {c['wall']:.2f} s")
+    print(f"   speed ratio primordium / cubff: {c['sec'] / p['sec']:.2f}x epochs/s,"
+          f" {(p['ops'] / p['sec']) / (c['ops'] / c['sec']):.2f}x ops/s")
+
+
+def cubff_sections(args, tmp: Path) -> None:
+    cubff = Path(args.cubff) if args.cubff else None
+    if cubff is None or not (cubff / "main").is_file():
+        print("\n3-4. skipped: set CUBFF (or --cubff) to the folder from ../shared/tools/cubff-oracle")
+        return
+    get_language(args.lang)
+    c, p = against_cubff(cubff, args.lang, args.programs, args.epochs, args.rounds, False, tmp)
+    report_cubff(f"\n3. cubff's own main against primordium: {args.lang}, {args.programs} programs, epochs"
+                 f" 0..{args.epochs}, mutation 1/4096, random start; best of {args.rounds} alternating rounds",
+                 c, p, args.epochs)
+    if args.lang != "bff_noheads":
+        print("\n4. skipped: the seeded replicator is a bff_noheads program")
+        return
+    c, p = against_cubff(cubff, args.lang, args.post_programs, args.post_epochs, args.rounds, True, tmp)
+    report_cubff(f"\n4. post-transition: every program a self-replicator, {args.post_programs} programs, epochs"
+                 f" 0..{args.post_epochs}; best of {args.rounds} alternating rounds", c, p, args.post_epochs)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--programs", type=int, default=2**17)
     ap.add_argument("--epochs", type=int, default=512)
     ap.add_argument("--block", type=int, default=16, help="epochs per alternating block")
     ap.add_argument("--repeat", type=int, default=11)
+    ap.add_argument("--lang", default="bff_noheads", help="language of sections 3 (cubff)")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds against cubff")
+    ap.add_argument("--post-programs", type=int, default=2**14)
+    ap.add_argument("--post-epochs", type=int, default=16)
+    ap.add_argument("--cubff", default=os.environ.get("CUBFF", ""), help="cubff oracle folder (default $CUBFF)")
+    ap.add_argument("--only", choices=("c", "cubff"), help="run only sections 1-2 (c) or 3-4 (cubff)")
     args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.only == "cubff":
+        print(f"{numba.get_num_threads()} numba threads, Python {sys.version.split()[0]}, numba {numba.__version__}")
+        with tempfile.TemporaryDirectory() as tmp:
+            cubff_sections(args, Path(tmp))
+        return
     config = SoupConfig(programs=args.programs, seed=1)
     print(f"BFF (bff_noheads) soup, {args.programs} programs x 64 bytes, 2^13 steps, {numba.get_num_threads()} threads,"
           f" Python {sys.version.split()[0]}, numba {numba.__version__}")
@@ -119,8 +227,8 @@ def main() -> None:
             print(f"   {label:19s}: {args.epochs / sec:6.2f} epochs/s  {sec / args.epochs * 1e3:6.1f} ms/epoch"
                   f"  {ops / sec / 1e6:6.1f} M ops/s")
         print(f"   speed ratio primordium / C (epochs/s): {w['c'] / w['ours']:.2f}x")
-        print(f"\nfor context, the issue's figures for the paper's C++/OpenMP simulator on this machine: "
-              f"{ISSUE_MOPS} M ops/s, ~{ISSUE_MS_PER_EPOCH:.0f} ms/epoch over the first 512 epochs at 2^17 programs")
+        if args.only != "c":
+            cubff_sections(args, Path(tmp))
 
 
 if __name__ == "__main__":

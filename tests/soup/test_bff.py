@@ -186,3 +186,32 @@ def test_random_program_is_not_a_replicator():
     rng = np.random.default_rng(0)
     prog = rng.integers(0, 256, L, dtype=np.uint8)
     assert not self_replication(prog, "bff_noheads", partner="random")["replicates"]
+
+
+def test_bff8_brackets_jump_eight_bytes():
+    # '[' on a zero jumps 8 bytes on (then the ip steps on as usual).
+    t = tape_of(b"\x01" + b"-" + b"[" + b"a" * 8 + b"+", fill=ord("a"))
+    out, ops = execute("bff8_noheads", t, 8192)
+    # '-' makes tape[0] = 0; '[' at 2 sees zero and jumps to 2 + 8 + 1 = 11: the '+' at 11 runs.
+    assert out[0] == 1 and ops == 3
+    # The same tape in bff_noheads: '[' has no partner, so the run ends there.
+    out, ops = execute("bff_noheads", t, 8192)
+    assert out[0] == 0 and ops == 2
+
+
+def test_bff_selfmove_copy_moves_its_source_head():
+    # Heads from bytes 0, 1: h0 = 10, h1 = 20; ',' (byte 4) copies tape[20] to tape[10] and moves h1 to 21.
+    t = np.full(2 * L, 7, dtype=np.uint8)  # 7 is a no-op in bff_selfmove
+    t[:6] = (10, 20, 4, 0, 4, 9)  # ',' '>' ',' then a no-op
+    t[20], t[21] = 0x33, 0x44
+    out, ops = execute("bff_selfmove", t, 8192)
+    # First ',': tape[10] = tape[20]; '>' moves h0 to 11; second ',': tape[11] = tape[21].
+    assert out[10] == 0x33 and out[11] == 0x44 and ops == 3
+
+
+def test_bff_noheads_4bit_reads_low_nibbles():
+    # 0x16 is '[' and 0x17 ']' (low nibbles 6, 7); a loop test sees "zero" in any byte with low nibble 0.
+    t = np.full(2 * L, 0x21, dtype=np.uint8)  # low nibble 1: a no-op
+    t[:3] = (0x10, 0x16, 0x28)  # h0 = 0 reads 0x10: "zero", so '[' at 1 looks for its ']': there is none
+    out, ops = execute("bff_noheads_4bit", t, 8192)
+    assert ops == 1 and np.array_equal(out, t)

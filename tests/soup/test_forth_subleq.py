@@ -20,9 +20,9 @@ def tape(*prefix, fill: int = NOP) -> np.ndarray:
     return t
 
 
-def push(v: int) -> tuple[int, int]:
-    """A constant push skips the byte after it (as in the reference simulator): pad with a no-op."""
-    return (0x40 | v, NOP)
+def push(v: int) -> int:
+    """A constant push is one byte (cubff never skips the byte after it)."""
+    return 0x40 | v
 
 
 def test_forth_push_and_write_into_the_other_program():
@@ -31,10 +31,10 @@ def test_forth_push_and_write_into_the_other_program():
     assert out[L + 5] == 33 and ops == 3
 
 
-def test_forth_push_skips_the_next_byte():
-    # push 7 then (skipped) push 9; write0 pops v = 7 and a = 0 (empty stack): tape[0] = 7.
-    out, ops = execute("forth", tape(0x47, 0x49, 0x02), 8192)
-    assert out[0] == 7 and ops == 2
+def test_forth_push_does_not_skip_the_next_byte():
+    # push 7, push 32, write0 pops v = 32 (a no-op byte) and a = 7: tape[7] = 32.
+    out, ops = execute("forth", tape(0x47, 0x60, 0x02, fill=0x21), 8192)
+    assert out[7] == 32 and out[0] == 0x47 and ops == 3
 
 
 def test_forth_read_dup_add_write0():
@@ -68,8 +68,8 @@ def test_forth_jumps_and_leaving_the_tape():
     # A backwards jump of 1 onto itself... jmp-1 at 0 leaves the tape at once.
     _, ops = execute("forth", tape(0xC0), 8192)
     assert ops == 1
-    # jmp+3 skips push 1 (two bytes): push 2 and write0 run: v = 2 written at address 0.
-    out, ops = execute("forth", tape(0x82, push(1), push(2), 0x02), 8192)
+    # jmp+2 skips push 1: push 2 and write0 run: v = 2 written at address 0.
+    out, ops = execute("forth", tape(0x81, push(1), push(2), 0x02), 8192)
     assert out[0] == 2 and ops == 3
     # An endless loop (jmp-1 at 1 after a no-op... jmp back to itself is -0: use jmp-1 at 1 -> 0, a no-op).
     _, ops = execute("forth", tape(0x20, 0xC0), 100)
@@ -77,8 +77,8 @@ def test_forth_jumps_and_leaving_the_tape():
 
 
 def test_forth_stack_overflow_ends_the_run():
-    # push 1 then jump back by 2, forever: the 129th push overflows the stack and ends the run.
-    _, ops = execute("forth", tape(push(1), 0xC1), 8192)
+    # push 1 then jump back by 1, forever: the 129th push overflows the stack and ends the run.
+    _, ops = execute("forth", tape(push(1), 0xC0), 8192)
     assert ops == 2 * 128 + 1
 
 
@@ -91,6 +91,29 @@ def test_forthtrivial_copies_between_programs():
     # In plain Forth the same bytes are no-ops.
     out, ops = execute("forth", t, 8192)
     assert out[L + 20] == t[L + 20] and out[21] == t[21] and ops == 2
+
+
+def test_forthtrivial_reset_refills_the_first_program():
+    # write1 onto a 0x13 byte does not write: it refills the first program with noise.
+    t = tape(push(5), push(9), 0x03)
+    t[L + 5] = 0x13
+    # Three steps only: after the reset the ip runs into the noise.
+    out, ops = execute("forthtrivial_reset", t, 3)
+    assert out[L + 5] == 0x13 and ops == 3
+    assert not np.array_equal(out[:L], t[:L]) and np.array_equal(out[L:], t[L:])
+    out, _ = execute("forthtrivial", t, 3)
+    assert out[L + 5] == 9
+
+
+def test_forthcopy_reads_writes_and_copies_the_whole_tape():
+    # push 40 (from), push 5 (to), copy: to is popped first, so tape[5] = tape[40].
+    t = tape(push(40), push(5), 0x02)
+    t[40] = 0x21
+    out, ops = execute("forthcopy", t, 8192)
+    assert out[5] == 0x21 and ops == 3
+    # xor flips bit 6 of the top: push 1, xor (65), push 63, add -> 128: write pops v = 128 and a = 0.
+    out, _ = execute("forthcopy", tape(push(1), 0x03, push(63), 0x0A, 0x01), 8192)
+    assert out[0] == 128
 
 
 def test_subleq():

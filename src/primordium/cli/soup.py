@@ -15,7 +15,7 @@ from primordium.errors import ConfigError
 app = typer.Typer(no_args_is_help=True)
 
 _S = "Soup settings"
-Lang = typer.Option("bff_noheads", "--lang", help="bff_noheads, bff, forth, forthtrivial, subleq or rsubleq4.", rich_help_panel=_S)
+Lang = typer.Option("bff_noheads", "--lang", help="One of cubff's 13 languages: bff_noheads, bff, bff8, bff8_noheads, bff_noheads_4bit, bff_perm, bff_selfmove, forth, forthtrivial, forthtrivial_reset, forthcopy, subleq, rsubleq4.", rich_help_panel=_S)
 Steps = typer.Option(8192, "--steps", min=1, help="Step budget per tape (2^13 in the paper).", rich_help_panel=_S)
 Length = typer.Option(64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S)
 Tape = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes).")

@@ -1,4 +1,4 @@
-"""The soup's languages: one numba kernel each, behind one parallel batch runner.
+"""The soup's languages: one numba kernel per family (BFF, Forth, SUBLEQ), behind one parallel batch runner.
 
 ``run_tapes(lang_id, tapes, max_steps)`` runs every row of ``tapes`` (uint8[P, 2L])
 in place, in parallel over rows, and returns the ops executed per row.
@@ -15,7 +15,8 @@ from numba import njit, prange
 from primordium.errors import ConfigError
 from primordium.soup.languages import bff, forth, subleq
 
-BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4, FORTH_TRIVIAL = range(6)
+(BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4, FORTH_TRIVIAL, BFF8, BFF8_NOHEADS, BFF_NOHEADS_4BIT, BFF_PERM,
+ BFF_SELFMOVE, FORTHCOPY, FORTH_TRIVIAL_RESET) = range(13)
 
 # Numba's on-disk cache keys a function on its own file only: after editing a
 # kernel module, delete __pycache__/*.nbi here too, or these dispatchers keep
@@ -24,18 +25,36 @@ BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4, FORTH_TRIVIAL = range(6)
 
 @njit(cache=True, nogil=True)
 def run_tape(lang_id, tape, max_steps):
-    """Run one tape in place with language ``lang_id``; return ops executed."""
+    """Run one tape in place with language ``lang_id``; return ops executed.
+
+    Each branch passes its variant as a compile-time constant, so numba
+    specialises the family kernel per language.
+    """
     if lang_id == BFF_NOHEADS:
-        return bff.run(tape, max_steps, False)
+        return bff.run(tape, max_steps, bff.BFF_NOHEADS)
     if lang_id == BFF:
-        return bff.run(tape, max_steps, True)
+        return bff.run(tape, max_steps, bff.BFF)
     if lang_id == FORTH:
-        return forth.run(tape, max_steps, False)
+        return forth.run(tape, max_steps, forth.FORTH)
     if lang_id == FORTH_TRIVIAL:
-        return forth.run(tape, max_steps, True)
+        return forth.run(tape, max_steps, forth.FORTHTRIVIAL)
     if lang_id == SUBLEQ:
         return subleq.run_subleq(tape, max_steps)
-    return subleq.run_rsubleq4(tape, max_steps)
+    if lang_id == RSUBLEQ4:
+        return subleq.run_rsubleq4(tape, max_steps)
+    if lang_id == BFF8:
+        return bff.run(tape, max_steps, bff.BFF8)
+    if lang_id == BFF8_NOHEADS:
+        return bff.run(tape, max_steps, bff.BFF8_NOHEADS)
+    if lang_id == BFF_NOHEADS_4BIT:
+        return bff.run(tape, max_steps, bff.BFF_NOHEADS_4BIT)
+    if lang_id == BFF_PERM:
+        return bff.run(tape, max_steps, bff.BFF_PERM)
+    if lang_id == BFF_SELFMOVE:
+        return bff.run(tape, max_steps, bff.BFF_SELFMOVE)
+    if lang_id == FORTHCOPY:
+        return forth.run(tape, max_steps, forth.FORTHCOPY)
+    return forth.run(tape, max_steps, forth.FORTHTRIVIAL_RESET)
 
 
 @njit(cache=True, parallel=True, nogil=True)
@@ -79,20 +98,37 @@ class Language:
     text_form: str
 
 
-LANGUAGES: dict[str, Language] = {
-    "bff_noheads": Language("bff_noheads", BFF_NOHEADS, "BFF, ip and both heads start at 0 (the paper's default)",
-                            lambda t: bff.Tracer(t, heads=False), bff.render, bff.colors, "ops"),
-    "bff": Language("bff", BFF, "BFF, heads start at tape[0] and tape[1], ip at 2",
-                    lambda t: bff.Tracer(t, heads=True), bff.render, bff.colors, "ops"),
-    "forth": Language("forth", FORTH, "byte-coded Forth stack machine",
-                      forth.Tracer, forth.render, forth.colors, "hex"),
-    "forthtrivial": Language("forthtrivial", FORTH_TRIVIAL, "Forth plus one-byte copy instructions (0C, 0D)",
-                             lambda t: forth.Tracer(t, copy_ops=True), forth.render, forth.colors, "hex"),
-    "subleq": Language("subleq", SUBLEQ, "SUBLEQ, absolute addresses, 3-byte instructions",
-                       lambda t: subleq.Tracer(t, relative=False), subleq.render, subleq.colors, "hex"),
-    "rsubleq4": Language("rsubleq4", RSUBLEQ4, "relative SUBLEQ with 4-byte instructions",
-                         lambda t: subleq.Tracer(t, relative=True), subleq.render, subleq.colors, "hex"),
-}
+def _bff(name: str, lang_id: int, variant: bff.Variant, summary: str) -> Language:
+    return Language(name, lang_id, summary, lambda t: bff.Tracer(t, variant), lambda p: bff.render(p, variant),
+                    lambda: bff.colors(variant), "ops")
+
+
+def _forth(name: str, lang_id: int, variant: forth.Variant, summary: str) -> Language:
+    return Language(name, lang_id, summary, lambda t: forth.Tracer(t, variant), forth.render,
+                    lambda: forth.colors(variant), "hex")
+
+
+# cubff's 13 languages, by cubff's names; each family module defines the variants.
+LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (
+    _bff("bff_noheads", BFF_NOHEADS, bff.BFF_NOHEADS, "BFF, ip and both heads start at 0 (the paper's default)"),
+    _bff("bff", BFF, bff.BFF, "BFF, heads start at tape[0] and tape[1], ip at 2"),
+    _bff("bff8", BFF8, bff.BFF8, "bff whose [ and ] jump 8 bytes instead of to their partner"),
+    _bff("bff8_noheads", BFF8_NOHEADS, bff.BFF8_NOHEADS, "bff_noheads whose [ and ] jump 8 bytes"),
+    _bff("bff_noheads_4bit", BFF_NOHEADS_4BIT, bff.BFF_NOHEADS_4BIT,
+         "bff_noheads on the low 4 bits of each byte (ops 6-F, zero = low nibble 0)"),
+    _bff("bff_perm", BFF_PERM, bff.BFF_PERM, "bff with the ops on bytes 1-10"),
+    _bff("bff_selfmove", BFF_SELFMOVE, bff.BFF_SELFMOVE,
+         "bff with seven ops on bytes 0-6; the copy moves its source head"),
+    _forth("forth", FORTH, forth.FORTH, "byte-coded Forth stack machine"),
+    _forth("forthtrivial", FORTH_TRIVIAL, forth.FORTHTRIVIAL, "Forth plus one-byte copy instructions (0C, 0D)"),
+    _forth("forthtrivial_reset", FORTH_TRIVIAL_RESET, forth.FORTHTRIVIAL_RESET,
+           "forthtrivial whose writes onto a 0x13 byte reset the first program"),
+    _forth("forthcopy", FORTHCOPY, forth.FORTHCOPY, "Forth with whole-tape read, write, copy and xor (00-03)"),
+    Language("subleq", SUBLEQ, "SUBLEQ, absolute addresses, 3-byte instructions",
+             lambda t: subleq.Tracer(t, relative=False), subleq.render, subleq.colors, "hex"),
+    Language("rsubleq4", RSUBLEQ4, "relative SUBLEQ with 4-byte instructions",
+             lambda t: subleq.Tracer(t, relative=True), subleq.render, subleq.colors, "hex"),
+)}
 
 
 def get_language(name: str) -> Language:
