@@ -205,3 +205,29 @@ def evaluate(
                        descriptors=describe(m.spawned[k, :, 0], m.coverage[k, :, 0], candidates[k]),
                        scores=[float(x) for x in m.scores[k, :, 0]])
             for k in range(len(candidates))]
+
+
+def melee_report(files: Sequence[str], rounds: int, settings, *, placement: str = "drq") -> dict:
+    """Per-round score, spawned and coverage of every warrior of one melee, candidate (files[0]) first.
+
+    Round r is seeded with r: the public code's seed for placement "drq", and
+    the pMARS generator state made from r for "pmars".
+    """
+    from primordium.corewar.redcode import assemble_file
+
+    check_placement(placement)
+    if rounds < 1:
+        raise ConfigError(f"rounds: must be at least 1, got {rounds}")
+    if len(files) < 2:
+        raise ConfigError("warriors: give a candidate and at least one opponent")
+    warriors = [assemble_file(f, settings) for f in files]
+    n = len(warriors)
+    if placement == "drq":
+        seeds = drq_round_seeds(1, rounds)
+    else:
+        seeds = np.array([[initial_seed(r) for r in range(rounds)]], np.int64)
+    m = melee(warriors[:1], warriors[1:], settings.with_(warriors=n), seeds, placement=placement)
+    return {"rounds": rounds, "placement": placement,
+            "warriors": [{"file": str(f), "fitness": [float(x) for x in m.scores[0, :, i]],
+                          "spawned": [int(x) for x in m.spawned[0, :, i]],
+                          "coverage": [int(x) for x in m.coverage[0, :, i]]} for i, f in enumerate(files)]}
