@@ -288,7 +288,7 @@ def test_tie_at_max_cycles_and_trace_counters():
     assert res.ties()[0].tolist() == [2, 2]
     assert res.executed[0].tolist() == [[1000, 1000], [1000, 1000]]
     assert res.spawned[0].tolist() == [[1, 1], [1, 1]]
-    assert res.coverage[0, 0].tolist() == [1001, 1001]  # start cell plus one per move
+    assert res.coverage[0, 0].tolist() == [1000, 1000]  # one new cell per move; the entry cell is not counted until revisited
 
 
 def test_first_mover_rotates_each_round():
@@ -331,3 +331,39 @@ def test_warrior_assembled_for_another_core_is_refused():
     w = assemble("mov.i 0, 1\n", Settings())
     with pytest.raises(ConfigError, match="core size 8000"):
         battle([w, w], Settings(core_size=4000))
+
+
+# --- until="all_dead": rounds run to the cycle limit (the DRQ code's melees) -----------
+def _run(ws, s, until, positions):
+    from primordium.corewar.battle import run_battles
+
+    n = len(ws)
+    return run_battles(ws, np.arange(n)[None], s, np.array([1]), until=until,
+                       positions=np.array([[positions]] * s.rounds).reshape(1, s.rounds, n))
+
+
+def test_all_dead_runs_on_after_the_last_opponent_dies():
+    s = Settings(core_size=400, cycles=300, processes=64, length=20, distance=20, rounds=1)
+    imp = assemble("mov.i 0, 1\n", s)
+    suicide = assemble("dat #0, #0\n", s)
+    late = assemble("nop 0, 0\n" * 9 + "dat #0, #0\n", s)  # dies in its 10th turn
+    pmars = _run([imp, suicide], s, "one_left", [0, 200])
+    assert pmars.executed[0, 0].tolist() == [1, 1]  # pMARS stops at one survivor
+    full = _run([imp, suicide], s, "all_dead", [0, 200])
+    assert full.alive[0, 0].tolist() == [True, False]
+    assert full.executed[0, 0].tolist() == [300, 1] and full.coverage[0, 0].tolist() == [300, 0]
+    # The lone survivor that later kills itself is not credited with the cycles after.
+    res = _run([late, suicide], s, "all_dead", [0, 200])
+    assert res.alive[0, 0].tolist() == [False, False] and res.executed[0, 0].tolist() == [10, 1]
+    # Every survivor gets exactly `cycles` turns, whoever dies in between.
+    res = _run([imp, late, suicide, imp], s, "all_dead", [0, 100, 200, 300])
+    assert res.executed[0, 0].tolist() == [300, 10, 1, 300]
+
+
+def test_unknown_until_is_refused():
+    from primordium.corewar.battle import run_battles
+    from primordium.errors import ConfigError
+
+    s = Settings(core_size=400, cycles=30, processes=64, length=20, distance=20, rounds=1)
+    with pytest.raises(ConfigError, match="until"):
+        run_battles([assemble("jmp 0\n", s)] * 2, np.array([[0, 1]]), s, np.array([1]), until="never")

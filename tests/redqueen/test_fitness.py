@@ -59,10 +59,26 @@ def test_evaluate_rotation_is_undone_and_deterministic():
     imp = assemble_file(builtin_path("imp"), s)
     dead = assemble(SUICIDE, s)
     seeds = np.stack([round_seeds(0, 1, k, 0, 6) for k in range(3)])
-    ev = evaluate([dwarf, dead, imp], [imp, dead], s, seeds)
+    ev = evaluate([dwarf, dead, imp], [imp, dead], s, seeds, placement="pmars")
     # The instant suicide scores 0 wherever it stands in the rotated rows.
     assert ev[1].fitness == 0.0 and ev[1].descriptors["spawned"] == 0
     assert ev[0].fitness > 1.0  # the dwarf outlives the DAT and often the imp
     assert 1 < ev[2].descriptors["coverage"] <= s.cycles + 1  # an imp visits at most one new cell a cycle
-    again = evaluate([dwarf, dead, imp], [imp, dead], s, seeds)
+    again = evaluate([dwarf, dead, imp], [imp, dead], s, seeds, placement="pmars")
     assert [e.fitness for e in again] == [e.fitness for e in ev]
+
+
+def test_drq_placement_gives_every_candidate_the_same_rounds():
+    """Round r is seeded with r: equal candidates score alike round by round (common random numbers)."""
+    from primordium.redqueen.fitness import drq_round_seeds, melee
+
+    s = Settings(core_size=800, cycles=500, processes=64, length=20, distance=20)
+    dwarf = assemble_file(builtin_path("dwarf"), s)
+    imp = assemble_file(builtin_path("imp"), s)
+    m = melee([dwarf, imp, dwarf], [imp, dwarf], s, drq_round_seeds(3, 4))
+    assert np.array_equal(m.scores[0], m.scores[2]) and np.array_equal(m.coverage[0], m.coverage[2])
+    assert not np.array_equal(m.scores[0], m.scores[1])
+    # Scores add up to N while someone lives to the limit (every round here).
+    np.testing.assert_allclose(m.scores.sum(axis=2), 3.0)
+    with pytest.raises(Exception, match="placement"):
+        melee([dwarf], [imp], s, drq_round_seeds(1, 2), placement="random")

@@ -294,3 +294,38 @@ def plot(
     else:
         for f in files:
             out.print(str(f))
+
+
+@app.command()
+def fitness(
+    warriors: List[Path] = typer.Argument(..., metavar="CANDIDATE.red OPPONENT.red...",
+                                          help="The candidate, then its opponents, all in one melee."),
+    rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds; round r is seeded with r."),
+    placement: str = typer.Option("drq", "--placement", help="drq (the DRQ code's slices) or pmars."),
+    cycles: int = typer.Option(80000, "--cycles", help="Cycles per round (the other MARS settings are the paper's)."),
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Fitness, spawned processes and coverage per warrior and round, as the DRQ code evaluates a melee."""
+    import numpy as np
+    from rich.table import Table
+
+    from primordium.redqueen.config import CoreConfig
+    from primordium.redqueen.fitness import melee_report
+
+    out = Output(json, quiet)
+    settings = CoreConfig(cycles=cycles).settings(warriors=max(2, len(warriors)))
+    result = melee_report([str(w) for w in warriors], rounds, settings, placement=placement)
+    if json:
+        out.json({"rounds": result["rounds"], "warriors": result["warriors"]})
+        return
+    t = Table(title=f"melee of {len(warriors)} warriors, {rounds} rounds, placement {placement}")
+    for col in ("warrior", "round", "fitness", "spawned", "coverage"):
+        t.add_column(col, justify="left" if col == "warrior" else "right")
+    for w in result["warriors"]:
+        for r in range(rounds):
+            t.add_row(Path(w["file"]).name if r == 0 else "", str(r), f"{w['fitness'][r]:.4f}", str(w["spawned"][r]),
+                      str(w["coverage"][r]))
+        t.add_row("", "mean", f"{np.mean(w['fitness']):.4f}", f"{np.mean(w['spawned']):.1f}",
+                  f"{np.mean(w['coverage']):.1f}", end_section=True)
+    out.print(t)

@@ -4,7 +4,13 @@
 sets at once over all cores; ``tournament`` pairs every warrior with every
 other. Positions follow pMARS: a ``position`` fixes warrior 2 at that offset
 from warrior 1 in the first round (pMARS ``-F``), otherwise they come from the
-seed; later rounds draw from pMARS's generator in both cases.
+seed; later rounds draw from pMARS's generator in both cases. Alternatively
+the caller gives every round's positions (``drq_positions`` draws them the way
+the Digital Red Queen code does).
+
+``until`` says when a round ends: ``"one_left"`` (pMARS: when at most one
+warrior is alive) or ``"all_dead"`` (the DRQ code: only at the cycle limit or
+when no warrior is alive).
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 from typing import TYPE_CHECKING, Callable, Sequence
+
+import random
 
 import numba
 import numpy as np
@@ -24,6 +32,7 @@ if TYPE_CHECKING:
     from primordium.exec import Executor
 
 _SEED_MIX = 2654435761
+UNTIL = ("one_left", "all_dead")
 
 
 @dataclass
@@ -34,7 +43,7 @@ class BattleResults:
     death_rank: np.ndarray  # warriors alive just before it died (0: survived)
     executed: np.ndarray  # instructions it executed (= cycles it was alive)
     spawned: np.ndarray  # processes it ever had (1 + successful SPLs)
-    coverage: np.ndarray  # distinct core cells its processes were queued at
+    coverage: np.ndarray  # distinct core cells its processes were queued at (see mars)
     positions: np.ndarray  # where it was loaded
 
     @property
@@ -131,6 +140,20 @@ def position_seed(position: int, settings: Settings, n_warriors: int) -> int:
     return position - settings.distance
 
 
+def drq_positions(lengths: Sequence[int], core_size: int, distance: int, seed: int) -> list[int]:
+    """Where the DRQ code loads warriors in a round seeded with ``seed``.
+
+    Warrior n goes to the start of the n-th of N equal slices of the core,
+    shifted by a draw from Python's ``random`` seeded with the round's seed,
+    one ``randint`` per warrior in order, so that a warrior's last
+    instruction stays ``distance`` cells before the next slice.
+    """
+    draw = random.Random(int(seed))
+    space = core_size // len(lengths)
+    return [(k * space + draw.randint(0, max(0, space - int(n) - distance))) % core_size
+            for k, n in enumerate(lengths)]
+
+
 def run_battles(
     pool: Sequence[Warrior],
     battles: np.ndarray,
@@ -138,19 +161,31 @@ def run_battles(
     seeds: np.ndarray,
     *,
     track: bool = True,
+    until: str = "one_left",
+    positions: np.ndarray | None = None,
 ) -> BattleResults:
     """Run ``battles[b]`` (indices into ``pool``) for ``settings.rounds`` rounds each.
 
     ``seeds[b]`` is the generator state of battle b (see ``initial_seed`` and
-    ``position_seed``). Battles are spread over all cores.
+    ``position_seed``), unused where ``positions[b, r, i]`` gives where warrior
+    i is loaded in round r. Battles are spread over all cores.
     """
     settings.validate()
+    if until not in UNTIL:
+        raise ConfigError(f"until: unknown value {until!r} (known: {', '.join(UNTIL)})")
     battles = np.ascontiguousarray(battles, dtype=np.int64)
     if battles.ndim != 2 or battles.shape[1] < 1:
         raise ValueError("battles must be [n_battles, n_warriors]")
     n_battles, n = battles.shape
-    if n * settings.distance > settings.core_size:
-        raise ConfigError(f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}")
+    if positions is None:
+        if n * settings.distance > settings.core_size:
+            raise ConfigError(f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}")
+        given = np.zeros((n_battles, 0, 0), np.int64)
+    else:
+        given = np.ascontiguousarray(positions, dtype=np.int64)
+        if given.shape != (n_battles, settings.rounds, n):
+            raise ValueError(f"positions must be [n_battles, rounds, n_warriors] = {(n_battles, settings.rounds, n)}")
+        given = given % settings.core_size
     code_w, code_a, code_b, offs, lens, starts, pins = pool_arrays(pool, settings)
     shape = (n_battles, settings.rounds, n)
     alive = np.zeros(shape, np.bool_)
@@ -158,7 +193,7 @@ def run_battles(
     executed = np.zeros(shape, np.int64)
     spawned = np.zeros(shape, np.int64)
     coverage = np.zeros(shape, np.int64)
-    positions = np.zeros(shape, np.int64)
+    loaded = np.zeros(shape, np.int64)
     # Battles differ wildly in length; hand them out one at a time so no core
     # idles while another works through a chunk of long ones.
     previous = numba.set_parallel_chunksize(1)
@@ -168,11 +203,12 @@ def run_battles(
             battles, np.ascontiguousarray(seeds, dtype=np.int64),
             settings.core_size, settings.cycles, settings.processes, settings.distance, settings.pspace,
             settings.rounds, track,
-            alive, death, executed, spawned, coverage, positions,
+            alive, death, executed, spawned, coverage, loaded,
+            until == "all_dead", given,
         )
     finally:
         numba.set_parallel_chunksize(previous)
-    return BattleResults(alive, death, executed, spawned, coverage, positions)
+    return BattleResults(alive, death, executed, spawned, coverage, loaded)
 
 
 def run_battles_on(
@@ -184,6 +220,8 @@ def run_battles_on(
     *,
     track: bool = True,
     on_progress: Callable[[int], None] | None = None,
+    until: str = "one_left",
+    positions: np.ndarray | None = None,
 ) -> BattleResults:
     """``run_battles`` in chunks: as an executor's tasks, or here with progress.
 
@@ -198,7 +236,8 @@ def run_battles_on(
         size = len(battles) if on_progress is None else max(16, 4 * numba.get_num_threads())
     else:
         size = max(1, -(-len(battles) // (4 * executor.workers)))
-    tasks = [(list(pool), battles[lo : lo + size], settings, seeds[lo : lo + size], track)
+    tasks = [(list(pool), battles[lo : lo + size], settings, seeds[lo : lo + size], track, until,
+              None if positions is None else np.asarray(positions)[lo : lo + size])
              for lo in range(0, len(battles), max(1, size))]
 
     def done(_: int, part: BattleResults) -> None:
@@ -219,8 +258,8 @@ def run_battles_on(
 
 def _battles_task(task) -> BattleResults:
     """One chunk of battles (module level, so an executor can pickle it)."""
-    pool, battles, settings, seeds, track = task
-    return run_battles(pool, battles, settings, seeds, track=track)
+    pool, battles, settings, seeds, track, until, positions = task
+    return run_battles(pool, battles, settings, seeds, track=track, until=until, positions=positions)
 
 
 def battle(
@@ -314,6 +353,7 @@ def simulate_round(
     settings: Settings = Settings(),
     *,
     starter: int = 0,
+    until: str = "one_left",
 ) -> CoreState:
     """Run one round with warriors at given positions for ``settings.cycles`` turns each.
 
@@ -337,7 +377,7 @@ def simulate_round(
     left = mars.run_round(
         core_w, core_a, core_b, queue, qhead, qcount, code_w, code_a, code_b, offs, lens, starts,
         np.asarray(positions, np.int64), starter, settings.cycles, settings.processes,
-        pspace, ps_row, last, True, seen, *outs,
+        pspace, ps_row, last, True, seen, *outs, until == "all_dead",
     )
     queues = [
         [int(queue[i, (qhead[i] + k) % settings.processes]) for k in range(int(qcount[i]))] for i in range(n)

@@ -17,6 +17,15 @@ extensions: SEQ/SNE/NOP, the A-field modes ``* { }``, P-space):
 * Warriors take turns, one instruction each. A round lasts ``cycles`` turns of
   every warrior; when one dies, the remaining budget is shrunk so the others
   keep the same number of turns each (pMARS's bookkeeping, reproduced exactly).
+  pMARS ends a round when one warrior is left; with ``all_dead`` the round
+  instead goes on until the cycle limit or until every warrior is dead, as
+  the public Digital Red Queen code runs its melees (each warrior then gets
+  exactly ``cycles`` turns unless it dies). The option only changes what
+  happens at a death, so it costs nothing on the per-instruction path.
+* Coverage counts the distinct cells a process was queued at by execution;
+  the entry cell counts only once a process is queued there again, as the
+  DRQ code counts it (it marks cells in its enqueue, and loading a warrior
+  does not enqueue).
 * Starting positions come from pMARS's own generator (Park-Miller), so a seed
   or a fixed position gives the same positions as pMARS; the warrior that
   moves first rotates every round.
@@ -152,6 +161,7 @@ def run_round(
     pspace, ps_row, last_result,  # P-space rows and each warrior's last result (updated)
     track, seen,  # coverage tracking: seen[U(w), U(addr)]
     out_exec, out_spawn, out_cover, out_death,  # per-warrior outputs of this round
+    all_dead=False,  # run until the cycle limit or no warrior is left (not pMARS's one survivor)
 ):
     """Run one round; returns the number of warriors alive at its end."""
     n = w_off.shape[0]
@@ -184,8 +194,6 @@ def run_round(
         if track:
             for a in range(cs):
                 seen[U(w), U(a)] = 0
-            seen[U(w), U(entry)] = 1
-            out_cover[w] = 1
 
     w = starter
     prev = starter - 1 if starter > 0 else n - 1
@@ -515,13 +523,21 @@ def run_round(
 
         if die:
             if qcount[U(w)] == 0:
-                # The warrior is dead: shrink the remaining budget so that the
-                # survivors keep the same number of turns each.
                 out_death[U(w)] = left
-                cycle = cycle - 1 - (cycle - 1) // left
-                left -= 1
-                if left < 2:
-                    break
+                if all_dead:
+                    # Drop exactly the turns it will not take, so every other
+                    # warrior still gets `cycles` turns.
+                    cycle -= cycles - out_exec[U(w)]
+                    left -= 1
+                    if left == 0:
+                        break
+                else:
+                    # pMARS: shrink the remaining budget so that the survivors
+                    # keep the same number of turns each.
+                    cycle = cycle - 1 - (cycle - 1) // left
+                    left -= 1
+                    if left < 2:
+                        break
                 nxt[U(prev)] = nxt[U(w)]
                 w = nxt[U(w)]
                 cycle -= 1
@@ -558,11 +574,14 @@ def run_battle(
     code_w, code_a, code_b, w_off, w_len, w_start, ps_row, n_pspace,
     core_size, cycles, max_proc, sep, pspace_size, rounds, seed, track,
     out_alive, out_death, out_exec, out_spawn, out_cover, out_pos,
+    all_dead, given_pos,
 ):
     """Run ``rounds`` rounds of one battle; outputs are [rounds, warriors] arrays.
 
     ``seed`` is pMARS's generator state: for two warriors the second one's
-    first position is ``sep + seed % (core_size + 1 - 2 * sep)``.
+    first position is ``sep + seed % (core_size + 1 - 2 * sep)``. A non-empty
+    ``given_pos[rounds, warriors]`` loads the warriors there instead (the
+    seed is then unused).
     """
     n = w_off.shape[0]
     core_w = np.empty(core_size, np.int32)
@@ -581,7 +600,10 @@ def run_battle(
     dt = np.empty(n, np.int64)
     starter = 0
     for r in range(rounds):
-        if n == 2:
+        if given_pos.shape[0] > 0:
+            for i in range(n):
+                pos[i] = given_pos[r, i]
+        elif n == 2:
             pos[1] = sep + seed % (core_size + 1 - 2 * sep)
             seed = rng(seed)
         elif n > 2:
@@ -591,7 +613,7 @@ def run_battle(
             code_w, code_a, code_b, w_off, w_len, w_start,
             pos, starter, cycles, max_proc,
             pspace, ps_row, last_result, track, seen,
-            ex, sp, cv, dt,
+            ex, sp, cv, dt, all_dead,
         )
         for i in range(n):
             out_alive[r, i] = qcount[i] > 0
@@ -610,11 +632,14 @@ def run_battles(
     code_w, code_a, code_b, pool_off, pool_len, pool_start, pool_pin,
     battles, seeds, core_size, cycles, max_proc, sep, pspace_size, rounds, track,
     out_alive, out_death, out_exec, out_spawn, out_cover, out_pos,
+    all_dead, given_pos,
 ):
     """Many battles at once, spread over all cores.
 
     ``battles[b]`` lists indices into the warrior pool; ``pool_pin[k]`` is the
-    warrior's PIN or -1. Outputs are [battles, rounds, warriors].
+    warrior's PIN or -1. Outputs are [battles, rounds, warriors]; so is
+    ``given_pos``, the positions to load at (shape [battles, 0, 0]: pMARS's,
+    from ``seeds``).
     """
     nb, n = battles.shape
     for b in prange(nb):
@@ -643,4 +668,5 @@ def run_battles(
             code_w, code_a, code_b, w_off, w_len, w_start, ps_row, n_ps,
             core_size, cycles, max_proc, sep, pspace_size, rounds, seeds[b], track,
             out_alive[b], out_death[b], out_exec[b], out_spawn[b], out_cover[b], out_pos[b],
+            all_dead, given_pos[b],
         )

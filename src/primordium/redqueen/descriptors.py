@@ -35,10 +35,10 @@ class Descriptor:
 
 
 DESCRIPTORS: dict[str, Descriptor] = {
-    # The engine counts the first process too; the public code counts only the
-    # processes SPL added (its bin edge at 1 separates warriors that never split).
+    # Processes SPL added, as the public code counts them (its bin edge at 1
+    # separates warriors that never split); fitness.melee gives that count.
     "spawned": Descriptor("spawned", "processes spawned", (1, 10, 100, 1000, 10000),
-                          lambda sp, cv, w: float(np.mean(sp)) - 1.0),
+                          lambda sp, cv, w: float(np.mean(sp))),
     "coverage": Descriptor("coverage", "memory coverage (cells)", (10, 100, 500, 1000, 4000),
                            lambda sp, cv, w: float(np.mean(cv))),
     "opcodes": Descriptor("opcodes", "distinct opcodes", (4, 6, 8, 10, 14),

@@ -37,7 +37,7 @@ from primordium.corewar.warriors import builtin_warriors
 from primordium.errors import AssemblyError, ConfigError, StoreError, read_text_file
 from primordium.redqueen.archive import Archive, Elite
 from primordium.redqueen.config import DRQConfig, from_dict
-from primordium.redqueen.fitness import evaluate, round_seeds
+from primordium.redqueen.fitness import drq_round_seeds, evaluate
 from primordium.redqueen.mutation import Job, Operator, Proposal, make_operator
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 
@@ -178,8 +178,8 @@ class Experiment:
                 warriors.append(None)
                 errors.append(f"does not assemble: {e}")
         valid = [i for i, w in enumerate(warriors) if w is not None]
-        seeds = np.array([round_seeds(c.seed, s.round, proposals[i].job.iteration, proposals[i].job.slot,
-                                      c.battle_rounds) for i in valid], np.int64).reshape(len(valid), c.battle_rounds)
+        # The public code's placements: battle round r seeded with r for every candidate.
+        seeds = drq_round_seeds(len(valid), c.battle_rounds)
         evals = dict(zip(valid, evaluate([warriors[i] for i in valid], self.opponents + self._champion_warriors(),
                                          self.settings, seeds, self.executor)))
 
