@@ -27,7 +27,7 @@ from typing import Any
 from primordium.corewar.isa import Settings
 from primordium.errors import ConfigError
 
-OPERATORS = ("offline", "llm")
+OPERATORS = ("offline", "strategy", "llm")
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class DRQConfig:
     warmup_opponents: bool = False  # evaluate the initial opponents as round-start candidates
     warmup_champions: bool = False  # likewise the past champions
     operator: str = "offline"
+    corpus: str | None = None  # strategy operator: a folder of .red files some new warriors are drawn from
     core: CoreConfig = field(default_factory=CoreConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
 
