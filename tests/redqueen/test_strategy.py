@@ -107,6 +107,13 @@ def test_plain_parents_get_instruction_edits():
     assert p.operator.startswith("plain:") and assemble(p.source, SMALL)
 
 
+def test_damaged_genome_is_a_failed_candidate_not_a_crash():
+    op = S.StrategyOperator(SMALL)
+    src = ';strategy genome: {"family":"stone","params":{"step":5}}\nmov.i 0, 1\n'
+    p = op.propose([Job("mutate", 1, 0, 0, 1, parent=_elite(src))])[0]
+    assert p.source is None and "damaged" in p.error
+
+
 def test_corpus_draws_and_bad_corpus(shared_dir, tmp_path):
     corpus = shared_dir / "reference" / "drq" / "corewar" / "gpt_warriors"
     op = S.StrategyOperator(STANDARD, corpus=corpus, corpus_share=1.0)

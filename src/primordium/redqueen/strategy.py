@@ -431,8 +431,12 @@ class StrategyOperator:
             p = self.fallback.propose([job])[0]
             return Proposal(job, p.source, f"plain:{p.operator}", error=p.error)
         other = genome_of(job.other.source) if job.other is not None else None
-        if other is not None and rng.random() < self.crossover:
-            child, what = cross_genomes(g, other, rng), "crossover"
-        else:
-            child, what = mutate_genome(g, rng, self.settings)
-        return Proposal(job, render(child, self.settings, self._name(job, child["family"])), what)
+        try:
+            if other is not None and rng.random() < self.crossover:
+                child, what = cross_genomes(g, other, rng), "crossover"
+            else:
+                child, what = mutate_genome(g, rng, self.settings)
+            return Proposal(job, render(child, self.settings, self._name(job, child["family"])), what)
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
+            # A hand-edited genome tag that names a family but lacks its fields: a failed candidate.
+            return Proposal(job, None, "mutate", error=f"parent's strategy genome is damaged ({type(e).__name__}: {e})")
