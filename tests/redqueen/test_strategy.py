@@ -46,6 +46,15 @@ def test_every_emitted_warrior_assembles_and_fits(settings):
             assert assemble(p.source, settings).length <= settings.length
 
 
+def test_a_tiny_core_never_breaks_the_operator():
+    tiny = Settings(core_size=64, cycles=500, processes=64, length=24, distance=24)
+    op = S.StrategyOperator(tiny)
+    news = op.propose([Job("new", 1, k, 0, seed=1) for k in range(60)])
+    kids = op.propose([Job("mutate", 2, k, 0, 1, parent=_elite(p.source)) for k, p in enumerate(news)])
+    ok = sum(1 for p in news + kids if p.source is not None and assemble(p.source, tiny).length <= 24)
+    assert ok == len(news) + len(kids)
+
+
 def test_mutation_and_crossover_stay_in_family():
     op = S.StrategyOperator(STANDARD, crossover=0.5)
     seen = set()
@@ -87,6 +96,13 @@ def test_imp_rings_run_with_one_process_per_point(points):
     w = assemble(S.render({"family": "imp", "params": {"points": points}}, STANDARD, "ring"), STANDARD)
     state = simulate_round([w], [0], STANDARD.with_(cycles=20000, warriors=1))
     assert len(state.queues[0]) == points
+    # As a part beside a clear, booted 3000 cells away: the ring's processes plus the clear's one.
+    g = {"family": "clear", "params": {"bomb": "spl"}, "imp": {"points": points, "dist": 3000}}
+    w = assemble(S.render(g, STANDARD, "clear+ring"), STANDARD)
+    state = simulate_round([w], [0], STANDARD.with_(cycles=300, warriors=1))
+    assert len(state.queues[0]) == points + 1
+    imp = tuple(int(v) for v in np.asarray(w.code)[-1])  # the imp is the warrior's last line
+    assert state.cell(w.length - 1 + 3000) == imp
 
 
 def test_clear_never_wipes_itself_and_paper_copies_itself():

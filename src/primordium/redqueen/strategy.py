@@ -64,6 +64,12 @@ def _step(rng: np.random.Generator, cs: int, reach: int) -> int:
     return max(lo, (s // m) * m) if m > 1 else s
 
 
+def _offset(rng: np.random.Generator, cs: int, reach: int, n: int | None = None):
+    """A distance beyond the warrior's reach both ways (anywhere, in a core too small for that)."""
+    lo, hi = (reach, cs - reach) if cs - reach > reach else (1, max(2, cs))
+    return int(rng.integers(lo, hi)) if n is None else [int(x) for x in np.sort(rng.integers(lo, hi, n))]
+
+
 def _ring_step(points: int, cs: int) -> int | None:
     return pow(points, -1, cs) if points > 1 and gcd(points, cs) == 1 else None
 
@@ -76,7 +82,7 @@ def _new_params(family: str, rng: np.random.Generator, cs: int, reach: int) -> d
     if family == "stone":
         return {"form": str(rng.choice(["dwarf", "twin"])), "step": _step(rng, cs, reach), "bomb": bomb(),
                 "spl": bool(rng.random() < 0.4), "gap": int(rng.integers(1, max(2, cs // 8))),
-                "start": int(rng.integers(reach, cs - reach))}
+                "start": _offset(rng, cs, reach)}
     if family == "scanner":
         return {"step": _step(rng, cs, reach), "gap": int(rng.integers(1, max(2, cs // 4))),
                 "bomb": str(rng.choice(["spl", "dat", "jmp"])), "hits": int(rng.integers(2, 40)),
@@ -94,16 +100,16 @@ def _new_params(family: str, rng: np.random.Generator, cs: int, reach: int) -> d
 def _new_part(part: str, rng: np.random.Generator, cs: int, reach: int) -> dict[str, Any]:
     if part == "qscan":
         k = int(rng.integers(2, 9))
-        return {"probes": [int(x) for x in np.sort(rng.integers(reach, cs - reach, k))],
+        return {"probes": _offset(rng, cs, reach, k),
                 "spread": int(rng.integers(1, 4)), "bomb": str(rng.choice(["spl", "dat"]))}
     if part == "imp":
         points = int(rng.choice([1, 3, 7]))
-        return {"points": points if _ring_step(points, cs) else 1, "dist": int(rng.integers(reach, cs - reach))}
+        return {"points": points if _ring_step(points, cs) else 1, "dist": _offset(rng, cs, reach)}
     if part == "decoy":
         n = int(rng.integers(2, 12))
         return {"cells": [[int(x) for x in rng.integers(1, cs, 2)] for _ in range(n)]}
     if part == "boot":
-        return {"dist": int(rng.integers(reach, cs - reach))}
+        return {"dist": _offset(rng, cs, reach)}
     raise AssertionError(part)
 
 
@@ -200,8 +206,8 @@ def _clear_lines(px: str, bomb: str, cs: int) -> tuple[list[Line], str]:
     return lines, f"{px}_cl"
 
 
-def _imp_lines(px: str, points: int, cs: int) -> list[Line]:
-    """A lone imp, or an n-point ring.
+def _imp_lines(px: str, points: int, cs: int, dist: int = 0) -> list[Line]:
+    """A lone imp, or an n-point ring; with ``dist``, the imp is first copied that far away and started there.
 
     The ring's launch: ``spl 1`` lines double one process into 2^k that move
     in lockstep; each jumps through the post-incremented vector to its own
@@ -210,14 +216,17 @@ def _imp_lines(px: str, points: int, cs: int) -> list[Line]:
     Table entries past n hold a DAT that ends the spare processes.
     """
     step = _ring_step(points, cs)
+    boot: list[Line] = [(f"{px}_go", "mov.i", f"{px}_imp", f"{px}_imp+{dist}")] if dist else []
     if step is None:
-        return [(f"{px}_go", "mov.i", "0", "1")]
+        if not dist:
+            return [(f"{px}_go", "mov.i", "0", "1")]
+        return boot + [("", "jmp.b", f"{px}_imp+{dist}", "0"), (f"{px}_imp", "mov.i", "0", "1")]
     k = (points - 1).bit_length()
-    lines: list[Line] = [(f"{px}_go" if j == 0 else "", "spl.b", "1", "0") for j in range(k)]
+    lines: list[Line] = boot + [("" if (j or dist) else f"{px}_go", "spl.b", "1", "0") for j in range(k)]
     lines += [("", "jmp.b", f"}}{px}_vec", "0"), (f"{px}_vec", "dat.f", f"{px}_t", "0")]
     for p in range(2 ** k):
         lab = f"{px}_t" if p == 0 else ""
-        lines.append((lab, "jmp.b", f"{px}_imp+{p * step}", "0") if p < points else (lab, "dat.f", "#0", "#0"))
+        lines.append((lab, "jmp.b", f"{px}_imp+{dist + p * step}", "0") if p < points else (lab, "dat.f", "#0", "#0"))
     lines.append((f"{px}_imp", "mov.i", "#0", f"{step}"))
     return lines
 
@@ -270,7 +279,7 @@ def _render(g: dict[str, Any], settings: Settings, name: str) -> str:
         start = "q_0"
     lines = pre + main
     if "imp" in g:
-        lines += _imp_lines("i", g["imp"]["points"], cs)
+        lines += _imp_lines("i", g["imp"]["points"], cs, g["imp"]["dist"])
     if "qscan" in g:
         lines.append(("q_bomb", *BOMBS[g["qscan"]["bomb"]]))
     text = json.dumps(g, sort_keys=True, separators=(",", ":"))
@@ -308,7 +317,7 @@ def _perturb(value: Any, rng: np.random.Generator, cs: int, reach: int) -> Any:
             return int((value + int(rng.integers(1, 9)) * (1 if rng.random() < 0.5 else -1)) % cs) or 1
         if r < 0.8:
             return int((value + int(rng.integers(-cs // 20, cs // 20 + 1))) % cs) or 1
-        return int(rng.integers(reach, max(reach + 1, cs - reach)))
+        return _offset(rng, cs, reach)
     return value
 
 
