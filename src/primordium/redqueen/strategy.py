@@ -182,7 +182,7 @@ def _family_lines(g: dict[str, Any], cs: int) -> tuple[list[Line], str]:
             lines.append(("v_pit", "dat.f", "#0", "#0"))
         elif p["pit"] == "spl":
             lines += [("v_pit", "spl.b", "#0", "0"), ("", "jmp.b", "v_pit", "0")]
-        else:  # captured processes run a clear aimed away from the vampire, then die on its bomb
+        else:  # captured processes clear the core forward of the pit, far from the vampire's own code
             lines += [("v_pit", "spl.b", "#0", "0"), ("", "mov.i", "v_pb", ">v_pp"), ("", "djn.f", "v_pit", ">v_pp"),
                       ("v_pp", "dat.f", "#0", "#3"), ("v_pb", "dat.f", "#0", "#0")]
         return lines, "v_loop"
@@ -197,12 +197,12 @@ def _clear_lines(px: str, bomb: str, cs: int) -> tuple[list[Line], str]:
     """
     count = cs - 7
     lines = [(f"{px}_cl", "mov.i", f"{px}_bomb", f">{px}_ptr"),
-                    (f"{px}_cnt", "djn.b", f"{px}_cl", f"#{count}"),
-                    ("", "mov.ab", f"#{count}", f"{px}_cnt"),
-                    ("", "mov.ab", "#2", f"{px}_ptr"),
-                    ("", "jmp.b", f"{px}_cl", "0"),
-                    (f"{px}_ptr", "dat.f", "#0", "#2"),
-                    (f"{px}_bomb", *BOMBS[bomb])]
+             (f"{px}_cnt", "djn.b", f"{px}_cl", f"#{count}"),
+             ("", "mov.ab", f"#{count}", f"{px}_cnt"),  # reset the counter and the pointer, go round again
+             ("", "mov.ab", "#2", f"{px}_ptr"),
+             ("", "jmp.b", f"{px}_cl", "0"),
+             (f"{px}_ptr", "dat.f", "#0", "#2"),  # first target: the cell after the bomb
+             (f"{px}_bomb", *BOMBS[bomb])]
     return lines, f"{px}_cl"
 
 
