@@ -71,11 +71,12 @@ def test_eval_against_human_warriors_and_compare(cli, store_home, warriors_dir, 
     code, out, err = cli("redqueen", "eval", ids[0], "--against", str(warriors_dir), "--rounds", "4")
     assert code == 0 and "generality" in out
     png = tmp_path / "conv.png"
-    code, out, err = cli("redqueen", "compare", *ids, "--json", "--out", str(png))
+    code, out, err = cli("redqueen", "compare", *ids, "--against", str(warriors_dir), "--rounds", "2", "--json",
+                         "--out", str(png))
     assert code == 0, err
     conv = json.loads(out)
-    assert [r["runs"] for r in conv["rounds"]] == [2, 2]
-    assert conv["rounds"][0]["coverage"]["std"] >= 0 and png.is_file()
+    assert [r["runs"] for r in conv["rounds"]] == [2, 2] and conv["opponents"] == n
+    assert 0 <= conv["rounds"][0]["genotype_distance"] <= 1 and png.is_file()
 
 
 @pytest.mark.parametrize("args,words", [

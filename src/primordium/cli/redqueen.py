@@ -83,7 +83,7 @@ def run(
     opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [drq-imp].", rich_help_panel=_A),
     warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates [on].", rich_help_panel=_A),
     warmup_champions: Optional[bool] = typer.Option(None, "--warmup-champions/--no-warmup-champions", help="Also try past champions as round-start candidates [on].", rich_help_panel=_A),
-    operator: Optional[str] = typer.Option(None, "--operator", help="llm or offline (no network) [llm].", rich_help_panel=_A),
+    operator: Optional[str] = typer.Option(None, "--operator", help="llm, offline (no network: instruction edits) or strategy (no network: the classic families) [llm].", rich_help_panel=_A),
     core_size: Optional[int] = typer.Option(None, "--core-size", help="[8000]", rich_help_panel=_C),
     cycles: Optional[int] = typer.Option(None, "--cycles", help="[80000]", rich_help_panel=_C),
     processes: Optional[int] = typer.Option(None, "--processes", help="[8000]", rich_help_panel=_C),
@@ -246,34 +246,39 @@ def eval_(
 
 @app.command()
 def compare(
-    run_ids: List[str] = typer.Argument(..., metavar="RUN...", help="Runs with different seeds."),
-    out_file: Optional[Path] = typer.Option(None, "--out", help="Also draw the spread as a PNG."),
+    run_ids: List[str] = typer.Argument(..., metavar="RUN...", help="Two or more runs with different seeds."),
+    against: Path = typer.Option(..., "--against", help="A folder of .red warriors: the fixed set phenotypes are measured on."),
+    rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds per champion and warrior."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the placements."),
+    out_file: Optional[Path] = typer.Option(None, "--out", help="Also draw both curves as a PNG."),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
-    """Convergence: round by round, the spread of the runs' champions' descriptors."""
+    """Convergence: per round, how alike the runs' champions behave and how far apart their code is."""
     from rich.table import Table
 
-    from primordium.redqueen.evaluate import convergence, convergence_image
+    from primordium.redqueen.convergence import compare_runs
 
     out = Output(json, quiet)
+    if out_file is not None and out_file.suffix.lower() != ".png":
+        raise ConfigError(f"--out {out_file}: use a .png file")
     runs = [_open(x) for x in run_ids]
-    result = convergence(runs)
+    with out.progress("battles", None) as bar:
+        result = compare_runs(runs, against, rounds=rounds, seed=seed, on_progress=bar.advance)
     if out_file is not None:
+        from primordium.redqueen.plots import convergence_image
         from primordium.viz import save_png
 
-        if out_file.suffix.lower() != ".png":
-            raise ConfigError(f"--out {out_file}: use a .png file")
         save_png(convergence_image(result), out_file)
     if json:
         out.json(result)
         return
-    t = Table(title=f"champions of {len(runs)} runs: mean +- std per round")
-    for col in ("round", "runs", "spawned", "coverage", "opcodes", "length", "fitness"):
+    t = Table(title=f"champions of {len(runs)} runs against {result['opponents']} warriors in {result['against']}")
+    for col in ("round", "runs", "phenotype similarity", "phenotype variance", "genotype distance", "fitness"):
         t.add_column(col, justify="right")
     for row in result["rounds"]:
-        cells = [f"{row[k]['mean']:.4g} +- {row[k]['std']:.3g}" if row[k] else "-"
-                 for k in ("spawned", "coverage", "opcodes", "length", "fitness")]
+        cells = [f"{row[k]:.3f}" if row[k] is not None else "-"
+                 for k in ("phenotype_similarity", "phenotype_variance", "genotype_distance", "fitness")]
         t.add_row(str(row["round"]), str(row["runs"]), *cells)
     out.print(t)
 

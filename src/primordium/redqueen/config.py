@@ -31,7 +31,7 @@ from typing import Any
 from primordium.corewar.isa import Settings
 from primordium.errors import ConfigError
 
-OPERATORS = ("offline", "llm")
+OPERATORS = ("offline", "strategy", "llm")
 PARENT_TEXTS = ("reply", "code")  # what {warrior} holds in the mutate prompt
 EXTRACTIONS = ("blocks", "strip-fences")  # how Redcode is taken from a reply (see llm.extract_code)
 
@@ -90,6 +90,7 @@ class DRQConfig:
     warmup_opponents: bool = True  # evaluate the initial opponents as round-start candidates
     warmup_champions: bool = True  # likewise the past champions
     operator: str = "llm"
+    corpus: str | None = None  # strategy operator: a folder of .red files some new warriors are drawn from
     core: CoreConfig = field(default_factory=CoreConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
 

@@ -1,12 +1,9 @@
-"""After a run: how general are its champions, and do runs with other seeds converge?
+"""After a run: how general are its champions? (Convergence across runs: convergence.py.)
 
 Generality (the paper's measure): each round's champion fights every warrior
 of a held-out set one-on-one for R rounds; it beats an opponent when it wins
 more rounds than it loses, ties when as many. Generality is the fraction of
 the set it beats or ties.
-
-Convergence: the champions of several runs (different seeds), round by
-round: the mean and spread of their behaviour descriptors.
 """
 
 from __future__ import annotations
@@ -113,48 +110,3 @@ def evaluate_run(run, against: str | Path, *, rounds: int = 20, seed: int = 0,
 
     save_png(generality_image(result), run.artifact("generality.png"))
     return result
-
-
-def convergence(runs: Sequence) -> dict:
-    """Round by round, the spread of the runs' champions' descriptors."""
-    from primordium.redqueen.loop import archives
-
-    per_run = []
-    for run in runs:
-        champs = {}
-        for k, a in enumerate(archives(run)):
-            b = a.best()
-            if b is not None:
-                champs[k + 1] = b.descriptors | {"fitness": b.fitness}
-        per_run.append(champs)
-    names = ["spawned", "coverage", "opcodes", "length", "fitness"]
-    n_rounds = max((max(c) for c in per_run if c), default=0)
-    rows = []
-    for t in range(1, n_rounds + 1):
-        have = [c[t] for c in per_run if t in c]
-        row: dict = {"round": t, "runs": len(have)}
-        for name in names:
-            v = np.array([h[name] for h in have], float)
-            row[name] = ({"mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()),
-                          "max": float(v.max())} if len(v) else None)
-        rows.append(row)
-    return {"runs": [r.id for r in runs], "rounds": rows}
-
-
-def convergence_image(result: dict) -> np.ndarray:
-    from primordium.redqueen.plots import line_chart
-
-    panels = []
-    for name, label in (("spawned", "processes spawned (log10)"), ("coverage", "memory coverage (log10)")):
-        xs, mean, lo, hi = [], [], [], []
-        for r in result["rounds"]:
-            if r[name] is None:
-                continue
-            xs.append(r["round"])
-            mean.append(np.log10(1 + r[name]["mean"]))
-            lo.append(np.log10(1 + max(r[name]["mean"] - r[name]["std"], 0)))
-            hi.append(np.log10(1 + r[name]["mean"] + r[name]["std"]))
-        panels.append(line_chart([(f"mean of {len(result['runs'])} runs", xs, mean)],
-                                 f"champions' {name}: mean +- std across runs", "round", label, markers=True,
-                                 bands=[(xs, lo, hi)]))
-    return np.concatenate(panels, axis=0)

@@ -1,4 +1,4 @@
-"""Mutation operators: one interface, an LLM or offline instruction-level edits.
+"""Mutation operators: one interface, an LLM, offline instruction-level edits or the strategy grammar (strategy.py).
 
 An operator turns a batch of jobs ("write a new warrior", "improve this one")
 into proposals: Redcode source text or a reason there is none. The loop
@@ -176,8 +176,12 @@ def make_operator(config, api_key: str | None = None) -> Operator:
     settings = config.settings()
     if config.operator == "offline":
         return OfflineOperator(settings)
+    if config.operator == "strategy":
+        from primordium.redqueen.strategy import StrategyOperator
+
+        return StrategyOperator(settings, corpus=config.corpus)
     if config.operator == "llm":
         from primordium.redqueen.llm import LLMOperator
 
         return LLMOperator(config.llm, settings, api_key=api_key)
-    raise ConfigError(f"unknown operator {config.operator!r} (known: offline, llm)")
+    raise ConfigError(f"unknown operator {config.operator!r} (known: offline, strategy, llm)")

@@ -4,8 +4,9 @@
 colour per round, and each round's champion. ``archives.png``: every round's
 MAP-Elites archive as a heat map. ``generality.png`` (after ``eval``): the
 fraction of held-out warriors each round's champion beats or ties.
-``convergence.png`` (``compare``): the spread of the champions' descriptors
-across runs.
+``compare --out``: across runs, round by round, how alike the champions
+behave (phenotype similarity) and how far apart their code is (genotype
+distance).
 """
 
 from __future__ import annotations
@@ -203,3 +204,16 @@ def generality_image(result: dict) -> np.ndarray:
     return line_chart([("generality", [r["round"] for r in rows], [r["generality"] for r in rows])],
                       f"generality against {result.get('against', 'held-out warriors')}", "round",
                       "fraction beaten or tied", markers=True)
+
+
+def convergence_image(result: dict) -> np.ndarray:
+    """Two panels over rounds: phenotype similarity and genotype distance across runs."""
+    rows = [r for r in result["rounds"] if r["phenotype_similarity"] is not None]
+    xs = [r["round"] for r in rows]
+    n = len(result["runs"])
+    top = line_chart([("phenotype", xs, [r["phenotype_similarity"] for r in rows])],
+                     f"phenotype similarity of {n} runs' champions (vs {result['opponents']} warriors)", "round",
+                     "mean pairwise cosine", markers=True)
+    bottom = line_chart([("genotype", xs, [r["genotype_distance"] for r in rows])],
+                        f"genotype distance of {n} runs' champions", "round", "mean edit distance", markers=True)
+    return np.concatenate([top, bottom], axis=0)
