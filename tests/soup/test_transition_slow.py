@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from primordium.soup.experiment import Schedule, load_soup, run_soup
-from primordium.soup.metrics import census, self_replication
+from primordium.soup.metrics import census, copy_check
 from primordium.soup.soup import SoupConfig
 from primordium.store import Store
 
@@ -28,5 +28,5 @@ def test_small_bff_soup_reaches_the_transition(store_home):
     # The most common program after the transition copies itself.
     _, soup, _ = load_soup(run)
     top = census(soup, config.lang, top=5)["programs"]
-    assert any(self_replication(np.frombuffer(bytes.fromhex(p["hex"]), np.uint8), config.lang,
+    assert any(copy_check(np.frombuffer(bytes.fromhex(p["hex"]), np.uint8), config.lang,
                                 partner="random")["replicates"] for p in top)
