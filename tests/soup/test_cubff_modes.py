@@ -219,3 +219,43 @@ def test_cubff_checkpoint_loads_and_ours_load_in_cubff(cubff, tmp_path, store_ho
     run_cubff(cubff, tmp_path, "--lang", "bff_noheads", "--load", str(run_dir / "checkpoints" / "0000000008.dat"),
                      "--max_epochs", "8", "--print_interval", "1", "--log", "again.csv", "--disable_output")
     assert (tmp_path / "again.csv").read_text().splitlines()[1].startswith("9,")
+
+
+def test_mutation_law_equals_cubffs(cubff, tmp_path):
+    """One epoch of a zero soup with no pairs: every byte is replaced by a uniform byte with probability μ,
+    in cubff and here (the streams differ, so the counts agree within their spread, not exactly)."""
+    n, mu = 4096, 1 / 64
+    (tmp_path / "none.txt").write_text("")
+    run_cubff(cubff, tmp_path, "--lang", "bff_noheads", "--num", str(n), "--zero_init", "--interaction_pattern",
+              "none.txt", "--mutation_prob", str(mu), "--max_epochs", "0", "--checkpoint_dir", "ck",
+              "--disable_output")
+    theirs = read_dat(tmp_path / "ck" / "0000000000.dat")[0]
+    config = SoupConfig(programs=n, zero_init=True, interactions="none.txt", mutation=mu)
+    ours, _, tapes = epoch(initial_soup(config), config, 0, read_interactions(tmp_path / "none.txt", n))
+    expected = n * L * mu * 255 / 256  # a replacement byte may be the old one
+    spread = (n * L * mu) ** 0.5
+    assert tapes == 0
+    for soup in (theirs, ours):
+        changed = soup[soup != 0]
+        assert abs(len(changed) - expected) < 5 * spread
+        # the new bytes are uniform over 1..255
+        assert np.bincount(changed, minlength=256)[1:].max() < 5 * expected / 255
+
+
+def test_pattern_pairing_with_conflicts_pairs_as_many_as_cubff(cubff, tmp_path):
+    """On a ring (each program may pair with either neighbour) the pairs formed per epoch follow cubff's law:
+    '>'-only programs do 128 ops a tape and never change, so cubff's op total counts its pairs."""
+    n, epochs = 1024, 30
+    (tmp_path / "ring.txt").write_text("".join(f"{a} {(a + 1) % n}\n{a} {(a - 1) % n}\n" for a in range(n)))
+    soup = np.full((n, L), ord(">"), np.uint8)
+    write_dat(tmp_path / "ring.dat", soup, 0)
+    out = run_cubff(cubff, tmp_path, "--lang", "bff_noheads", "--load", "ring.dat", "--interaction_pattern",
+                    "ring.txt", "--mutation_prob", "0", "--print_interval", "1", "--max_epochs", str(epochs - 1))
+    totals = [int(x) for x in re.findall(r"ops:\s+(\d+)", re.sub(r"\x1b\[[0-9;:]*[A-Za-z]", "", out))]
+    theirs = np.diff([0] + totals) / 128
+    graph = read_interactions(tmp_path / "ring.txt", n)
+    config = SoupConfig(programs=n, interactions="ring.txt", mutation=0.0, seed=1)
+    ours = np.array([epoch(soup, config, e, graph)[2] for e in range(epochs)])
+    assert len(theirs) == epochs and theirs.min() > n / 3
+    spread = np.sqrt((theirs.var() + ours.var()) / epochs)
+    assert abs(theirs.mean() - ours.mean()) < 5 * spread, (theirs.mean(), ours.mean())
