@@ -89,6 +89,22 @@ def prefix_copiers(rng: np.random.Generator, n: int) -> np.ndarray:
     return soup
 
 
+def forth_copiers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """forthtrivial programs with no constant pushes (40-7F): a counting copy loop (dup, copy0, inc, dup,
+    copy0, jump back 3) over a no-op filler, its mutants and random programs of the same alphabet."""
+    alphabet = np.array(list(range(0x40)) + list(range(0x80, 0x100)), np.uint8)
+    base = np.full(L, 0x20, np.uint8)
+    base[:6] = [0x04, 0x0C, 0x08, 0x04, 0x0C, 0xC2]
+    soup = np.tile(base, (n, 1))
+    for i in range(n):
+        if i % 3 == 2:
+            soup[i] = rng.choice(alphabet, L)
+        else:
+            k = int(rng.integers(0, 4))
+            soup[i, rng.choice(L, k, replace=False)] = rng.choice(alphabet, k)
+    return soup
+
+
 def replicator_family(rng: np.random.Generator, n: int) -> np.ndarray:
     """Replicators, their mutants (1-24 bytes changed), cut-short copiers and random programs."""
     rep = np.frombuffer(REPLICATOR, np.uint8)
@@ -107,14 +123,14 @@ def replicator_family(rng: np.random.Generator, n: int) -> np.ndarray:
     return soup
 
 
-@pytest.mark.parametrize("lang", ["bff_noheads", "bff"])
+@pytest.mark.parametrize("lang", ["bff_noheads", "bff", "forthtrivial"])
 def test_selfrep_scores_and_log_line_equal_cubffs(cubff, tmp_path, lang):
     """Same soup, seed and epoch: every program's score, the count and the whole log line are cubff's."""
     rng = np.random.default_rng(11)
     (tmp_path / "none.txt").write_text("")  # no pairs: cubff's epoch leaves the soup as it is
     distinct = set()
     for seed, ep in ((0, 0), (3, 7), (12345, 4095)):
-        soup = replicator_family(rng, 96) if lang == "bff_noheads" else prefix_copiers(rng, 96)
+        soup = {"bff_noheads": replicator_family, "bff": prefix_copiers, "forthtrivial": forth_copiers}[lang](rng, 96)
         write_dat(tmp_path / "soup.dat", soup, ep)
         out = run_cubff(cubff, tmp_path, "--lang", lang, "--load", "soup.dat", "--num", "96", "--seed", str(seed),
                         "--interaction_pattern", "none.txt", "--mutation_prob", "0", "--max_epochs", "0",
@@ -124,8 +140,8 @@ def test_selfrep_scores_and_log_line_equal_cubffs(cubff, tmp_path, lang):
         assert len(theirs) == 96 and list(ours) == theirs
         distinct |= set(theirs)
         assert_log_line((tmp_path / "log.csv").read_text().splitlines()[1], soup, ep + 1, count_selfreps(ours))
-    # bff_noheads programs replicate wholly or not at all; the prefix copiers give every score between.
-    assert len(distinct) >= (2 if lang == "bff_noheads" else 20), sorted(distinct)
+    # bff_noheads and Forth copiers replicate wholly or not at all; the prefix copiers give every score between.
+    assert len(distinct) >= (20 if lang == "bff" else 2), sorted(distinct)
 
 
 def test_single_program_score_is_a_soup_of_one(cubff):
