@@ -120,3 +120,18 @@ def test_selfrep_command_runs_cubffs_test_or_the_copy_check(cli):
     assert code == 0 and json.loads(out)["left"]["replicates"] is True
     code, _, err = cli("soup", "selfrep", "--program", REPLICATOR.hex(), "--check", "both")
     assert code == 2 and "--check must be cubff or copy" in err
+
+
+def test_cli_modes_and_cubffs_log_rows(store_home, tmp_path, cli):
+    (tmp_path / "p.txt").write_text("".join(f"{a} {a ^ 1}\n" for a in range(64)))
+    code, _, err = cli("soup", "run", "--programs", "64", "--epochs", "10", "--log-every", "4", "--log-offset", "1",
+                       "--interaction-pattern", tmp_path / "p.txt", "--eval-selfrep", "--quiet")
+    assert code == 0, err
+    run = Store().open(Store().list()[0]["id"])
+    assert [line.split(",")[0] for line in _csv(run)[1:]] == ["1", "5", "9", "10"]
+    assert run.config["soup"]["interactions"] == str(tmp_path / "p.txt")
+    code, _, err = cli("soup", "run", "--programs", "64", "--epochs", "5", "--pairing", "cyclic", "--zero-init",
+                       "--initial-program", "[{.>]" + "Š" * 54 + "]>.{[", "--reset-interval", "3", "--quiet")
+    assert code == 0, err
+    code, _, err = cli("soup", "run", "--log-every", "4", "--log-offset", "4")
+    assert code == 2 and "log_offset must be in 0..3" in err

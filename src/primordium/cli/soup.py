@@ -70,6 +70,7 @@ def run(
     load: Optional[Path] = typer.Option(None, "--load", help="Start a new run from a cubff-format checkpoint (cubff's or a numbered one), at its epoch."),
     log: Optional[Path] = typer.Option(None, "--log", help="Also write the CSV log (cubff's --log columns) here; the run folder always has log.csv."),
     log_every: int = typer.Option(64, "--log-every", help="Epochs between metric rows (entropies are costly)."),
+    log_offset: int = typer.Option(0, "--log-offset", help="Rows after epochs offset + k x --log-every; 1 logs where cubff does (1, 65, 129, ...)."),
     checkpoint_every: int = typer.Option(512, "--checkpoint-every", help="Epochs between checkpoints."),
     snapshot_every: int = typer.Option(512, "--snapshot-every", help="Epochs between saved soup samples (for pictures)."),
     stop_after_transition: Optional[int] = typer.Option(None, "--stop-after-transition", min=0, help="End the run this many epochs after the transition is detected."),
@@ -103,7 +104,7 @@ def run(
         schedule = Schedule(epochs=16000 if epochs is None else epochs, log_every=log_every,
                             checkpoint_every=checkpoint_every, snapshot_every=snapshot_every, save_every=save_every,
                             eval_selfrep=eval_selfrep, stop_bpb=stop_bpb, stop_selfreps=stop_selfreps,
-                            log=str(log) if log is not None else None)
+                            log=str(log) if log is not None else None, log_offset=log_offset)
     total = schedule.epochs if schedule is not None else epochs
     announced: list[str] = []
     with out.progress("soup", total=total) as task:

@@ -47,6 +47,8 @@ class Schedule:
     stop_selfreps: int | None = None
     # Another place for the CSV log (the run folder always holds log.csv).
     log: str | None = None
+    # Rows after epochs offset, offset + log_every, ...: 1 gives cubff's rows (1, 65, 129, ...).
+    log_offset: int = 0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "log_every", "checkpoint_every", "snapshot_every", "snapshot_programs",
@@ -54,6 +56,8 @@ class Schedule:
             value = getattr(self, name)
             if value is not None and value < (0 if name == "epochs" else 1):
                 raise ConfigError(f"{name} must be at least {0 if name == 'epochs' else 1}, got {value}")
+        if not 0 <= self.log_offset < self.log_every:
+            raise ConfigError(f"log_offset must be in 0..{self.log_every - 1} (below log_every), got {self.log_offset}")
         if self.stop_bpb is not None and not self.stop_bpb > 0:
             raise ConfigError(f"stop_bpb must be a positive number of bits per byte, got {self.stop_bpb}")
         if self.stop_selfreps is not None:
@@ -239,7 +243,7 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
                     and completed >= detector.transition_epoch + stop_after_transition):
                 target = completed  # this epoch ends the run: the end-of-run writes below happen now
                 stopped = "transition"
-            if completed % schedule.log_every == 0 or completed == target:
+            if (completed - schedule.log_offset) % schedule.log_every == 0 or completed == target:
                 last = entropy(soup)
                 extra = {}
                 if schedule.eval_selfrep:
