@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from primordium.soup.languages import LANGUAGES, execute, trace
-from primordium.soup.metrics import self_replication
+from primordium.soup.metrics import copy_check
 from tests.soup.conftest import L, tape_of
 
 
@@ -167,7 +167,7 @@ def test_hand_written_replicator_copies_itself(replicator):
     out, _ = execute("bff_noheads", tape, 8192)
     assert np.array_equal(out[L:], replicator)
     for partner in ("zero", "random"):
-        check = self_replication(replicator, "bff_noheads", partner=partner)
+        check = copy_check(replicator, "bff_noheads", partner=partner)
         assert check["replicates"] and check["left"]["replicates"]
         assert check["left"]["copy_fraction"] == [1.0] * 4
 
@@ -177,7 +177,7 @@ def test_back_to_front_copier_counts_as_a_replicator():
     prog = np.frombuffer(b"[{.>]" + bytes(range(ord("a"), ord("a") + L - 10)) + b"]>.{[", np.uint8)
     out, _ = execute("bff_noheads", np.concatenate([prog, np.zeros(L, np.uint8)]), 8192)
     assert np.array_equal(out[L:], prog[::-1])
-    check = self_replication(prog, "bff_noheads", partner="random")
+    check = copy_check(prog, "bff_noheads", partner="random")
     assert check["replicates"]
     assert check["left"]["reversed_copy_fraction"] == [1.0] * 4 and check["left"]["parent_kept"] == [1.0] * 4
 
@@ -185,7 +185,7 @@ def test_back_to_front_copier_counts_as_a_replicator():
 def test_random_program_is_not_a_replicator():
     rng = np.random.default_rng(0)
     prog = rng.integers(0, 256, L, dtype=np.uint8)
-    assert not self_replication(prog, "bff_noheads", partner="random")["replicates"]
+    assert not copy_check(prog, "bff_noheads", partner="random")["replicates"]
 
 
 def test_bff8_brackets_jump_eight_bytes():

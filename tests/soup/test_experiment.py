@@ -36,7 +36,7 @@ def test_run_writes_metrics_checkpoint_and_pictures(store_home):
     config = SoupConfig(programs=256, seed=4)
     run, result = run_soup(store, config, Schedule(epochs=100, log_every=10, checkpoint_every=30, snapshot_every=25,
                                                    snapshot_programs=64))
-    assert set(result) == {"epochs", "ops", "seconds", "high_order_entropy", "transition_epoch"}
+    assert set(result) == {"epochs", "ops", "seconds", "high_order_entropy", "transition_epoch", "selfreps", "stopped"}
     assert result["epochs"] == 100 and result["ops"] > 0
     rows = run.metrics()
     assert [r["epoch"] for r in rows] == [0] + list(range(10, 101, 10))
@@ -182,11 +182,13 @@ def test_run_json_inspect_and_render(store_home, capsys, tmp_path):
     code, out, err = cli(capsys, "soup", "run", "--programs", "128", "--epochs", "64", "--seed", "2", "--log-every",
                          "16", "--snapshot-every", "16", "--json")
     assert code == 0, err
-    assert list(json.loads(out)) == ["epochs", "ops", "seconds", "high_order_entropy", "transition_epoch"]
+    assert list(json.loads(out)) == ["epochs", "ops", "seconds", "high_order_entropy", "transition_epoch", "selfreps",
+                                     "stopped"]
     run_id = Store().list()[0]["id"]
     code, out, _ = cli(capsys, "soup", "inspect", run_id, "--json")
     info = json.loads(out)
     assert code == 0 and info["epoch"] == 64 and info["whole_soup"] and len(info["programs"]) == 10
+    assert all(isinstance(p["selfrep_score"], int) and isinstance(p["copies"], bool) for p in info["programs"])
     code, out, _ = cli(capsys, "soup", "inspect", run_id, "--epoch", "40", "--top", "3")
     assert code == 0 and "epoch 32" in out and "sample" in out
     for name, extra in (("a.png", []), ("b.gif", []), ("c.png", ["--curves"])):

@@ -53,12 +53,24 @@ def run(
     programs: Optional[int] = typer.Option(None, "--programs", help="Programs in the soup [default: 131072, or WxH with --grid].", rich_help_panel=_S),
     epochs: Optional[int] = typer.Option(None, "--epochs", min=0, help="Epochs to run [default: 16000]; with --resume, a new total."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice.", rich_help_panel=_S),
-    mutation: float = typer.Option(0.00024, "--mutation", help="Probability per byte per epoch of a random byte.", rich_help_panel=_S),
+    mutation: float = typer.Option(1 / 4096, "--mutation", help="Probability per byte per epoch of a random byte [cubff's 1/4096].", rich_help_panel=_S),
     steps: int = Steps,
     length: int = Length,
     grid: Optional[str] = typer.Option(None, "--grid", help="2D soup: WIDTHxHEIGHT grid; programs pair with neighbours.", rich_help_panel=_S),
     radius: int = typer.Option(2, "--radius", help="2D soup: neighbours within this many cells.", rich_help_panel=_S),
+    interaction_pattern: Optional[Path] = typer.Option(None, "--interaction-pattern", help="Pair along this graph: lines 'a b' (program a may run with b), cubff's format.", rich_help_panel=_S),
+    pairing: str = typer.Option("shuffle", "--pairing", help="shuffle (random pairs each epoch), cyclic (no reshuffling) or fixed (cubff's fixed shuffle).", rich_help_panel=_S),
+    initial_program: Optional[str] = typer.Option(None, "--initial-program", help="Write this program over the soup's start (BFF: op characters; others: hex).", rich_help_panel=_S),
+    zero_init: bool = typer.Option(False, "--zero-init", help="Start from (and reset to) all-zero programs.", rich_help_panel=_S),
+    reset_interval: Optional[int] = typer.Option(None, "--reset-interval", help="Replace the soup by a fresh one after epoch indices 0, N, 2N, ... (as cubff).", rich_help_panel=_S),
+    eval_selfrep: bool = typer.Option(False, "--eval-selfrep", help="Count cubff's self-replicators at every logged row (the CSV's number_selfreps)."),
+    stop_bpb: Optional[float] = typer.Option(None, "--stop-bpb", help="End the run at the first logged row whose brotli bits per byte is below this."),
+    stop_selfreps: Optional[int] = typer.Option(None, "--stop-selfreps", help="End the run at the first logged row counting this many self-replicators (implies --eval-selfrep)."),
+    save_every: Optional[int] = typer.Option(None, "--save-every", help="Also keep a numbered cubff-format checkpoint every N epochs (checkpoints/*.dat)."),
+    load: Optional[Path] = typer.Option(None, "--load", help="Start a new run from a cubff-format checkpoint (cubff's or a numbered one), at its epoch."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Also write the CSV log (cubff's --log columns) here; the run folder always has log.csv."),
     log_every: int = typer.Option(64, "--log-every", help="Epochs between metric rows (entropies are costly)."),
+    log_offset: int = typer.Option(0, "--log-offset", help="Rows after epochs offset + k x --log-every; 1 logs where cubff does (1, 65, 129, ...)."),
     checkpoint_every: int = typer.Option(512, "--checkpoint-every", help="Epochs between checkpoints."),
     snapshot_every: int = typer.Option(512, "--snapshot-every", help="Epochs between saved soup samples (for pictures)."),
     stop_after_transition: Optional[int] = typer.Option(None, "--stop-after-transition", min=0, help="End the run this many epochs after the transition is detected."),
@@ -73,16 +85,26 @@ def run(
     from primordium.store import Store
 
     out = Output(json, quiet)
+    if resume is not None and load is not None:
+        raise ConfigError("--resume continues a run, --load starts a new one from a checkpoint: use one")
     store = Store()
     if resume is not None:
         config = schedule = None
     else:
         g = _grid(grid)
         n = programs if programs is not None else (g[0] * g[1] if g else 2**17)
+        if load is not None and programs is None:
+            from primordium.soup.cubff_files import read_dat
+
+            n = read_dat(load, length)[0].shape[0]
         config = SoupConfig(lang=lang, programs=n, length=length, mutation=mutation, max_steps=steps, seed=seed,
-                            grid=g, radius=radius)
+                            grid=g, radius=radius, pairing=pairing, zero_init=zero_init,
+                            interactions=str(interaction_pattern) if interaction_pattern is not None else None,
+                            initial_program=initial_program, reset_interval=reset_interval)
         schedule = Schedule(epochs=16000 if epochs is None else epochs, log_every=log_every,
-                            checkpoint_every=checkpoint_every, snapshot_every=snapshot_every)
+                            checkpoint_every=checkpoint_every, snapshot_every=snapshot_every, save_every=save_every,
+                            eval_selfrep=eval_selfrep, stop_bpb=stop_bpb, stop_selfreps=stop_selfreps,
+                            log=str(log) if log is not None else None, log_offset=log_offset)
     total = schedule.epochs if schedule is not None else epochs
     announced: list[str] = []
     with out.progress("soup", total=total) as task:
@@ -97,8 +119,9 @@ def run(
             if not out.err.is_terminal and not quiet and not json and p["epoch"] % 256 == 0:
                 out.info(line)
 
-        run_, result = run_soup(store, config, schedule, resume=resume, epochs=epochs, name=name,
-                                 stop_after_transition=stop_after_transition, progress=progress)
+        run_, result = run_soup(store, config, schedule, resume=resume, load=str(load) if load else None,
+                                 epochs=epochs, name=name, stop_after_transition=stop_after_transition,
+                                 progress=progress)
     if json:
         out.json(result)
     else:
@@ -107,7 +130,9 @@ def run(
         out.print(f"{result['epochs']} epochs, {result['ops']:,} ops in {result['seconds']:.1f} s "
                   f"({result['ops'] / max(result['seconds'], 1e-9) / 1e6:.1f} M ops/s); "
                   f"high-order entropy {result['high_order_entropy']:.3f} bits/byte; "
-                  + (f"transition at epoch {t}" if t is not None else "no transition detected"))
+                  + (f"transition at epoch {t}" if t is not None else "no transition detected")
+                  + (f"; {result['selfreps']} self-replicators" if result["selfreps"] is not None else "")
+                  + (f"; stopped early ({result['stopped']})" if result["stopped"] else ""))
 
 
 @app.command("exec")
@@ -179,24 +204,39 @@ def trace(
 def selfrep(
     program: str = typer.Option(..., "--program", help="One program in hex (--length bytes)."),
     lang: str = Lang,
-    partner: str = typer.Option("random", "--partner", help="zero or random: the bytes beside it."),
-    generations: int = typer.Option(4, "--generations", min=1, help="Rounds of copy-of-a-copy."),
+    check: str = typer.Option("cubff", "--check", help="cubff (cubff's eval_selfrep score, >= 5 replicates) or copy (whole copies, several generations)."),
+    partner: str = typer.Option("random", "--partner", help="copy check: zero or random, the bytes beside it."),
+    generations: int = typer.Option(4, "--generations", min=1, help="copy check: rounds of copy-of-a-copy."),
     steps: int = Steps,
     length: int = Length,
-    seed: int = typer.Option(0, "--seed", help="Seed of the random partners."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the random partners (cubff: its --seed)."),
+    epoch: int = typer.Option(0, "--epoch", min=0, help="cubff check: the epoch index whose noise it uses."),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
-    """Does a program copy itself into its partner? (left and right of it, several generations)"""
+    """Is a program a self-replicator? cubff's test by default, or primordium's copy check."""
     from primordium.soup.languages import get_language
-    from primordium.soup.metrics import self_replication
+    from primordium.soup.metrics import copy_check
+    from primordium.soup.selfrep import SELFREP_THRESHOLD, selfrep_score
 
     out = Output(json, quiet)
     language = get_language(lang)
+    if check not in ("cubff", "copy"):
+        raise ConfigError(f"--check must be cubff or copy, not {check!r}")
     if partner not in ("zero", "random"):
         raise ConfigError(f"--partner must be zero or random, not {partner!r}")
     prog = _tape(program, length // 2, what="--program")
-    res = self_replication(prog, language, partner=partner, generations=generations, max_steps=steps, seed=seed)
+    if check == "cubff":
+        score = selfrep_score(prog, language, seed=seed, epoch=epoch, max_steps=steps)
+        res = {"check": "cubff", "score": score, "threshold": SELFREP_THRESHOLD,
+               "replicates": score >= SELFREP_THRESHOLD}
+        if json:
+            out.json(res)
+        else:
+            out.print(f"cubff score {score} (replicator at {SELFREP_THRESHOLD} or more)")
+            out.print("replicates" if res["replicates"] else "does not replicate")
+        return
+    res = copy_check(prog, language, partner=partner, generations=generations, max_steps=steps, seed=seed)
     if json:
         out.json(res)
         return
@@ -219,8 +259,8 @@ def inspect(
     quiet: bool = Quiet,
 ) -> None:
     """The most frequent programs and substrings of a soup, rendered with their op characters."""
-    from primordium.soup.experiment import _config_of, load_soup
-    from primordium.soup.metrics import census, entropy, self_replication
+    from primordium.soup.experiment import _config_of, load_soup, mark_replicators
+    from primordium.soup.metrics import census, entropy
     from primordium.store import Store
 
     out = Output(json, quiet)
@@ -229,12 +269,8 @@ def inspect(
     at, soup, whole = load_soup(run_, epoch)
     c = census(soup, config.lang, top=top, k=k)
     ent = entropy(soup)
-    for p in c["programs"]:
-        import numpy as np
-
-        rep = self_replication(np.frombuffer(bytes.fromhex(p["hex"]), np.uint8), config.lang,
-                               partner="random", max_steps=config.max_steps, seed=config.seed)
-        p["replicates"] = rep["replicates"]
+    # Slots in a sample are the whole soup's first slots, so the scores are those of the whole soup.
+    mark_replicators(c["programs"], config, total=config.programs, epoch_index=max(at - 1, 0))
     info = {"run": run_.id, "lang": config.lang, "epoch": at, "programs": int(soup.shape[0]),
             "whole_soup": whole, **ent, **c}
     if json:
@@ -243,9 +279,9 @@ def inspect(
     out.print(f"run {run_.id}  {config.lang}  epoch {at}  "
               f"{'whole soup' if whole else 'sample'} of {soup.shape[0]} programs, {c['distinct_programs']} distinct")
     out.print(f"H0 {ent['h0']:.3f}  brotli {ent['brotli_bpb']:.3f}  high-order entropy {ent['high_order_entropy']:.3f} bits/byte")
-    out.print("top programs (count, replicates beside a random partner?):")
+    out.print("top programs (count, cubff's self-replication score, whole copies beside a random partner?):")
     for p in c["programs"]:
-        out.print(f"{p['count']:>8}  {'yes' if p['replicates'] else 'no ':<3}  {p['text']}")
+        out.print(f"{p['count']:>8}  {p['selfrep_score']:>3}  {'yes' if p['copies'] else 'no ':<3}  {p['text']}")
     out.print(f"top {k}-byte substrings:")
     for s in c["substrings"]:
         out.print(f"{s['count']:>8}  {s['text']}  ({s['hex']})")
@@ -294,7 +330,7 @@ def sweep(
     lang: str = Lang,
     programs: int = typer.Option(2**17, "--programs", help="Programs in each soup.", rich_help_panel=_S),
     epochs: int = typer.Option(1000, "--epochs", min=1, help="Epochs per soup."),
-    mutation: float = typer.Option(0.00024, "--mutation", help="Probability per byte per epoch of a random byte.", rich_help_panel=_S),
+    mutation: float = typer.Option(1 / 4096, "--mutation", help="Probability per byte per epoch of a random byte [cubff's 1/4096].", rich_help_panel=_S),
     steps: int = Steps,
     length: int = Length,
     log_every: int = typer.Option(64, "--log-every", min=1, help="Epochs between points of each soup's curve."),

@@ -1,8 +1,13 @@
-"""What the soup is doing: entropies, a census, the state transition, self-replication."""
+"""What the soup is doing: entropies, a census, the state transition, a copy check, cubff's log line.
+
+cubff's own self-replication test is in ``primordium.soup.selfrep``.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+import math
 
 import brotli
 import numpy as np
@@ -14,24 +19,48 @@ BROTLI_WINDOW = 24
 
 
 def shannon_h0(soup: np.ndarray) -> float:
-    """Entropy of the soup's byte histogram, in bits per byte."""
+    """Entropy of the soup's byte histogram, in bits per byte.
+
+    Summed in byte order, one term at a time, as cubff sums it, so the last
+    digits of its log agree.
+    """
     counts = np.bincount(np.asarray(soup, dtype=np.uint8).reshape(-1), minlength=256)
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log2(p)).sum())
+    total = int(counts.sum())
+    h = 0.0
+    for c in counts.tolist():
+        if c:
+            frac = c / total
+            h -= frac * math.log2(frac)
+    return h
+
+
+def brotli_size(soup: np.ndarray) -> int:
+    """Bytes of the whole soup compressed by brotli at quality 2, window 2^24 (cubff's settings)."""
+    data = np.ascontiguousarray(soup, dtype=np.uint8).tobytes()
+    return len(brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW))
 
 
 def brotli_bits_per_byte(soup: np.ndarray) -> float:
     """Brotli (quality 2, window 2^24) compressed size of the whole soup, in bits per byte."""
-    data = np.ascontiguousarray(soup, dtype=np.uint8).tobytes()
-    packed = brotli.compress(data, quality=BROTLI_QUALITY, lgwin=BROTLI_WINDOW)
-    return 8.0 * len(packed) / len(data)
+    return 8.0 * brotli_size(soup) / np.asarray(soup).size
 
 
 def entropy(soup: np.ndarray) -> dict[str, float]:
-    """H0, brotli bits per byte, and high-order entropy = H0 − brotli bits per byte."""
+    """H0, brotli size and bits per byte, and high-order entropy = H0 − brotli bits per byte."""
     h0 = shannon_h0(soup)
-    bpb = brotli_bits_per_byte(soup)
-    return {"h0": h0, "brotli_bpb": bpb, "high_order_entropy": h0 - bpb}
+    size = brotli_size(soup)
+    bpb = 8.0 * size / np.asarray(soup).size
+    return {"h0": h0, "brotli_size": size, "brotli_bpb": bpb, "high_order_entropy": h0 - bpb}
+
+
+def cubff_log_line(epoch: int, size: int, programs: int, h0: float, bpb: float,
+                   selfreps: int | None = None) -> str:
+    """One row of cubff's ``--log`` CSV: epoch,brotli_size,soup_size,higher_entropy[,number_selfreps].
+
+    cubff keeps the higher entropy as a float32 and prints it with six decimals.
+    """
+    line = f"{epoch},{size},{programs},{float(np.float32(h0 - bpb)):f}"
+    return line if selfreps is None else f"{line},{selfreps}"
 
 
 def _top_rows(keys: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, int]:
@@ -58,7 +87,7 @@ def census(soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10
     padded = np.zeros((n, -(-length // 8) * 8), dtype=np.uint8)
     padded[:, :length] = soup
     first, counts, distinct = _top_rows(padded.view(np.uint64), top)
-    programs = [{"count": int(c), "fraction": float(c / n), "hex": soup[i].tobytes().hex(),
+    programs = [{"count": int(c), "fraction": float(c / n), "hex": soup[i].tobytes().hex(), "index": int(i),
                  "text": language.render(soup[i])} for i, c in zip(first, counts)]
     # Pack each k-byte window into one uint64 (little-endian) and count the keys.
     span = length - k + 1
@@ -129,10 +158,13 @@ def detect_transition(rows: list[dict], **kw) -> int | None:
     return det.transition_epoch
 
 
-def self_replication(program: np.ndarray, lang: str | Language = "bff_noheads", *, partner: str = "zero",
-                     generations: int = 4, max_steps: int = 8192, seed: int = 0,
-                     threshold: float = 0.9) -> dict:
-    """Does ``program`` copy itself into its partner?
+def copy_check(program: np.ndarray, lang: str | Language = "bff_noheads", *, partner: str = "zero",
+               generations: int = 4, max_steps: int = 8192, seed: int = 0,
+               threshold: float = 0.9) -> dict:
+    """Does ``program`` copy itself into its partner, whole, generation after generation?
+
+    primordium's own check, stricter than cubff's test (``selfrep``), which
+    asks only that 5 bytes of each half be reproducible.
 
     The program is put beside a partner (``zero``: all zero bytes; ``random``:
     random bytes), on the left and then on the right; the tape runs; the

@@ -2,7 +2,8 @@
 
 A soup is ``uint8[N, L]``. Every random choice of epoch ``e`` comes from a
 generator seeded with ``(seed, e)``, so an epoch is a pure function of
-(soup, config, e) and a resumed run replays exactly.
+(soup, config, e) and a resumed run replays exactly. The pairing modes and
+resets are cubff's (see docs/soup.md for how each matches it).
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from numba import njit
 
 from primordium.errors import ConfigError
 from primordium.soup.languages import Language, get_language, run_batch
+from primordium.soup.pattern import Interactions
+from primordium.soup.programs import parse_program
 
 DEFAULT_PROGRAMS = 2**17
 DEFAULT_LENGTH = 64
-DEFAULT_MUTATION = 0.00024
+DEFAULT_MUTATION = 1 / 4096  # cubff's default, 2^18 / 2^30
 DEFAULT_STEPS = 2**13
+# shuffle: a uniform random pairing each epoch (cubff's default);
+# cyclic: no reshuffling, neighbours (2i, 2i+1) and (2i-1, 2i) in turn (cubff's --nopermute_programs);
+# fixed: cubff's deterministic --fixed_shuffle (a power-of-two soup).
+PAIRINGS = ("shuffle", "cyclic", "fixed")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,13 @@ class SoupConfig:
     # within Chebyshev distance `radius` (edges do not wrap).
     grid: tuple[int, int] | None = None
     radius: int = 2
+    pairing: str = "shuffle"
+    # The interaction-pattern file the run was started with (the graph itself
+    # travels beside the config: see ``epoch``'s ``interactions``).
+    interactions: str | None = None
+    zero_init: bool = False
+    initial_program: str | None = None
+    reset_interval: int | None = None
     _language: Language | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +70,21 @@ class SoupConfig:
             raise ConfigError(f"--steps must be at least 1, got {self.max_steps}")
         if self.seed < 0:
             raise ConfigError(f"--seed must be non-negative, got {self.seed}")
+        if self.pairing not in PAIRINGS:
+            raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)}, not {self.pairing!r}")
+        modes = [m for m, on in (("grid", self.grid is not None), ("interactions", self.interactions is not None),
+                                 (f"pairing {self.pairing}", self.pairing != "shuffle")) if on]
+        if len(modes) > 1:
+            raise ConfigError(f"{' and '.join(modes)} are different ways of pairing: choose one")
+        if self.pairing == "fixed" and self.programs & (self.programs - 1):
+            raise ConfigError(f"pairing fixed needs a power-of-two number of programs, got {self.programs}")
+        if self.reset_interval is not None and self.reset_interval < 1:
+            raise ConfigError(f"reset_interval must be at least 1, got {self.reset_interval}")
+        if self.initial_program is not None:
+            placed = initial_program_bytes(self)
+            if len(placed) > self.programs * self.length:
+                raise ConfigError(f"initial_program has {len(placed)} bytes; the soup holds "
+                                  f"{self.programs * self.length}")
 
     @property
     def language(self) -> Language:
@@ -70,17 +99,42 @@ class SoupConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "SoupConfig":
-        keys = {"lang", "programs", "length", "mutation", "max_steps", "seed", "grid", "radius"}
+        keys = {"lang", "programs", "length", "mutation", "max_steps", "seed", "grid", "radius", "pairing",
+                "interactions", "zero_init", "initial_program", "reset_interval"}
         kw = {k: v for k, v in d.items() if k in keys}
         if kw.get("grid") is not None:
             kw["grid"] = tuple(kw["grid"])
         return cls(**kw)
 
 
-def initial_soup(config: SoupConfig) -> np.ndarray:
-    """Uniform random bytes, from the seed alone."""
-    rng = np.random.default_rng([config.seed, 0, 0])
+def initial_program_bytes(config: SoupConfig) -> np.ndarray:
+    return parse_program(config.initial_program or "", config.lang)
+
+
+def fresh_soup(config: SoupConfig, index: int = 0) -> np.ndarray:
+    """Soup number ``index`` of a run: the start (0) or a reset (1, 2, ...); zeros with ``zero_init``."""
+    if config.zero_init:
+        return np.zeros((config.programs, config.length), dtype=np.uint8)
+    rng = np.random.default_rng([config.seed, index, 0])
     return rng.integers(0, 256, size=(config.programs, config.length), dtype=np.uint8)
+
+
+def initial_soup(config: SoupConfig) -> np.ndarray:
+    """Uniform random bytes (or zeros) from the seed alone, the initial program written over its start.
+
+    As in cubff, the program's bytes go to the start of the soup, spilling
+    into the next programs if it is longer than one.
+    """
+    soup = fresh_soup(config, 0)
+    if config.initial_program:
+        placed = initial_program_bytes(config)
+        soup.reshape(-1)[: len(placed)] = placed
+    return soup
+
+
+def resets_after(config: SoupConfig, index: int) -> bool:
+    """Whether the soup is replaced by a fresh one after epoch ``index`` (cubff: index % interval == 0, 0 included)."""
+    return config.reset_interval is not None and index % config.reset_interval == 0
 
 
 def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
@@ -142,15 +196,86 @@ def grid_pairs(width, height, radius, order, choice):
     return a[:count], b[:count]
 
 
-def epoch(soup: np.ndarray, config: SoupConfig, index: int) -> tuple[np.ndarray, int, int]:
+@njit(cache=True)
+def pattern_pairs(offsets, targets, order, choice):
+    """Pair programs along an interaction pattern, visiting them in ``order``.
+
+    Each visited program with partners draws one (``choice`` in [0, 1) picks
+    it); the pair forms if neither is paired yet. As cubff, the draw happens
+    even for a program already paired.
+    """
+    n = offsets.shape[0] - 1
+    used = np.zeros(n, dtype=np.bool_)
+    a = np.empty(n // 2, dtype=np.int64)
+    b = np.empty(n // 2, dtype=np.int64)
+    count = 0
+    for k in range(n):
+        i = order[k]
+        degree = offsets[i + 1] - offsets[i]
+        if degree == 0:
+            continue
+        j = targets[offsets[i] + min(int(choice[k] * degree), degree - 1)]
+        if used[i] or used[j]:
+            continue
+        used[i] = True
+        used[j] = True
+        a[count] = i
+        b[count] = j
+        count += 1
+    return a[:count], b[:count]
+
+
+def fixed_pairs(n: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """cubff's fixed shuffle: slot i holds program (i * (2^(index mod log2 n + 1) - 1) mod n) xor (index & 1)."""
+    bits = n.bit_length() - 1
+    offset = (1 << (index % bits + 1)) - 1
+    order = ((np.arange(n, dtype=np.int64) * offset) % n) ^ (index & 1)
+    return order[0::2], order[1::2]
+
+
+def cyclic_pairs(n: int, index: int) -> tuple[np.ndarray, np.ndarray]:
+    """No reshuffling: (0,1), (2,3), ... after odd epochs; (n-1,0), (1,2), ... after even ones, as cubff."""
+    order = np.arange(n, dtype=np.int64)
+    if index % 2 == 0:
+        order = np.roll(order, 1)
+    return order[0::2], order[1::2]
+
+
+def _run_pairs(soup, config, rng, a, b):
+    """Mutate every program (paired or not), run the pairs in place, keep every slot."""
+    length = soup.shape[1]
+    out = soup.copy()
+    mutate(out.reshape(-1), config.mutation, rng)
+    tapes = np.concatenate([out[a], out[b]], axis=1)
+    ops = run_batch(config.language.id, tapes, config.max_steps)
+    out[a] = tapes[:, :length]
+    out[b] = tapes[:, length:]
+    return out, int(ops.sum()), len(a)
+
+
+def epoch(soup: np.ndarray, config: SoupConfig, index: int,
+          interactions: Interactions | None = None) -> tuple[np.ndarray, int, int]:
     """Run epoch ``index`` on ``soup``; return (new soup, ops executed, tapes run).
 
     1D: a random permutation pairs the programs; the soup is stored in that
     order afterwards (program slots carry no meaning in a well-mixed soup).
-    2D: programs keep their cells and pair with neighbours.
+    Every other pairing (2D grid, interaction pattern, cyclic, fixed) keeps
+    each program in its slot. A soup with ``config.interactions`` needs the
+    parsed pattern as ``interactions``.
     """
     rng = epoch_rng(config.seed, index)
     n, length = soup.shape
+    if config.interactions is not None:
+        if interactions is None:
+            raise ValueError("this soup pairs along an interaction pattern: pass it as `interactions`")
+        order = rng.permutation(n)
+        choice = rng.random(n)
+        a, b = pattern_pairs(interactions.offsets, interactions.targets, order, choice)
+        return _run_pairs(soup, config, rng, a, b)
+    if config.pairing == "cyclic":
+        return _run_pairs(soup, config, rng, *cyclic_pairs(n, index))
+    if config.pairing == "fixed":
+        return _run_pairs(soup, config, rng, *fixed_pairs(n, index))
     if config.grid is None:
         perm = rng.permutation(n)
         tapes = np.take(soup, perm, axis=0).reshape(n // 2, 2 * length)
@@ -161,11 +286,5 @@ def epoch(soup: np.ndarray, config: SoupConfig, index: int) -> tuple[np.ndarray,
     order = rng.permutation(n)
     choice = rng.random(n)
     a, b = grid_pairs(width, height, config.radius, order, choice)
-    out = soup.copy()
     # Unpaired programs do not run this epoch but still feel the background mutation.
-    mutate(out.reshape(-1), config.mutation, rng)
-    tapes = np.concatenate([out[a], out[b]], axis=1)
-    ops = run_batch(config.language.id, tapes, config.max_steps)
-    out[a] = tapes[:, :length]
-    out[b] = tapes[:, length:]
-    return out, int(ops.sum()), len(a)
+    return _run_pairs(soup, config, rng, a, b)

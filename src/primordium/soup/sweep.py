@@ -16,7 +16,7 @@ import numpy as np
 
 from primordium.errors import ConfigError, StoreError
 from primordium.soup.metrics import TransitionDetector, entropy
-from primordium.soup.soup import SoupConfig, epoch, initial_soup
+from primordium.soup.soup import SoupConfig, epoch, fresh_soup, initial_soup, resets_after
 from primordium.store import Run, Store
 
 ENGINE = "soup"
@@ -52,7 +52,7 @@ def soup_task(task: tuple[dict, int, int, int | None]) -> dict[str, Any]:
     soup = initial_soup(config)
     detector = TransitionDetector()
     curve: list[list[float]] = []
-    total_ops, ops, tapes, done = 0, 0, 0, 0
+    total_ops, ops, tapes, done, reset_index = 0, 0, 0, 0, 1
     for e in range(epochs):
         soup, k, n = epoch(soup, config, e)
         ops, tapes, total_ops, done = ops + k, tapes + n, total_ops + k, e + 1
@@ -65,6 +65,9 @@ def soup_task(task: tuple[dict, int, int, int | None]) -> dict[str, Any]:
             if stop_after is not None and detector.transition_epoch is not None \
                     and done >= detector.transition_epoch + stop_after:
                 break
+        # After the row, as in `soup run` (and cubff): a row shows the soup before its reset.
+        if resets_after(config, e):
+            soup, reset_index = fresh_soup(config, reset_index), reset_index + 1
     return {"seed": config.seed, "epochs": done, "ops": total_ops, "transition_epoch": detector.transition_epoch,
             "high_order_entropy": curve[-1][1] if curve else 0.0, "curve": curve}
 
@@ -111,6 +114,8 @@ def run_sweep(
         run.write_text(RESULTS, "".join(json.dumps(finished[s]) + "\n" for s in sorted(finished)))
     else:
         config = config or SoupConfig()
+        if config.interactions is not None:
+            raise ConfigError("a sweep does not take an interaction pattern; run each soup with `soup run`")
         seeds = seeds or [0]
         if epochs < 1 or log_every < 1:
             raise ConfigError("--epochs and --log-every must be at least 1")
