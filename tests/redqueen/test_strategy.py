@@ -162,6 +162,6 @@ def test_runs_inside_redqueen_run(cli, store_home, tmp_path):
 def test_empty_corpus_is_one_line_exit_2(cli, store_home, tmp_path):
     cfg = tmp_path / "drq.toml"
     cfg.write_text(f'operator = "strategy"\ncorpus = "{tmp_path}"\n')
-    code, out, err = cli("redqueen", "run", "--config", str(cfg), *SMALL_FLAGS)
+    code, out, err = cli("redqueen", "run", "--config", str(cfg), *SMALL_FLAGS, "--operator", "strategy")
     lines = [x for x in err.splitlines() if x.strip()]
     assert code == 2 and len(lines) == 1 and "no warriors" in lines[0] and str(tmp_path) in lines[0], err
