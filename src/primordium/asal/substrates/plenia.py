@@ -76,4 +76,5 @@ class PLenia(Substrate):
         dim = jnp.clip(near / 0.02, 0.0, 1.0)[..., None]
         img = _blend(g[..., None], _blend(u[..., None], [0.1, 0.1, 0.3], [0.2, 0.7, 1.0]), [1.17, 0.91, 0.13]) * dim
         lo, hi = img.min(), img.max()
-        return (img - lo) / (hi - lo)
+        # Stretched to [0, 1]; the clip only removes rounding (~1e-8) outside it.
+        return jnp.clip((img - lo) / (hi - lo), 0.0, 1.0)
