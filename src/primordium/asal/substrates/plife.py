@@ -129,7 +129,7 @@ class PLife(Substrate):
     color_palette: str = PAPER_PALETTE
     background_color: str = "black"
     backend: str = "auto"
-    block: int = 256  # rows per block of the all-pairs sum
+    block: int = 0  # rows per block of the all-pairs sum; 0: about 2^18 pairs a block
 
     def __post_init__(self):
         unknown = [s for s in self.searched if s not in ORDER]
@@ -139,8 +139,8 @@ class PLife(Substrate):
             raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
         if self.n_colors > len(self.color_palette.split("-")):
             raise ValueError(f"n_colors={self.n_colors} exceeds the {len(self.color_palette.split('-'))} palette colours")
-        if self.n_particles < 1 or self.n_colors < 1 or self.block < 1:
-            raise ValueError("n_particles, n_colors and block must be positive")
+        if self.n_particles < 1 or self.n_colors < 1 or self.block < 0:
+            raise ValueError("n_particles and n_colors must be positive, block not negative")
 
     @property
     def searched(self) -> tuple[str, ...]:
@@ -192,7 +192,8 @@ class PLife(Substrate):
             backend = "numba" if jax.default_backend() == "cpu" else "allpairs"
         if backend == "numba":
             return pair_forces_numba(x, c, alpha, beta, rmax)
-        return pair_forces_allpairs(x, c, alpha, beta, rmax, min(self.block, self.n_particles))
+        block = self.block or max(1, 2**18 // self.n_particles)
+        return pair_forces_allpairs(x, c, alpha, beta, rmax, min(block, self.n_particles))
 
     def step(self, key, state, params):
         x, v, c = state["x"], state["v"], state["c"]
