@@ -84,10 +84,21 @@ def hex_palette(spec: str) -> np.ndarray:
     return np.array([[int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4)] for h in spec.split("-")], np.float32)
 
 
-def named_rgb(name: str) -> np.ndarray:
-    import matplotlib.colors as mcolors
+BASIC_COLOURS = {"black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0), "k": (0.0, 0.0, 0.0), "w": (1.0, 1.0, 1.0)}
 
-    return np.asarray(mcolors.to_rgb(name), np.float32)
+
+def named_rgb(name: str) -> np.ndarray:
+    """RGB of a colour name or #rrggbb; other names (as the paper, matplotlib's) need matplotlib."""
+    if name.lower() in BASIC_COLOURS:
+        return np.asarray(BASIC_COLOURS[name.lower()], np.float32)
+    if name.startswith("#") and len(name) == 7:
+        return hex_palette(name[1:])[0]
+    try:
+        import matplotlib.colors as mcolors
+
+        return np.asarray(mcolors.to_rgb(name), np.float32)
+    except (ImportError, ValueError):
+        raise ValueError(f"background_color {name!r} is not black, white, #rrggbb or a matplotlib colour") from None
 
 
 def render_discs(x, colours, radius, background, sharpness, size: int):
@@ -139,6 +150,7 @@ class PLife(Substrate):
             raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
         if self.n_colors > len(self.color_palette.split("-")):
             raise ValueError(f"n_colors={self.n_colors} exceeds the {len(self.color_palette.split('-'))} palette colours")
+        named_rgb(self.background_color)
         if self.n_particles < 1 or self.n_colors < 1 or self.block < 0:
             raise ValueError("n_particles and n_colors must be positive, block not negative")
 

@@ -74,6 +74,7 @@ class PLifePlus(Substrate):
     def __post_init__(self):
         if self.n_colors < 3:
             raise ValueError("n_colors must be at least 3 (the first three components are the rendered RGB)")
+        named_rgb(self.background_color)
         if self.n_particles < 1 or self.block < 1:
             raise ValueError("n_particles and block must be positive")
 
