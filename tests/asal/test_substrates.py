@@ -186,10 +186,10 @@ def test_particle_life_pp_changes_colours_but_not_count():
 
 
 # -- Boids ---------------------------------------------------------------------
-def test_boids_align_under_an_alignment_controller():
-    from primordium.asal.substrates.boids import Boids, alignment_params, polarisation
+def test_boids_meanfield_align_under_an_alignment_controller():
+    from primordium.asal.substrates.boids_meanfield import BoidsMeanField, alignment_params, polarisation
 
-    boids = Boids(n=64, radius=0.25)
+    boids = BoidsMeanField(n=64, radius=0.25)
     p = alignment_params(boids)
     s = boids.init_state(KEY, p)
     assert float(polarisation(s)) < 0.4
@@ -200,6 +200,33 @@ def test_boids_align_under_an_alignment_controller():
     still = jax.tree_util.tree_map(jnp.zeros_like, p)
     s2 = jax.jit(lambda s: jax.lax.fori_loop(0, 300, lambda i, s: boids.step(KEY, s, still), s))(boids.init_state(KEY, p))
     assert float(polarisation(s2)) < 0.4
+
+
+# -- the paper's Particle Life: force backends ------------------------------------
+def test_plife_backends_agree_and_accelerators_get_pure_jax(monkeypatch):
+    # Clustered particles (all in a few cells) and wide per-colour radii: the
+    # cell list must find every pair the all-pairs sum does.
+    sub = get_substrate("plife", n_particles=300, n_colors=4, search_space="beta+alpha+rmax")
+    p = sub.default_params(KEY)
+    p["rmax"] = jnp.array([3.0, 0.0, -3.0, 1.0])  # rmax from ~0.011 to ~0.29
+    x = jnp.mod(jax.random.normal(KEY, (300, 2)) * 0.05 + 0.98, 1.0)  # one cluster across the wrap
+    c = jax.random.randint(jax.random.PRNGKey(1), (300,), 0, 4)
+    import dataclasses
+    allpairs = dataclasses.replace(sub, backend="allpairs").forces(x, c, p)
+    numba = dataclasses.replace(sub, backend="numba").forces(x, c, p)
+    assert float(jnp.abs(allpairs).max()) > 0.1
+    np.testing.assert_allclose(np.asarray(numba), np.asarray(allpairs), rtol=0, atol=2e-5)
+    batched = jax.vmap(lambda p: dataclasses.replace(sub, backend="numba").forces(x, c, p))(
+        jax.tree_util.tree_map(lambda a: jnp.stack([a, a]), p))
+    np.testing.assert_allclose(np.asarray(batched[1]), np.asarray(numba), atol=0)
+    # "auto": the host kernel on a CPU, pure JAX (no host round trip) elsewhere.
+    assert "callback" in str(jax.make_jaxpr(lambda x: sub.forces(x, c, p))(x))
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert "callback" not in str(jax.make_jaxpr(lambda x: sub.forces(x, c, p))(x))
+    with pytest.raises(ConfigError, match="backend"):
+        get_substrate("plife", backend="cuda")
+    with pytest.raises(ConfigError, match="search_space"):
+        get_substrate("plife", search_space="beta+gamma")
 
 
 # -- Particle Lenia -------------------------------------------------------------
@@ -255,8 +282,9 @@ def test_dnca_identity_network_is_a_fixed_point():
 
 # -- rollout & registry ---------------------------------------------------------------
 SMALL = {"life": {"grid": 16}, "lenia": {"grid": 32, "init": 8}, "particle_life": {"n": 100, "k": 3},
-         "particle_life_pp": {"n": 100, "k": 3}, "boids": {"n": 16}, "particle_lenia": {"n": 16},
-         "nca": {"grid": 16}, "dnca": {"grid": 16}}
+         "particle_life_pp": {"n": 100, "k": 3}, "boids": {"n_boids": 16, "n_nbrs": 4}, "particle_lenia": {"n": 16},
+         "nca": {"grid": 16}, "dnca": {"grid": 16}, "boids_meanfield": {"n": 16}, "plenia": {"n_particles": 16},
+         "plife": {"n_particles": 64, "n_colors": 3}, "plife_plus": {"n_particles": 32}}
 
 
 @pytest.mark.parametrize("name", sorted(SUBSTRATES))

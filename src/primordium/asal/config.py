@@ -15,6 +15,8 @@ ALGOS = ("cma-es", "ga", "map-elites")
 # Simulation lengths from the ASAL paper's settings (per substrate).
 DEFAULT_STEPS = {"life": 1024, "lenia": 256, "particle_life": 1000, "particle_life_pp": 1000, "boids": 1000,
                  "particle_lenia": 1000, "nca": 1000, "dnca": 1000}
+# The paper's particle substrates (their rollout_steps) and primordium's mean-field boids.
+DEFAULT_STEPS.update({"plife": 1000, "plife_plus": 1000, "plenia": 1000, "boids_meanfield": 1000})
 
 
 @dataclasses.dataclass

@@ -11,15 +11,21 @@ from typing import Any
 from primordium.errors import ConfigError
 from primordium.asal.substrates.base import Substrate, rollout, to_uint8
 from primordium.asal.substrates.boids import Boids
+from primordium.asal.substrates.boids_meanfield import BoidsMeanField
 from primordium.asal.substrates.lenia import Lenia
 from primordium.asal.substrates.life import Life
 from primordium.asal.substrates.nca import DNCA, NCA
 from primordium.asal.substrates.particle_lenia import ParticleLenia
 from primordium.asal.substrates.particle_life import ParticleLife, ParticleLifePP
+from primordium.asal.substrates.plenia import PLenia
+from primordium.asal.substrates.plife import PLife
+from primordium.asal.substrates.plife_plus import PLifePlus
 
 SUBSTRATES: dict[str, type[Substrate]] = {
     cls.name: cls for cls in (Life, Lenia, ParticleLife, ParticleLifePP, Boids, ParticleLenia, NCA, DNCA)
 }
+# The ASAL paper's particle systems (boids above is the paper's too), and primordium's mean-field boids.
+SUBSTRATES.update({cls.name: cls for cls in (PLife, PLifePlus, PLenia, BoidsMeanField)})
 
 
 def get_substrate(name: str, **options: Any) -> Substrate:
