@@ -157,3 +157,18 @@ def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):
     assert a[1] == b[1]  # every round's archive
     assert a[2] == b[2]  # every champion
     assert a[3] == b[3]  # every metric row
+
+
+def test_placement_flag_and_config_field(cli, store_home, tmp_path):
+    toml = tmp_path / "drq.toml"
+    toml.write_text('placement = "pmars"\n')
+    for extra, want in ((["--config", str(toml)], "pmars"), (["--placement", "drq"], "drq"),
+                        (["--config", str(toml), "--placement", "drq"], "drq")):
+        code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--rounds", "1", "--iterations", "2", *extra, "--json")
+        assert code == 0, err
+        run_id = json.loads(out)["run"]
+        code, out, err = cli("redqueen", "show", run_id, "--json")
+        assert code == 0 and json.loads(out)["config"]["placement"] == want
+    _one_line_error(*cli("redqueen", "run", "--placement", "middle"), "placement", "middle")
+    toml.write_text('placement = "middle"\n')
+    _one_line_error(*cli("redqueen", "run", "--config", str(toml)), "drq.toml", "placement", "middle")

@@ -79,6 +79,7 @@ def run(
     batch: Optional[int] = typer.Option(None, "--batch", help="Iterations proposed from one archive state and evaluated together [1].", rich_help_panel=_A),
     responses: Optional[int] = typer.Option(None, "--responses", help="Candidates per iteration from the same parent (one LLM request with n replies) [1].", rich_help_panel=_A),
     single_cell: Optional[bool] = typer.Option(None, "--single-cell/--no-single-cell", help="Ablation: one MAP-Elites cell for all candidates.", rich_help_panel=_A),
+    placement: Optional[str] = typer.Option(None, "--placement", help="Where warriors load: drq (the DRQ code's slices, round r seeded with r) or pmars [drq].", rich_help_panel=_A),
     descriptors: Optional[str] = typer.Option(None, "--descriptors", help="Two of spawned, coverage, opcodes, length [spawned,coverage].", rich_help_panel=_A),
     opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [drq-imp].", rich_help_panel=_A),
     warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates [on].", rich_help_panel=_A),
@@ -119,7 +120,7 @@ def run(
     overrides = {
         "seed": seed, "rounds": rounds, "iterations": iterations, "history": history, "p_new": p_new,
         "n_init": n_init, "threshold": threshold, "battle_rounds": battle_rounds, "batch": batch,
-        "responses": responses, "single_cell": single_cell, "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
+        "responses": responses, "single_cell": single_cell, "placement": placement, "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
         "warmup_champions": warmup_champions, "operator": operator,
         "core.core_size": core_size, "core.cycles": cycles, "core.processes": processes, "core.length": length,
         "core.distance": distance, "llm.base_url": base_url, "llm.model": model, "llm.temperature": temperature,
