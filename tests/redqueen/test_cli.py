@@ -172,3 +172,30 @@ def test_placement_flag_and_config_field(cli, store_home, tmp_path):
     _one_line_error(*cli("redqueen", "run", "--placement", "middle"), "placement", "middle")
     toml.write_text('placement = "middle"\n')
     _one_line_error(*cli("redqueen", "run", "--config", str(toml)), "drq.toml", "placement", "middle")
+
+
+def test_eval_measures(cli, store_home, warriors_dir):
+    """--measure drq (default: the DRQ code's scores) and pmars (W/L) on the same champions; bad values: one line."""
+    flags = ["--cycles", "1000", "--processes", "800", "--battle-rounds", "2", "--history", "1", "--n-init", "2",
+             "--threshold", "10", "--rounds", "1", "--iterations", "1", "--operator", "offline"]
+    code, out, err = cli("redqueen", "run", *flags, "--json")
+    assert code == 0, err
+    run_id = json.loads(out)["run"]
+    code, out, err = cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--rounds", "2", "--json")
+    assert code == 0, err
+    drq = json.loads(out)
+    assert drq["measure"] == "drq" and "seed" not in drq
+    n = drq["opponents"]
+    (row,) = drq["rounds"]
+    assert len(row["scores"]) == n == len(drq["opponent_files"])
+    assert row["wins"] == sum(a > b for a, b in row["scores"]) and row["ties"] == sum(a == b for a, b in row["scores"])
+    assert row["score"] == pytest.approx(sum(a for a, _ in row["scores"]) / n)
+    code, out, err = cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--rounds", "2",
+                         "--measure", "pmars", "--seed", "4", "--json")
+    assert code == 0, err
+    pm = json.loads(out)
+    assert pm["measure"] == "pmars" and pm["seed"] == 4 and "scores" not in pm["rounds"][0]
+    assert pm["rounds"][0]["wins"] + pm["rounds"][0]["ties"] + pm["rounds"][0]["losses"] == n
+    _one_line_error(*cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--measure", "elo"),
+                    "measure", "elo")
+    _one_line_error(*cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--seed", "3"), "--seed")
