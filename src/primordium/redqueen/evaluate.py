@@ -94,21 +94,27 @@ def generality(
 
 def _drq_scores(champions, opponents, settings: Settings, rounds: int,
                 on_progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray]:
-    """Mean scores [champion, opponent] of the champion and of the opponent over R one-on-one rounds."""
-    from primordium.redqueen.fitness import drq_round_seeds, melee
+    """Mean scores [champion, opponent] of the champion and of the opponent over R one-on-one rounds.
+
+    Every (pair, round) is one row of a single batch, one round per row so
+    that the champion always moves first (a row of several rounds would
+    rotate the first mover, as pMARS does), loaded where the public code
+    loads round r (seeded with r): ``fitness.melee`` for many opponent sets.
+    """
+    from primordium.corewar.battle import drq_positions, run_battles_on
+    from primordium.redqueen.fitness import lifetimes, melee_scores
 
     nc, no = len(champions), len(opponents)
-    mine, theirs = np.zeros((nc, no)), np.zeros((nc, no))
-    champs = [w for _, w in champions]
-    seeds = drq_round_seeds(nc, rounds)
-    # One opponent at a time: all champions' rounds against it are one batch over all cores.
-    for j, (_, opp) in enumerate(opponents):
-        m = melee(champs, [opp], settings.with_(warriors=2), seeds)
-        mine[:, j] = m.scores[:, :, 0].mean(axis=1)
-        theirs[:, j] = m.scores[:, :, 1].mean(axis=1)
-        if on_progress is not None:
-            on_progress(nc)
-    return mine, theirs
+    pool = [w for _, w in champions] + [w for _, w in opponents]
+    rows = np.array([(i, nc + j) for i in range(nc) for j in range(no) for _ in range(rounds)], np.int64)
+    positions = np.array([[drq_positions([pool[i].length, pool[j].length], settings.core_size, settings.distance, r)]
+                          for i in range(nc) for j in range(nc, nc + no) for r in range(rounds)], np.int64)
+    res = run_battles_on(None, pool, rows, settings.with_(rounds=1, warriors=2), np.zeros(len(rows), np.int64),
+                         track=False, until="all_dead", positions=positions,
+                         on_progress=None if on_progress is None else lambda k: on_progress(k / rounds))
+    life = lifetimes(res.executed[:, 0, :], res.alive[:, 0, :], settings.cycles)
+    scores = melee_scores(life, settings.cycles).reshape(nc, no, rounds, 2).mean(axis=2)
+    return scores[..., 0], scores[..., 1]
 
 
 def _pmars_wins(champions, opponents, settings: Settings, rounds: int, seed: int,
