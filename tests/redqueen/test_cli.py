@@ -158,3 +158,45 @@ def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):
     assert a[1] == b[1]  # every round's archive
     assert a[2] == b[2]  # every champion
     assert a[3] == b[3]  # every metric row
+
+
+def test_placement_flag_and_config_field(cli, store_home, tmp_path):
+    toml = tmp_path / "drq.toml"
+    toml.write_text('placement = "pmars"\n')
+    for extra, want in ((["--config", str(toml)], "pmars"), (["--placement", "drq"], "drq"),
+                        (["--config", str(toml), "--placement", "drq"], "drq")):
+        code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--rounds", "1", "--iterations", "2", *extra, "--json")
+        assert code == 0, err
+        run_id = json.loads(out)["run"]
+        code, out, err = cli("redqueen", "show", run_id, "--json")
+        assert code == 0 and json.loads(out)["config"]["placement"] == want
+    _one_line_error(*cli("redqueen", "run", "--placement", "middle"), "placement", "middle")
+    toml.write_text('placement = "middle"\n')
+    _one_line_error(*cli("redqueen", "run", "--config", str(toml)), "drq.toml", "placement", "middle")
+
+
+def test_eval_measures(cli, store_home, warriors_dir):
+    """--measure drq (default: the DRQ code's scores) and pmars (W/L) on the same champions; bad values: one line."""
+    flags = ["--cycles", "1000", "--processes", "800", "--battle-rounds", "2", "--history", "1", "--n-init", "2",
+             "--threshold", "10", "--rounds", "1", "--iterations", "1", "--operator", "offline"]
+    code, out, err = cli("redqueen", "run", *flags, "--json")
+    assert code == 0, err
+    run_id = json.loads(out)["run"]
+    code, out, err = cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--rounds", "2", "--json")
+    assert code == 0, err
+    drq = json.loads(out)
+    assert drq["measure"] == "drq" and "seed" not in drq
+    n = drq["opponents"]
+    (row,) = drq["rounds"]
+    assert len(row["scores"]) == n == len(drq["opponent_files"])
+    assert row["wins"] == sum(a > b for a, b in row["scores"]) and row["ties"] == sum(a == b for a, b in row["scores"])
+    assert row["score"] == pytest.approx(sum(a for a, _ in row["scores"]) / n)
+    code, out, err = cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--rounds", "2",
+                         "--measure", "pmars", "--seed", "4", "--json")
+    assert code == 0, err
+    pm = json.loads(out)
+    assert pm["measure"] == "pmars" and pm["seed"] == 4 and "scores" not in pm["rounds"][0]
+    assert pm["rounds"][0]["wins"] + pm["rounds"][0]["ties"] + pm["rounds"][0]["losses"] == n
+    _one_line_error(*cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--measure", "elo"),
+                    "measure", "elo")
+    _one_line_error(*cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--seed", "3"), "--seed")

@@ -123,3 +123,41 @@ def test_placements_are_the_references(drq):
         random.seed(seed)
         mars = drq.MyMARS(warriors=ws, minimum_separation=100, max_processes=8000, randomize=True)
         assert [w.task_queue[0] for w in mars.warriors] == drq_positions(lengths, 8000, 100, seed)
+
+
+# Generality one-on-one, as the public code's eval_warriors.py runs each pair.
+# At 2000 cycles these give wins (22_1 over 13_5 and the dwarf), a loss (14_7 to the dwarf), ties, and a
+# warrior against a copy of itself.
+CHAMPIONS = ("corewar/gpt_warriors/22_1.red", "corewar/gpt_warriors/14_7.red", "corewar/warriors/dwarf.red")
+HELD_OUT = ("corewar/gpt_warriors/13_5.red", "corewar/warriors/dwarf.red", "human_warriors/imp.red")
+
+
+def test_generality_matches_reference_pairs(drq, shared_dir):
+    from primordium.redqueen.evaluate import generality
+
+    cycles, rounds = 2000, 3
+    sim = drq.SimulationArgs(rounds=rounds, cycles=cycles)
+    s = _settings(cycles)
+    root = shared_dir / "reference" / "drq"
+    theirs = {f: drq.parse_warrior_from_file(sim, root / f)[1] for f in CHAMPIONS + HELD_OUT}
+    ours = {f: assemble_file(root / f, s) for f in CHAMPIONS + HELD_OUT}
+    for f in theirs:
+        _comparable(drq, theirs[f], ours[f])
+    rows = generality([(k + 1, ours[f]) for k, f in enumerate(CHAMPIONS)], [(f, ours[f]) for f in HELD_OUT], s,
+                      rounds=rounds, measure="drq")
+    outcomes = set()
+    for row, champ in zip(rows, CHAMPIONS):
+        beat = tie = 0
+        for j, opp in enumerate(HELD_OUT):
+            # Parsed afresh, as eval_warriors.py parses each opponent: its MARS keys state by warrior object.
+            pair = [drq.parse_warrior_from_file(sim, root / f)[1] for f in (champ, opp)]
+            ref = drq.run_multiple_rounds(sim, pair, n_processes=1)
+            assert ref is not None, "the reference failed (it prints why)"
+            mine, their = ref["score"].mean(axis=-1)
+            np.testing.assert_allclose(row["scores"][j], [mine, their], rtol=1e-9, atol=1e-12)
+            beat += mine > their
+            tie += mine == their
+            outcomes.add("beat" if mine > their else "tie" if mine == their else "lost")
+        assert (row["wins"], row["ties"], row["losses"]) == (beat, tie, len(HELD_OUT) - beat - tie), champ
+        assert row["generality"] == (beat + tie) / len(HELD_OUT)
+    assert outcomes == {"beat", "tie", "lost"}, outcomes  # every verdict is exercised

@@ -190,3 +190,27 @@ def test_first_iteration_runs_even_past_the_threshold(store):
     cands = candidates(run)
     for r in (1, 2):
         assert sorted({c["iteration"] for c in cands if c["round"] == r}) == [-1, 0]
+
+
+def test_placement_drq_and_pmars_are_what_the_loop_evaluates_with(store):
+    """Each recorded fitness is the candidate's melee, candidate first, under the run's placement."""
+    from primordium.redqueen.fitness import drq_round_seeds, evaluate, round_seeds
+
+    fits = {}
+    for placement in ("drq", "pmars"):
+        cfg = small_config(rounds=2, iterations=3, placement=placement)
+        run = run_drq(store, cfg)
+        assert load_config(run).placement == placement
+        s = cfg.settings()
+        opp = [assemble((run.dir / "opponents" / "00_imp.red").read_text(), s)]
+        cands = candidates(run)
+        # Round 1's candidates meet only the imp; round 2's also round 1's champion.
+        champ1 = assemble(champions(run)[0][1].read_text(), s)
+        for c in cands:
+            opps = opp if c["round"] == 1 else opp + [champ1]
+            seeds = (drq_round_seeds(1, cfg.battle_rounds) if placement == "drq" else
+                     round_seeds(cfg.seed, c["round"], c["iteration"], c["slot"], cfg.battle_rounds)[None])
+            ev = evaluate([assemble(c["source"], s)], opps, s, seeds, placement=placement)[0]
+            assert ev.fitness == c["fitness"], (placement, c["id"])
+        fits[placement] = [c["fitness"] for c in cands]
+    assert fits["drq"] != fits["pmars"]

@@ -79,6 +79,7 @@ def run(
     batch: Optional[int] = typer.Option(None, "--batch", help="Iterations proposed from one archive state and evaluated together [1].", rich_help_panel=_A),
     responses: Optional[int] = typer.Option(None, "--responses", help="Candidates per iteration from the same parent (one LLM request with n replies) [1].", rich_help_panel=_A),
     single_cell: Optional[bool] = typer.Option(None, "--single-cell/--no-single-cell", help="Ablation: one MAP-Elites cell for all candidates.", rich_help_panel=_A),
+    placement: Optional[str] = typer.Option(None, "--placement", help="Where warriors load: drq (the DRQ code's slices, round r seeded with r) or pmars [drq].", rich_help_panel=_A),
     descriptors: Optional[str] = typer.Option(None, "--descriptors", help="Two of spawned, coverage, opcodes, length [spawned,coverage].", rich_help_panel=_A),
     opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [drq-imp].", rich_help_panel=_A),
     warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates [on].", rich_help_panel=_A),
@@ -119,7 +120,7 @@ def run(
     overrides = {
         "seed": seed, "rounds": rounds, "iterations": iterations, "history": history, "p_new": p_new,
         "n_init": n_init, "threshold": threshold, "battle_rounds": battle_rounds, "batch": batch,
-        "responses": responses, "single_cell": single_cell, "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
+        "responses": responses, "single_cell": single_cell, "placement": placement, "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
         "warmup_champions": warmup_champions, "operator": operator,
         "core.core_size": core_size, "core.cycles": cycles, "core.processes": processes, "core.length": length,
         "core.distance": distance, "llm.base_url": base_url, "llm.model": model, "llm.temperature": temperature,
@@ -216,7 +217,8 @@ def eval_(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id (or a unique prefix)."),
     against: Path = typer.Option(..., "--against", help="A folder of .red warriors (held out)."),
     rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds per pair."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the starting positions."),
+    measure: str = typer.Option("drq", "--measure", help="drq (the DRQ code's scores: higher mean score beats) or pmars (pMARS battles: more rounds won beats)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of pMARS's placements (--measure pmars) [0]."),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -225,21 +227,24 @@ def eval_(
 
     from primordium.redqueen.evaluate import evaluate_run
 
+    if seed is not None and measure == "drq":
+        raise ConfigError("--seed moves pMARS's placements; --measure drq seeds round r with r, as the DRQ code")
     out = Output(json, quiet)
     r = _open(run_id)
     with out.progress("battles", None) as bar:
-        result = evaluate_run(r, against, rounds=rounds, seed=seed, on_progress=bar.advance)
+        result = evaluate_run(r, against, rounds=rounds, seed=seed or 0, measure=measure, on_progress=bar.advance)
     if json:
         out.json(result)
         return
     if result["skipped"]:
         out.info(f"skipped {len(result['skipped'])} warrior(s) that do not assemble for this run's core settings")
     t = Table(title=f"{r.id}: champions against {result['opponents']} warriors in {result['against']}")
-    for col in ("round", "generality", "wins", "ties", "losses", "name"):
+    drq = result["measure"] == "drq"
+    for col in ("round", "generality", "wins", "ties", "losses") + (("mean score",) if drq else ()) + ("name",):
         t.add_column(col, justify="left" if col == "name" else "right")
     for row in result["rounds"]:
         t.add_row(str(row["round"]), f"{row['generality']:.3f}", str(row["wins"]), str(row["ties"]),
-                  str(row["losses"]), row["name"])
+                  str(row["losses"]), *((f"{row['score']:.3f}",) if drq else ()), row["name"])
     out.print(t)
     out.print(f"plot: {r.dir / 'generality.png'}")
 

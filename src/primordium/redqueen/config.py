@@ -85,6 +85,9 @@ class DRQConfig:
     batch: int = 1  # iterations proposed from one archive state and evaluated together
     responses: int = 1  # candidates per iteration, all from the same parent (the public code's n_mutate)
     single_cell: bool = False  # ablation: every candidate competes for one cell (no diversity)
+    # Where warriors load in a battle round: "drq" (the public code's slices, round r seeded with r,
+    # the same R placements for every candidate) or "pmars" (pMARS's placements, drawn per candidate).
+    placement: str = "drq"
     descriptors: tuple[str, str] = ("spawned", "coverage")
     initial_opponents: tuple[str, ...] = ("drq-imp",)  # built-in names or .red files
     warmup_opponents: bool = True  # evaluate the initial opponents as round-start candidates
@@ -96,6 +99,7 @@ class DRQConfig:
 
     def validate(self, where: str = "config") -> "DRQConfig":
         from primordium.redqueen.descriptors import DESCRIPTORS
+        from primordium.redqueen.fitness import PLACEMENTS
 
         def bad(name: str, msg: str) -> ConfigError:
             return ConfigError(f"{where}: field {name!r}: {msg}")
@@ -112,6 +116,8 @@ class DRQConfig:
         for d in self.descriptors:
             if d not in DESCRIPTORS:
                 raise bad("descriptors", f"unknown descriptor {d!r} (known: {', '.join(DESCRIPTORS)})")
+        if self.placement not in PLACEMENTS:
+            raise bad("placement", f"unknown placement {self.placement!r} (known: {', '.join(PLACEMENTS)})")
         if self.operator not in OPERATORS:
             raise bad("operator", f"unknown operator {self.operator!r} (known: {', '.join(OPERATORS)})")
         c = self.core

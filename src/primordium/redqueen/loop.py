@@ -37,7 +37,7 @@ from primordium.corewar.warriors import builtin_warriors
 from primordium.errors import AssemblyError, ConfigError, StoreError, read_text_file
 from primordium.redqueen.archive import Archive, Elite
 from primordium.redqueen.config import DRQConfig, from_dict
-from primordium.redqueen.fitness import drq_round_seeds, evaluate
+from primordium.redqueen.fitness import drq_round_seeds, evaluate, round_seeds
 from primordium.redqueen.mutation import Job, Operator, Proposal, make_operator
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 
@@ -178,10 +178,18 @@ class Experiment:
                 warriors.append(None)
                 errors.append(f"does not assemble: {e}")
         valid = [i for i, w in enumerate(warriors) if w is not None]
-        # The public code's placements: battle round r seeded with r for every candidate.
-        seeds = drq_round_seeds(len(valid), c.battle_rounds)
+        if c.placement == "drq":
+            # The public code's placements: battle round r seeded with r for every candidate.
+            seeds = drq_round_seeds(len(valid), c.battle_rounds)
+        else:
+            # pMARS placements drawn from where the candidate stands in the run, so a resumed
+            # or re-batched run draws the same ones.
+            seeds = np.array([round_seeds(c.seed, s.round, proposals[i].job.iteration, proposals[i].job.slot,
+                                          c.battle_rounds) for i in valid], np.int64).reshape(len(valid),
+                                                                                               c.battle_rounds)
+        # Candidate first, then the initial opponents, then the recent champions, as the public code orders them.
         evals = dict(zip(valid, evaluate([warriors[i] for i in valid], self.opponents + self._champion_warriors(),
-                                         self.settings, seeds, self.executor)))
+                                         self.settings, seeds, self.executor, placement=c.placement)))
 
         records, calls, metrics = [], [], []
         for i, p in enumerate(proposals):

@@ -202,7 +202,8 @@ def write_run_plots(run) -> list[Path]:
 def generality_image(result: dict) -> np.ndarray:
     rows = result["rounds"]
     return line_chart([("generality", [r["round"] for r in rows], [r["generality"] for r in rows])],
-                      f"generality against {result.get('against', 'held-out warriors')}", "round",
+                      f"generality ({result.get('measure', 'pmars')} measure) against "
+                      f"{result.get('against', 'held-out warriors')}", "round",
                       "fraction beaten or tied", markers=True)
 
 
