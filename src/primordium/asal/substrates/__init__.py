@@ -12,14 +12,18 @@ from primordium.errors import ConfigError
 from primordium.asal.substrates.base import Substrate, rollout, to_uint8
 from primordium.asal.substrates.boids import Boids
 from primordium.asal.substrates.lenia import Lenia
-from primordium.asal.substrates.life import Life
-from primordium.asal.substrates.nca import DNCA, NCA
+from primordium.asal.substrates.lenia_soup import LeniaSoup
+from primordium.asal.substrates.life import GameOfLife, Life
+from primordium.asal.substrates.nca import DNCA, NCAd1, NCAd3
+from primordium.asal.substrates.nca_sobel import NCASobel
 from primordium.asal.substrates.particle_lenia import ParticleLenia
 from primordium.asal.substrates.particle_life import ParticleLife, ParticleLifePP
 
 SUBSTRATES: dict[str, type[Substrate]] = {
-    cls.name: cls for cls in (Life, Lenia, ParticleLife, ParticleLifePP, Boids, ParticleLenia, NCA, DNCA)
+    cls.name: cls for cls in (Life, Lenia, ParticleLife, ParticleLifePP, Boids, ParticleLenia, DNCA)
 }
+# The ASAL paper's grid substrates, and primordium's grid variants under their own names.
+SUBSTRATES |= {cls.name: cls for cls in (GameOfLife, NCAd1, NCAd3, LeniaSoup, NCASobel)}
 
 
 def get_substrate(name: str, **options: Any) -> Substrate:
