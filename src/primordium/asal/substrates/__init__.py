@@ -38,6 +38,13 @@ def get_substrate(name: str, **options: Any) -> Substrate:
         if opt not in fields:
             raise ConfigError(f"substrate {key!r} has no option {opt!r} (options: {', '.join(fields)})")
         default = fields[opt].default
+        if isinstance(default, bool) and isinstance(value, str):
+            # bool("false") is True: read the word instead.
+            words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+            if value.strip().lower() not in words:
+                raise ConfigError(f"substrate option {opt}={value!r} is not true or false")
+            typed[opt] = words[value.strip().lower()]
+            continue
         try:
             typed[opt] = type(default)(value) if not isinstance(value, type(default)) else value
         except (TypeError, ValueError):
