@@ -57,6 +57,12 @@ def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):
     code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--rule", "B36/S23", "--out",
                            str(tmp_path / "h.mp4"), "--steps", "20", "--frames", "10", "--size", "64")
     assert code == 0, err and (tmp_path / "h.mp4").stat().st_size > 0
+    # The paper's gol takes the rule number itself.
+    code, _, err = run_cli(capsys, "render", "--substrate", "gol", "--set", "grid_size=16", "--rule", "B3/S23",
+                           "--out", str(tmp_path / "c.gif"), "--steps", "8", "--frames", "2", "--size", "32")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "render", "--substrate", "nca_d1", "--rule", "B3/S23", "--out", str(tmp_path / "n.gif"))
+    assert "--rule applies to" in _one_line_error(code, err)
 
 
 def _one_line_error(code, err):
@@ -67,7 +73,7 @@ def _one_line_error(code, err):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["search", "--substrate", "gol", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "golly", "--mode", "open-endedness"], "unknown substrate"),
     (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
     (["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "dino"], "unknown foundation model"),
     (["search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
