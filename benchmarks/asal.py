@@ -6,7 +6,7 @@ The reference figures were measured on this 2-core machine with the public
 JAX implementation of ASAL (one simulation, 8 frames sampled, 224-px renders,
 no foundation model); they are quoted, not re-run here.
 
-    python benchmarks/asal.py [--repeat 3] [--only life,lenia] [--no-clip]
+    python benchmarks/asal.py [--repeat 3] [--only gol,lenia] [--no-clip]
 """
 
 from __future__ import annotations
@@ -21,11 +21,11 @@ from primordium.asal.substrates import get_substrate, rollout
 
 # name -> (options, steps, reference seconds or None when the reference did not finish)
 CASES = {
-    "life": ({"grid": 64}, 1024, 0.044),
-    "lenia": ({"grid": 128}, 256, 0.82),
+    "gol": ({"grid_size": 64}, 1024, 0.044),
+    "lenia": ({"grid_size": 128}, 256, 0.82),
     "boids": ({"n": 128}, 1000, 2.33),
     "particle_lenia": ({"n": 200}, 1000, 0.85),
-    "nca": ({"grid": 128}, 1000, 0.83),
+    "nca_d3": ({"grid_size": 128}, 1000, 0.83),
     "dnca": ({}, 1000, 2.2),
     "particle_life": ({"n": 5000}, 1000, None),  # reference: not done in 300 s
     "particle_life_pp": ({"n": 5000}, 1000, None),

@@ -23,7 +23,7 @@ def run_cli(capsys, *argv):
 
 
 def test_search_json(capsys, store_home):
-    code, out, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "open-endedness", *QUICK, "--json")
+    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK, "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert set(doc) >= {"best_score", "best_params", "history", "run"}
@@ -44,19 +44,25 @@ def test_sweep_life_json_and_table(capsys, store_home):
 
 
 def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):
-    code, out, _ = run_cli(capsys, "search", "--substrate", "life", "--mode", "open-endedness", *QUICK, "--json")
+    code, out, _ = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK, "--json")
     run_dir = store_home / "runs" / json.loads(out)["run"]
     gif = tmp_path / "v.gif"
-    code, out, err = run_cli(capsys, "render", "--substrate", "life", "--set", "grid=16", "--params",
+    code, out, err = run_cli(capsys, "render", "--substrate", "life_like", "--set", "grid=16", "--params",
                              str(run_dir / "best_params.json"), "--out", str(gif), "--steps", "20", "--frames", "5")
     assert code == 0, err and gif.stat().st_size > 0
     from PIL import Image
 
     with Image.open(gif) as im:
         assert im.n_frames == 5
-    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--rule", "B36/S23", "--out",
+    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--rule", "B36/S23", "--out",
                            str(tmp_path / "h.mp4"), "--steps", "20", "--frames", "10", "--size", "64")
     assert code == 0, err and (tmp_path / "h.mp4").stat().st_size > 0
+    # The paper's gol takes the rule number itself.
+    code, _, err = run_cli(capsys, "render", "--substrate", "gol", "--set", "grid_size=16", "--rule", "B3/S23",
+                           "--out", str(tmp_path / "c.gif"), "--steps", "8", "--frames", "2", "--size", "32")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "render", "--substrate", "nca_d1", "--rule", "B3/S23", "--out", str(tmp_path / "n.gif"))
+    assert "--rule applies to" in _one_line_error(code, err)
 
 
 def _one_line_error(code, err):
@@ -67,14 +73,14 @@ def _one_line_error(code, err):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["search", "--substrate", "gol", "--mode", "open-endedness"], "unknown substrate"),
-    (["search", "--substrate", "life", "--mode", "wander"], "unknown mode"),
-    (["search", "--substrate", "life", "--mode", "open-endedness", "--fm", "nope"], "unknown foundation model"),
-    (["search", "--substrate", "life", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
-    (["search", "--substrate", "life", "--mode", "target", "--fm", "pixels"], "--prompt"),
-    (["search", "--substrate", "life", "--mode", "open-endedness", "--set", "grid"], "KEY=VALUE"),
-    (["render", "--substrate", "life", "--rule", "B3/S2x", "--out", "x.gif"], "malformed"),
-    (["render", "--substrate", "life", "--rule", "B3/S23", "--out", "x.avi"], "unsupported"),
+    (["search", "--substrate", "golly", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "nope"], "unknown foundation model"),
+    (["search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
+    (["search", "--substrate", "life_like", "--mode", "target", "--fm", "pixels"], "--prompt"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--set", "grid"], "KEY=VALUE"),
+    (["render", "--substrate", "life_like", "--rule", "B3/S2x", "--out", "x.gif"], "malformed"),
+    (["render", "--substrate", "life_like", "--rule", "B3/S23", "--out", "x.avi"], "unsupported"),
     (["search", "--resume", "nope"], "no run"),
 ])
 def test_bad_input_is_one_line_exit_2(capsys, store_home, argv, needle):
@@ -84,29 +90,29 @@ def test_bad_input_is_one_line_exit_2(capsys, store_home, argv, needle):
 
 def test_params_file_of_the_wrong_shape(capsys, store_home, tmp_path):
     bad = tmp_path / "p.json"
-    bad.write_text(json.dumps({"substrate": "life", "flat": [0.5] * 7}))
-    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    bad.write_text(json.dumps({"substrate": "life_like", "flat": [0.5] * 7}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
     assert "7 values" in _one_line_error(code, err)
     bad.write_text(json.dumps({"substrate": "lenia", "flat": [0.5] * 18}))
-    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
     assert "lenia" in _one_line_error(code, err)
     bad.write_text("{not json")
-    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
     assert "not JSON" in _one_line_error(code, err)
 
 
 def test_missing_clip_weights_offline(capsys, store_home, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    code, _, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--prompt", "a cat")
+    code, _, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat")
     assert "openai/clip-vit-base-patch32" in _one_line_error(code, err)
-    code, _, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--prompt", "a cat",
+    code, _, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat",
                            "--fm-weights", str(tmp_path / "missing"))
     _one_line_error(code, err)
 
 
 def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
-    code, out, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--prompt", "a glider",
+    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a glider",
                              "--prompt", "a still life", "--fm", "clip", "--fm-weights", str(tiny_clip_dir),
                              "--set", "grid=16", "--pop", "4", "--gens", "2", "--steps", "16", "--frames", "4",
                              "--size", "32", "--softmax", "--json")
@@ -117,13 +123,13 @@ def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
 
 def test_toml_config_with_flag_overrides(capsys, store_home, tmp_path):
     cfg = tmp_path / "asal.toml"
-    cfg.write_text('[asal]\nsubstrate = "life"\nmode = "open-endedness"\nfm = "pixels"\npop = 4\ngens = 3\n'
+    cfg.write_text('[asal]\nsubstrate = "life_like"\nmode = "open-endedness"\nfm = "pixels"\npop = 4\ngens = 3\n'
                    'steps = 16\nframes = 4\nsize = 16\nsubstrate_options = { grid = 16 }\n')
     code, out, err = run_cli(capsys, "search", "--config", str(cfg), "--gens", "1", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["history"]) == 1
-    cfg.write_text('substrate = "life"\npopulation = 4\n')
+    cfg.write_text('substrate = "life_like"\npopulation = 4\n')
     code, _, err = run_cli(capsys, "search", "--config", str(cfg))
     assert "population" in _one_line_error(code, err) and str(cfg) in err
     cfg.write_text('substrate = "life\n')

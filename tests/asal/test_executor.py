@@ -9,7 +9,7 @@ from primordium.store import Store
 
 
 def _cfg(**kw) -> AsalConfig:
-    base = dict(substrate="life", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
+    base = dict(substrate="life_like", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
                 gens=3, seed=3, steps=24, frames=4, size=16, sigma=0.5)
     return AsalConfig(**(base | kw))
 

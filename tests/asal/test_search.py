@@ -32,7 +32,7 @@ def _target_png(path: Path) -> Path:
 def _lenia_target_cfg(target: Path, seed: int) -> AsalConfig:
     # Lenia's searched initial pattern, seen after one step: the target is a
     # small bright square the random prior (uniform noise) cannot produce.
-    return AsalConfig(substrate="lenia", substrate_options={"grid": 16, "init": 8}, mode="target",
+    return AsalConfig(substrate="lenia_soup", substrate_options={"grid": 16, "init": 8}, mode="target",
                       target_image=str(target), fm="pixels", pop=8, gens=25, seed=seed, steps=1, frames=1,
                       size=16, sigma=0.3)
 
@@ -57,7 +57,7 @@ def test_cma_es_beats_random_sampling_on_a_target_image(tmp_path, seed):
 
 
 def _quick_cfg(**kw) -> AsalConfig:
-    base = dict(substrate="life", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
+    base = dict(substrate="life_like", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
                 gens=3, seed=3, steps=24, frames=4, size=16, sigma=0.5)
     return AsalConfig(**(base | kw))
 
@@ -126,7 +126,7 @@ def test_cma_state_round_trips():
 
 def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
     """Kill a CLI search mid-run with SIGKILL, resume it, compare with a clean run."""
-    args = ["search", "--substrate", "life", "--set", "grid=16", "--mode", "open-endedness", "--fm", "pixels",
+    args = ["search", "--substrate", "life_like", "--set", "grid=16", "--mode", "open-endedness", "--fm", "pixels",
             "--pop", "6", "--gens", "12", "--seed", "5", "--steps", "24", "--frames", "4", "--size", "16",
             "--sigma", "0.5", "--json"]
     env = os.environ | {"PRIMORDIUM_HOME": str(tmp_path / "a")}

@@ -166,7 +166,7 @@ def test_asal_population_on_ray_equals_local(cluster, tmp_path):
     from primordium.asal.experiment import run_search, search_result
     from primordium.store import Store
 
-    cfg = dict(substrate="life", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
+    cfg = dict(substrate="life_like", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
                gens=2, seed=5, steps=16, frames=4, size=16, sigma=0.5)
     store = Store(tmp_path / "home")
     ref = search_result(run_search(AsalConfig(**cfg), store))

@@ -13,8 +13,9 @@ MODES = ("target", "open-endedness", "illuminate")
 ALGOS = ("cma-es", "ga", "map-elites")
 
 # Simulation lengths from the ASAL paper's settings (per substrate).
-DEFAULT_STEPS = {"life": 1024, "lenia": 256, "particle_life": 1000, "particle_life_pp": 1000, "boids": 1000,
-                 "particle_lenia": 1000, "nca": 1000, "dnca": 1000}
+DEFAULT_STEPS = {"gol": 1024, "life_like": 1024, "lenia": 256, "lenia_soup": 256, "particle_life": 1000,
+                 "particle_life_pp": 1000, "boids": 1000, "particle_lenia": 1000, "nca_d1": 1000, "nca_d3": 1000,
+                 "nca_sobel": 1000, "dnca": 1000}
 # The paper's particle substrates (their rollout_steps) and primordium's mean-field boids.
 DEFAULT_STEPS.update({"plife": 1000, "plife_plus": 1000, "plenia": 1000, "boids_meanfield": 1000})
 

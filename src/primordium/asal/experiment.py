@@ -264,10 +264,14 @@ def params_document(substrate, flat: np.ndarray, unravel, score: float | None = 
         "params": jax.tree_util.tree_map(lambda a: np.asarray(a).tolist(), tree),
         "flat": np.asarray(flat, np.float64).tolist(),
     }
-    if substrate.name == "life":
+    if substrate.name == "life_like":
         from primordium.asal.substrates.life import rule_from_params, rule_string
 
         doc["rule"] = rule_string(rule_from_params(tree))
+    elif substrate.name == "gol":
+        from primordium.asal.substrates.life import N_RULES, rule_string
+
+        doc["rule"] = rule_string(int(np.asarray(tree)) % N_RULES)
     if score is not None:
         doc["score"] = score
     return doc
@@ -521,6 +525,6 @@ def _is_numbers(v) -> bool:
 def quickstart_run(store: Store, seed: int = 0, output=None, gens: int = 6) -> Run:
     """A short offline ASAL demo (< 2 min on 2 cores): open-endedness search over
     Life-like rules with the pixels model, 32x32 grid, into ``store``."""
-    cfg = AsalConfig(substrate="life", substrate_options={"grid": 32}, mode="open-endedness", fm="pixels",
+    cfg = AsalConfig(substrate="life_like", substrate_options={"grid": 32}, mode="open-endedness", fm="pixels",
                      pop=8, gens=gens, seed=seed, steps=128, frames=8, size=64, sigma=0.5)
     return run_search(cfg, store, output)

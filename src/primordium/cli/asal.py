@@ -22,7 +22,8 @@ def _store():
 
 @app.command()
 def search(
-    substrate: Optional[str] = typer.Option(None, help="life, lenia, particle_life, particle_life_pp, boids, particle_lenia, nca, dnca"),
+    substrate: Optional[str] = typer.Option(None, help="gol, lenia, nca_d1, nca_d3, dnca, boids, particle_life, particle_life_pp, particle_lenia; "
+                                            "primordium's own: life_like, lenia_soup, nca_sobel"),
     mode: Optional[str] = typer.Option(None, help="target, open-endedness or illuminate"),
     prompt: list[str] = typer.Option([], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"),
     target_image: Optional[Path] = typer.Option(None, help="Target image file (works with --fm pixels)"),
@@ -137,7 +138,7 @@ def sweep_life(
 def render(
     substrate: str = typer.Option(..., help="Substrate name"),
     params: Optional[Path] = typer.Option(None, help="Params file (best_params.json of a run); default: random"),
-    rule: Optional[str] = typer.Option(None, help="Life-like rule such as B3/S23 (substrate life)"),
+    rule: Optional[str] = typer.Option(None, help="Life-like rule such as B3/S23 (substrates gol, life_like)"),
     out_path: Path = typer.Option(..., "--out", help="Output video: .mp4, .gif (or .png for the last frame)"),
     steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
     frames: int = typer.Option(96, help="Frames in the video"),
@@ -162,11 +163,14 @@ def render(
     if rule is not None and params is not None:
         raise ConfigError("give --params or --rule, not both")
     if rule is not None:
-        if sub.name != "life":
-            raise ConfigError("--rule applies to --substrate life")
-        from primordium.asal.substrates.life import params_from_rule
+        from primordium.asal.substrates.life import params_from_rule, parse_rule
 
-        p = params_from_rule(rule)
+        if sub.name == "gol":
+            p = jax.numpy.asarray(parse_rule(rule), jax.numpy.int32)
+        elif sub.name == "life_like":
+            p = params_from_rule(rule)
+        else:
+            raise ConfigError("--rule applies to --substrate gol or life_like")
     elif params is not None:
         p = load_params_file(params, sub)
     else:

@@ -193,6 +193,14 @@ def upscale_grid(img: jax.Array, size: int) -> jax.Array:
     return img[rows][:, cols]
 
 
+def resize_nearest(img: jax.Array, size: int | None) -> jax.Array:
+    """float[h, w, 3] -> [size, size, 3] by ``jax.image.resize`` nearest (the ASAL
+    paper's frames); ``size`` None keeps the native resolution."""
+    if size is None:
+        return img
+    return jax.image.resize(img, (size, size, img.shape[-1]), method="nearest")
+
+
 def splat_points(pos: jax.Array, colors: jax.Array, size: int, radius: int = 1, mask: jax.Array | None = None) -> jax.Array:
     """Draw points at ``pos`` in [0, 1)^2 (x, y) as small squares on black.
 

@@ -1,107 +1,151 @@
-"""Lenia: continuous cells, a ring-shaped kernel, a Gaussian growth function.
+"""``lenia``: the ASAL paper's Lenia, a search around the "5N7KKM" creature.
 
-Searched: growth centre and width, kernel radius, time step, the weights of
-up to three kernel rings, and the initial pattern (``init`` x ``init``
-cells placed at the centre of the torus).
+The world is a ``grid_size`` torus with three channels. Fifteen kernels
+(lenia_patterns.KERNELS) each read one channel, convolve it with a ring
+kernel (FFT), pass the result through a Gaussian growth curve with their own
+centre m, width s and height h, and add into one channel:
+
+    A <- clip(A + (1/T) * sum_k h_k (2 exp(-((K_k * A_c0 - m_k) / s_k)^2 / 2) - 1), 0, 1)
+
+The genotype is 45 growth numbers (all m, then all s, then all h) followed
+by a 32x32x3 patch of initial cells placed at the centre of the world. The
+searched parameters are a flat float vector of the same length, a
+perturbation in logit space around the creature: genotype =
+sigmoid(logit(creature) + clip(params, +-clip1)) for the growth numbers,
+and +-clip2 for the cells; random params are N(0, 0.1^2).
+
+Each step first rolls the world by the shift measured at the previous step
+(the centre of mass, in whole cells), so the creature stays near the middle;
+the frame is the central ``phenotype_size`` square of the updated world
+(with ``center_phenotype`` False the roll is undone, so the camera stays put).
+The initial state is the world after one step, so its frame is not empty.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.asal.substrates.base import Substrate, squash, unsquash, upscale_grid
+from primordium.asal.substrates import lenia_patterns as pattern
+from primordium.asal.substrates.base import Substrate, resize_nearest
 
-# Ranges of the searched scalars (raw values pass through a sigmoid).
-RANGES = {"m": (0.05, 0.5), "s": (0.005, 0.1), "R": (5.0, 25.0), "T": (2.0, 20.0)}
+EMBRYO = 32  # side of the square patch of initial cells in the genotype
+N_KERNELS = len(pattern.KERNELS)
+N_CHANNELS = 3
+N_GROWTH = 3 * N_KERNELS
 
-# Orbium (Chan 2019): R=13, T=10, m=0.15, s=0.015, one ring.
-ORBIUM_CELLS = np.array([
-    [0, 0, 0, 0, 0, 0, .1, .14, .1, 0, 0, .03, .03, 0, 0, .3, 0, 0, 0, 0],
-    [0, 0, 0, 0, 0, .08, .24, .3, .3, .18, .14, .15, .16, .15, .09, .2, 0, 0, 0, 0],
-    [0, 0, 0, 0, 0, .15, .34, .44, .46, .38, .18, .14, .11, .13, .19, .18, .45, 0, 0, 0],
-    [0, 0, 0, 0, .06, .13, .39, .5, .5, .37, .06, 0, 0, 0, .02, .16, .68, 0, 0, 0],
-    [0, 0, 0, .11, .17, .17, .33, .4, .38, .28, .14, 0, 0, 0, 0, 0, .18, .42, 0, 0],
-    [0, 0, .09, .18, .13, .06, .08, .26, .32, .32, .27, 0, 0, 0, 0, 0, 0, .82, 0, 0],
-    [.27, 0, .16, .12, 0, 0, 0, .25, .38, .44, .45, .34, 0, 0, 0, 0, 0, .22, .17, 0],
-    [0, .07, .2, .02, 0, 0, 0, .31, .48, .57, .6, .57, 0, 0, 0, 0, 0, 0, .49, 0],
-    [0, .59, .19, 0, 0, 0, 0, .2, .57, .69, .76, .76, .49, 0, 0, 0, 0, 0, .36, 0],
-    [0, .58, .19, 0, 0, 0, 0, 0, .67, .83, .9, .92, .87, .12, 0, 0, 0, 0, .22, .07],
-    [0, 0, .46, 0, 0, 0, 0, 0, .7, .93, 1, 1, 1, .61, 0, 0, 0, 0, .18, .11],
-    [0, 0, .82, 0, 0, 0, 0, 0, .47, 1, 1, .98, 1, .96, .27, 0, 0, 0, .19, .1],
-    [0, 0, .46, 0, 0, 0, 0, 0, .25, 1, 1, .84, .92, .97, .54, .14, .04, .1, .21, .05],
-    [0, 0, 0, .4, 0, 0, 0, 0, .09, .8, 1, .82, .8, .85, .63, .31, .18, .19, .2, .01],
-    [0, 0, 0, .36, .1, 0, 0, 0, .05, .54, .86, .79, .74, .72, .6, .39, .28, .24, .13, 0],
-    [0, 0, 0, .01, .3, .07, 0, 0, .08, .36, .64, .7, .64, .6, .51, .39, .29, .19, .04, 0],
-    [0, 0, 0, 0, .1, .24, .14, .1, .15, .29, .45, .53, .52, .46, .4, .31, .21, .08, 0, 0],
-    [0, 0, 0, 0, 0, .08, .21, .21, .22, .29, .36, .39, .37, .33, .26, .18, .09, 0, 0, 0],
-    [0, 0, 0, 0, 0, 0, .03, .13, .19, .22, .24, .24, .23, .18, .13, .05, 0, 0, 0, 0],
-    [0, 0, 0, 0, 0, 0, 0, 0, .02, .06, .08, .09, .07, .05, .01, 0, 0, 0, 0, 0],
-], dtype=np.float32)
+
+def _bell(x, centre, width):
+    return jnp.exp(-((x - centre) / width) ** 2 / 2)
+
+
+@functools.lru_cache(maxsize=8)
+def world_constants(grid_size: int) -> dict:
+    """Kernel FFTs, centred coordinates and channel routing for one world size."""
+    with jax.ensure_compile_time_eval():
+        mid = grid_size // 2
+        coords = jnp.mgrid[-mid:mid, -mid:mid] / pattern.RADIUS  # (2, y, x), in kernel radii
+        dist = jnp.linalg.norm(coords, axis=0)
+        kernels = []
+        for _, _, rings, r, *_ in pattern.KERNELS:
+            weights = pattern.ring_weights(rings)
+            n = len(weights)
+            d = dist * n / r  # ring index + position inside the ring
+            ring = jnp.asarray(weights)[jnp.minimum(d.astype(jnp.int32), n - 1)]
+            kernels.append((d < n) * ring * _bell(d % 1, 0.5, 0.15))
+        k = jnp.dstack(kernels)
+        k = k / jnp.sum(k, axis=(0, 1), keepdims=True)
+        kernel_fft = jnp.fft.fft2(jnp.fft.fftshift(k, axes=(0, 1)), axes=(0, 1))
+        # One-hot routing matrices: channel -> kernels that read it, kernels -> channel they feed.
+        src = np.zeros((N_CHANNELS, N_KERNELS), np.float32)
+        dst = np.zeros((N_KERNELS, N_CHANNELS), np.float32)
+        for i, (c0, c1, *_) in enumerate(pattern.KERNELS):
+            src[c0, i] = 1.0
+            dst[i, c1] = 1.0
+        return {"kernel_fft": kernel_fft, "coords": coords, "src": jnp.asarray(src), "dst": jnp.asarray(dst)}
+
+
+@functools.lru_cache(maxsize=1)
+def creature_logits() -> jax.Array:
+    """logit of the creature's genotype (cells clipped away from 0 and 1): the search's origin."""
+    with jax.ensure_compile_time_eval():
+        table = np.asarray([row[4:7] for row in pattern.KERNELS], np.float64).T  # (3, k): m, s, h
+        cells = np.transpose(pattern.cells(), (1, 2, 0))  # (y, x, c)
+        pad = EMBRYO - cells.shape[0]
+        cells = np.pad(cells, ((pad // 2, pad - pad // 2), (pad // 2, pad - pad // 2), (0, 0)))
+        genotype = jnp.concatenate([jnp.asarray(table, jnp.float32).reshape(-1), jnp.asarray(cells).reshape(-1)])
+        g = jnp.clip(genotype, 1e-6, 1.0 - 1e-6)
+        return jnp.log(g) - jnp.log1p(-g)
 
 
 @dataclasses.dataclass(frozen=True)
 class Lenia(Substrate):
+    """The paper's Lenia (pattern "5N7KKM"); params: float32[45 + 32*32*3]."""
+
     name = "lenia"
-    grid: int = 128
-    init: int = 32
-    rings: int = 3
+    rollout_steps = 256
+    grid_size: int = 128
+    center_phenotype: bool = True
+    phenotype_size: int = 64
+    start_pattern: str = pattern.NAME
+    clip1: float = 1.0
+    clip2: float = float("inf")
+
+    def __post_init__(self):
+        if self.start_pattern != pattern.NAME:
+            raise ValueError(f"start_pattern: only {pattern.NAME!r} is available")
+        if self.grid_size % 2 or self.grid_size < EMBRYO:
+            raise ValueError(f"grid_size must be even and >= {EMBRYO}")
+        if self.phenotype_size % 2 or not 2 <= self.phenotype_size <= self.grid_size:
+            raise ValueError("phenotype_size must be even and between 2 and grid_size")
+        if not (self.clip1 >= 0 and self.clip2 >= 0):
+            raise ValueError("clip1 and clip2 must be >= 0")
+
+    @property
+    def n_params(self) -> int:
+        return N_GROWTH + EMBRYO * EMBRYO * N_CHANNELS
 
     def default_params(self, key):
-        k1, k2, k3 = jax.random.split(key, 3)
-        return {
-            "scalars": jax.random.normal(k1, (4,), jnp.float32),  # m, s, R, T
-            "rings": jax.random.uniform(k2, (self.rings,), jnp.float32),
-            "init": jax.random.uniform(k3, (self.init, self.init), jnp.float32),
-        }
+        return jax.random.normal(key, (self.n_params,)) * 0.1
 
-    def physical(self, params):
-        m, s, r, t = (squash(params["scalars"][i], *RANGES[k]) for i, k in enumerate("msRT"))
-        return m, s, r, t, jnp.clip(params["rings"], 0.0, 1.0)
-
-    def kernel_fft(self, params):
-        _, _, radius, _, rings = self.physical(params)
-        g = self.grid
-        idx = jnp.arange(g)
-        d = jnp.minimum(idx, g - idx).astype(jnp.float32)  # torus distance to cell 0
-        dist = jnp.sqrt(d[:, None] ** 2 + d[None, :] ** 2) / radius
-        nr = rings.shape[0]
-        # Ring weights multiply a bell on each ring's own radial coordinate.
-        which = jnp.clip(jnp.floor(dist * nr).astype(jnp.int32), 0, nr - 1)
-        local = dist * nr - which
-        k = jnp.where(dist < 1.0, rings[which] * jnp.exp(-(((local - 0.5) / 0.15) ** 2) / 2), 0.0)
-        k = k / jnp.maximum(k.sum(), 1e-9)
-        return jnp.fft.rfft2(k)
+    def genotype(self, params: jax.Array) -> jax.Array:
+        """The perturbed creature: 45 growth numbers then the 32x32x3 cells, all in (0, 1)."""
+        base = creature_logits()
+        growth = jax.nn.sigmoid(base[:N_GROWTH] + jnp.clip(params[:N_GROWTH], -self.clip1, self.clip1))
+        cells = jax.nn.sigmoid(base[N_GROWTH:] + jnp.clip(params[N_GROWTH:], -self.clip2, self.clip2))
+        return jnp.concatenate([growth, cells])
 
     def init_state(self, key, params):
-        g, n = self.grid, self.init
-        a = jnp.zeros((g, g), jnp.float32)
-        patch = jnp.clip(params["init"], 0.0, 1.0)
-        a = jax.lax.dynamic_update_slice(a, patch, ((g - n) // 2, (g - n) // 2))
-        return {"a": a, "kfft": self.kernel_fft(params)}
+        genotype = self.genotype(params)
+        m, s, h = genotype[:N_GROWTH].reshape(3, N_KERNELS)
+        cells = genotype[N_GROWTH:].reshape(EMBRYO, EMBRYO, N_CHANNELS)
+        lo = self.grid_size // 2 - EMBRYO // 2
+        world = jnp.zeros((self.grid_size, self.grid_size, N_CHANNELS)).at[lo:lo + EMBRYO, lo:lo + EMBRYO].set(cells)
+        zero = jnp.zeros(2, jnp.int32)
+        state = {"world": world, "m": m, "s": s, "h": h, "shift": zero, "total_shift": zero,
+                 "img": jnp.zeros((self.phenotype_size, self.phenotype_size, N_CHANNELS))}
+        return self.step(key, state, params)
 
     def step(self, key, state, params):
-        m, s, _, t, _ = self.physical(params)
-        a = state["a"]
-        u = jnp.fft.irfft2(jnp.fft.rfft2(a) * state["kfft"], s=a.shape)
-        growth = 2.0 * jnp.exp(-(((u - m) / s) ** 2) / 2) - 1.0
-        return {"a": jnp.clip(a + growth / t, 0.0, 1.0), "kfft": state["kfft"]}
+        # The growth numbers travel in the state (fixed at init), as in the paper.
+        c = world_constants(self.grid_size)
+        a = jnp.roll(state["world"], -state["shift"], axis=(0, 1))
+        fa = jnp.dot(jnp.fft.fft2(a, axes=(0, 1)), c["src"])  # (y, x, k): each kernel's input channel
+        u = jnp.real(jnp.fft.ifft2(c["kernel_fft"] * fa, axes=(0, 1)))
+        g = (2 * _bell(u, state["m"], state["s"]) - 1) * state["h"]
+        nxt = jnp.clip(a + 1 / pattern.STEPS_PER_UNIT * jnp.dot(g, c["dst"]), 0, 1)
 
-    def render(self, state, params, size):
-        a = state["a"]
-        # A warm colour map: dark blue -> yellow, keeps structure visible.
-        img = jnp.stack([a, a**0.5 * 0.85, 0.35 * (1 - a) * (a > 0.01)], axis=-1)
-        return upscale_grid(jnp.clip(img, 0, 1), size)
+        # Centre of the new mass (weighted by the old total), in cells from the middle.
+        centre = (nxt.sum(axis=-1)[None] * c["coords"]).sum(axis=(-2, -1)) / a.sum()
+        shift = (centre * pattern.RADIUS).astype(jnp.int32)
+        view = nxt if self.center_phenotype else jnp.roll(nxt, state["total_shift"], axis=(0, 1))
+        lo = self.grid_size // 2 - self.phenotype_size // 2
+        img = view[lo:lo + self.phenotype_size, lo:lo + self.phenotype_size]
+        return state | {"world": nxt, "shift": shift, "total_shift": state["total_shift"] + shift, "img": img}
 
-
-def orbium_params(substrate: Lenia) -> dict:
-    """Raw params that reproduce Orbium (a glider of Lenia); needs ``Lenia(rings=1)``."""
-    if substrate.rings != 1 or substrate.init < ORBIUM_CELLS.shape[0]:
-        raise ValueError("Orbium needs a one-ring Lenia with init >= 20")
-    init = np.zeros((substrate.init, substrate.init), np.float32)
-    init[: ORBIUM_CELLS.shape[0], : ORBIUM_CELLS.shape[1]] = ORBIUM_CELLS
-    scalars = np.array([unsquash(v, *RANGES[k]) for k, v in zip("msRT", (0.15, 0.015, 13.0, 10.0))], np.float32)
-    return {"scalars": jnp.asarray(scalars), "rings": jnp.ones((1,), jnp.float32), "init": jnp.asarray(init)}
+    def render(self, state, params, size=None):
+        return resize_nearest(state["img"], size)
