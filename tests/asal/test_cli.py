@@ -67,7 +67,14 @@ def _one_line_error(code, err):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["search", "--substrate", "gol", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "no_such_system", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--fm", "clop:x"], "unknown foundation model"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--coef-oe", "lots"], "--coef-oe"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--coef-prompt", "nan"], "coef_prompt"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--tiling", "spiral"], "unknown tiling"),
+    (["search", "--substrate", "life", "--mode", "open-endedness", "--bs", "0"], "bs must be"),
+    (["search", "--substrate", "life", "--mode", "illuminate", "--pop", "2", "--children", "1", "--k-nbrs", "3"],
+     "k_nbrs"),
     (["search", "--substrate", "life", "--mode", "wander"], "unknown mode"),
     (["search", "--substrate", "life", "--mode", "open-endedness", "--fm", "nope"], "unknown foundation model"),
     (["search", "--substrate", "life", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
@@ -129,3 +136,42 @@ def test_toml_config_with_flag_overrides(capsys, store_home, tmp_path):
     cfg.write_text('substrate = "life\n')
     code, _, err = run_cli(capsys, "search", "--config", str(cfg))
     assert "bad TOML" in _one_line_error(code, err)
+
+
+def test_coefficient_of_the_wrong_type_in_toml(capsys, store_home, tmp_path):
+    cfg = tmp_path / "asal.toml"
+    cfg.write_text('substrate = "life"\nmode = "target"\ncoef_softmax = "high"\n')
+    code, _, err = run_cli(capsys, "search", "--config", str(cfg))
+    assert "'coef_softmax' must be a number" in _one_line_error(code, err)
+
+
+def test_params_file_of_the_wrong_pytree(capsys, store_home, tmp_path):
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"substrate": "life", "params": {"rule": [[0.5] * 6] * 3, "extra": [1.0]}}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "do not fit substrate 'life'" in _one_line_error(code, err)
+    bad.write_text(json.dumps({"substrate": "life", "params": {"rule": [0.5] * 7}}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "do not fit substrate 'life'" in _one_line_error(code, err)
+
+
+def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
+    from PIL import Image
+
+    target = tmp_path / "t.png"
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(target)
+    code, out, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "target", "--target-image",
+                             str(target), *QUICK, "--coef-prompt", "0.5", "--coef-oe", "2", "--bs", "2",
+                             "--tiling", "blocks", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    cfg = json.loads((store_home / "runs" / doc["run"] / "config.json").read_text())
+    assert (cfg["coef_prompt"], cfg["coef_oe"], cfg["bs"], cfg["tiling"]) == (0.5, 2.0, 2, "blocks")
+    row = doc["history"][0]
+    # The loss the optimiser sees is the weighted sum of the logged terms.
+    assert row["gen_mean"] == pytest.approx(0.5 * row["loss_prompt"] + 2 * row["loss_oe"], rel=1e-5)
+    code, out, err = run_cli(capsys, "search", "--substrate", "life", "--mode", "illuminate", *QUICK,
+                             "--children", "3", "--k-nbrs", "1", "--json")
+    assert code == 0, err
+    cfg = json.loads((store_home / "runs" / json.loads(out)["run"] / "config.json").read_text())
+    assert (cfg["children"], cfg["k_nbrs"], cfg["pop"]) == (3, 1, 4)

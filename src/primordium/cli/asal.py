@@ -26,12 +26,19 @@ def search(
     mode: Optional[str] = typer.Option(None, help="target, open-endedness or illuminate"),
     prompt: list[str] = typer.Option([], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"),
     target_image: Optional[Path] = typer.Option(None, help="Target image file (works with --fm pixels)"),
-    softmax: bool = typer.Option(False, "--softmax", help="Softmax variant of the target objective"),
+    softmax: bool = typer.Option(False, "--softmax", help="Add the softmax term (coef_softmax 1 when it is 0)"),
+    coef_prompt: Optional[float] = typer.Option(None, help="Weight of the prompt-similarity term [1]"),
+    coef_softmax: Optional[float] = typer.Option(None, help="Weight of the softmax (cross-entropy) term [0]"),
+    coef_oe: Optional[float] = typer.Option(None, help="Weight of the open-endedness term [0; 1 in open-endedness]"),
+    tiling: Optional[str] = typer.Option(None, help="Prompts over frames: tile (the paper's) or blocks"),
+    bs: Optional[int] = typer.Option(None, help="Initial states each simulation is averaged over [1]"),
+    children: Optional[int] = typer.Option(None, help="Illumination GA: children per generation [32]"),
+    k_nbrs: Optional[int] = typer.Option(None, help="Illumination GA: neighbours in the novelty estimate [2]"),
     fm: Optional[str] = typer.Option(None, help="Foundation model: clip (or clip:<checkpoint>) or pixels"),
     fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
     algo: Optional[str] = typer.Option(None, help="cma-es, ga or map-elites (default: by mode)"),
-    pop: Optional[int] = typer.Option(None, help="Population size [16]"),
-    gens: Optional[int] = typer.Option(None, help="Generations [100]"),
+    pop: Optional[int] = typer.Option(None, help="Population size [16 cma-es, 256 ga]"),
+    gens: Optional[int] = typer.Option(None, help="Generations [1000]"),
     seed: Optional[int] = typer.Option(None, help="Seed [0]"),
     steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
     frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [8]"),
@@ -61,7 +68,9 @@ def search(
     else:
         cfg = AsalConfig.from_toml(config) if config else AsalConfig()
         overrides = {"substrate": substrate, "mode": mode, "fm": fm, "algo": algo, "pop": pop, "gens": gens,
-                     "seed": seed, "steps": steps, "frames": frames, "size": size, "sigma": sigma}
+                     "seed": seed, "steps": steps, "frames": frames, "size": size, "sigma": sigma,
+                     "coef_prompt": coef_prompt, "coef_softmax": coef_softmax, "coef_oe": coef_oe, "tiling": tiling,
+                     "bs": bs, "children": children, "k_nbrs": k_nbrs}
         for k, v in overrides.items():
             if v is not None:
                 setattr(cfg, k, v)
