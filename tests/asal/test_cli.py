@@ -31,16 +31,32 @@ def test_search_json(capsys, store_home):
 
 
 def test_sweep_life_json_and_table(capsys, store_home):
-    code, out, err = run_cli(capsys, "sweep-life", "--sample", "40", "--grid", "16", "--steps", "16", "--batch", "16",
-                             "--top", "5", "--json")
+    code, out, err = run_cli(capsys, "sweep-life", "--quick", "--sample", "40", "--grid", "16", "--steps", "16",
+                             "--batch", "16", "--bs", "2", "--top", "5", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["rules"]) == 5 and doc["total"] == 40
     scores = [r["score"] for r in doc["rules"]]
     assert scores == sorted(scores)
     assert doc["conway"]["rule"] == "B3/S23" and 1 <= doc["conway"]["rank"] <= 40
-    code, out, err = run_cli(capsys, "sweep-life", "--sample", "20", "--grid", "16", "--steps", "16", "--batch", "16")
+    code, out, err = run_cli(capsys, "sweep-life", "--quick", "--sample", "20", "--grid", "16", "--steps", "16",
+                             "--batch", "16")
     assert code == 0 and "B3/S23 (Conway's Life) ranks" in out
+
+
+def test_sweep_life_defaults_are_the_papers(capsys, store_home, tmp_path, monkeypatch):
+    from primordium.asal.experiment import SweepConfig
+
+    c = SweepConfig().resolved()
+    assert (c.fm, c.grid, c.steps, c.frames, c.bs, c.size) == ("clip", 64, 4096, 32, 16, 224)
+    q = SweepConfig.quick().resolved()
+    assert (q.fm, q.steps, q.frames, q.bs, q.size, q.batch) == ("pixels", 512, 8, 1, 64, 256)
+    # The default (CLIP) needs weights: offline and without them, one line, exit 2.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    code, _, err = run_cli(capsys, "sweep-life", "--sample", "4")
+    assert "openai/clip-vit-base-patch32" in _one_line_error(code, err)
+    code, _, err = run_cli(capsys, "sweep-life", "--quick", "--bs", "0")
+    assert "'bs'" in _one_line_error(code, err)
 
 
 def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):

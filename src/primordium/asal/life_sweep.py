@@ -17,32 +17,51 @@ from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 
 @dataclasses.dataclass
 class SweepConfig:
-    fm: str = "pixels"
+    """Defaults are the paper's ``main_sweep_gol.py``: 64 x 64 torus, 4096 steps,
+    32 frames, 16 initial states per rule, CLIP ViT-B/32, all 2^18 rules.
+    ``SweepConfig.quick()`` is primordium's fast setting (pixels, 512 steps, 8 frames, 1 state, 64 px)."""
+
+    fm: str = "clip"
     fm_weights: str | None = None
     grid: int = 64
-    steps: int = 512
-    frames: int = 8
+    steps: int = 4096
+    frames: int = 32
     size: int | None = None
     seed: int = 0
-    batch: int = 256
+    bs: int = 16  # initial states per rule, split(PRNGKey(seed), bs) as the paper's sweep draws them
+    batch: int | None = None  # rules per compiled call; None: 256 (pixels/thumbnail) or 4 (CLIP, DINO)
     sample: int | None = None  # score a random subset (always with B3/S23) instead of all 2^18
+
+    QUICK = {"fm": "pixels", "steps": 512, "frames": 8, "bs": 1, "size": 64}
+
+    @classmethod
+    def quick(cls, **overrides) -> "SweepConfig":
+        return cls(**(cls.QUICK | overrides))
 
     def resolved(self) -> "SweepConfig":
         from primordium.asal.embed.base import MODELS
 
         c = dataclasses.replace(self)
-        if c.fm.partition(":")[0].lower() not in MODELS:
+        base_fm = c.fm.partition(":")[0].lower()
+        if base_fm not in MODELS:
             raise ConfigError(f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})")
+        in_graph = base_fm in ("pixels", "thumbnail")
         if c.size is None:
-            c.size = 64 if c.fm.partition(":")[0] in ("pixels", "thumbnail") else 224
-        for name in ("grid", "steps", "batch"):
+            c.size = 224  # the paper renders at the CLIP side
+        if c.batch is None:
+            # Frames for CLIP leave the compiled rollout: keep a batch's frames in memory bounds.
+            c.batch = 256 if in_graph else 4
+        for name in ("grid", "steps", "batch", "bs"):
             if getattr(c, name) < 1:
-                raise ConfigError(f"--{name} must be at least 1")
+                raise ConfigError(f"field {name!r} must be at least 1")
         if c.frames < 2 or c.steps < c.frames:
-            raise ConfigError("need 2 <= --frames <= --steps")
+            raise ConfigError("need 2 <= frames <= steps")
         if c.sample is not None and c.sample < 1:
-            raise ConfigError("--sample must be at least 1")
+            raise ConfigError("field 'sample' must be at least 1")
         return c
+
+    def keys(self) -> jax.Array:
+        return jax.random.split(jax.random.PRNGKey(self.seed), self.bs)
 
     def rules(self) -> np.ndarray:
         """Rule numbers in the order they are scored: B3/S23 first, then a
@@ -75,7 +94,7 @@ def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = Non
         arrays, state = load_checkpoint(ckpt)
         scores, done = arrays["scores"], state["done"]
     life = Life(grid=cfg.grid)
-    key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 1_000_003)
+    key = cfg.keys()
     last_save = time.monotonic()
     try:
         with progress(output, "Life-like rules", len(rules)) as bar:
@@ -120,7 +139,8 @@ def _write_sweep_outputs(cfg, run, rules, scores, fm, life, key) -> None:
                                                                  for r in ranking))
     conway = next((r for r in ranking if r["rule"] == "B3/S23"), None)
     top = np.array([parse_rule(r["rule"]) for r in ranking[:24]])
-    frames, _ = rollout(life, key, rule_params(top), cfg.steps, cfg.frames, 96, batched=True)
+    # The poster shows each rule from the first of the sweep's initial states.
+    frames, _ = rollout(life, key[0], rule_params(top), cfg.steps, cfg.frames, 96, batched=True)
     frames = to_uint8(frames)
     z = fm.embed_images(frames[:, -1])
     outputs.poster(frames[:, -1], z, run.artifact("top_rules.png"))

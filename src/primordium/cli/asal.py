@@ -96,21 +96,24 @@ def search(
 
 @app.command("sweep-life")
 def sweep_life(
-    fm: str = typer.Option("pixels", help="Foundation model: pixels or clip"),
+    quick: bool = typer.Option(False, "--quick", help="primordium's fast settings: pixels, 512 steps, 8 frames, 1 "
+                                                      "initial state, 64 px (default: the paper's settings)"),
+    fm: Optional[str] = typer.Option(None, help="Foundation model [clip; pixels with --quick]"),
     fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
     top: int = typer.Option(20, help="How many rules to show"),
-    grid: int = typer.Option(64, help="Torus side"),
-    steps: int = typer.Option(512, help="Steps per simulation"),
-    frames: int = typer.Option(8, help="Frames sampled per simulation"),
-    size: Optional[int] = typer.Option(None, help="Render side [64 pixels, 224 clip]"),
-    seed: int = typer.Option(0, help="Seed of the common initial soup"),
-    batch: int = typer.Option(256, help="Rules simulated at once"),
+    grid: Optional[int] = typer.Option(None, help="Torus side [64]"),
+    steps: Optional[int] = typer.Option(None, help="Steps per simulation [4096; 512 with --quick]"),
+    frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [32; 8 with --quick]"),
+    bs: Optional[int] = typer.Option(None, help="Initial states per rule [16; 1 with --quick]"),
+    size: Optional[int] = typer.Option(None, help="Render side [224; 64 with --quick]"),
+    seed: Optional[int] = typer.Option(None, help="Seed of the initial states [0]"),
+    batch: Optional[int] = typer.Option(None, help="Rules simulated at once [256 pixels, 4 clip]"),
     sample: Optional[int] = typer.Option(None, help="Score a random sample of N rules (B3/S23 always included)"),
     resume: Optional[str] = typer.Option(None, help="Resume an interrupted sweep by run id"),
     json_: bool = typer.Option(False, "--json", help="Print the ranking as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
 ) -> None:
-    """Rank every Life-like rule (2^18) by open-endedness."""
+    """Rank every Life-like rule (2^18) by open-endedness, as the paper's sweep does."""
     from primordium.asal.experiment import SweepConfig, resume_sweep, run_sweep, sweep_result
 
     out = Output(json_mode=json_, quiet=quiet)
@@ -120,8 +123,10 @@ def sweep_life(
     if resume:
         run = resume_sweep(store, resume, out)
     else:
-        cfg = SweepConfig(fm=fm, fm_weights=str(fm_weights) if fm_weights else None, grid=grid, steps=steps,
-                          frames=frames, size=size, seed=seed, batch=batch, sample=sample)
+        given = {"fm": fm, "fm_weights": str(fm_weights) if fm_weights else None, "grid": grid, "steps": steps,
+                 "frames": frames, "bs": bs, "size": size, "seed": seed, "batch": batch, "sample": sample}
+        given = {k: v for k, v in given.items() if v is not None}
+        cfg = SweepConfig.quick(**given) if quick else SweepConfig(**given)
         run = run_sweep(cfg, store, out)
     result = sweep_result(run, top)
     if json_:
