@@ -31,16 +31,32 @@ def test_search_json(capsys, store_home):
 
 
 def test_sweep_life_json_and_table(capsys, store_home):
-    code, out, err = run_cli(capsys, "sweep-life", "--sample", "40", "--grid", "16", "--steps", "16", "--batch", "16",
-                             "--top", "5", "--json")
+    code, out, err = run_cli(capsys, "sweep-life", "--quick", "--sample", "40", "--grid", "16", "--steps", "16",
+                             "--batch", "16", "--bs", "2", "--top", "5", "--json")
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["rules"]) == 5 and doc["total"] == 40
     scores = [r["score"] for r in doc["rules"]]
     assert scores == sorted(scores)
     assert doc["conway"]["rule"] == "B3/S23" and 1 <= doc["conway"]["rank"] <= 40
-    code, out, err = run_cli(capsys, "sweep-life", "--sample", "20", "--grid", "16", "--steps", "16", "--batch", "16")
+    code, out, err = run_cli(capsys, "sweep-life", "--quick", "--sample", "20", "--grid", "16", "--steps", "16",
+                             "--batch", "16")
     assert code == 0 and "B3/S23 (Conway's Life) ranks" in out
+
+
+def test_sweep_life_defaults_are_the_papers(capsys, store_home, tmp_path, monkeypatch):
+    from primordium.asal.experiment import SweepConfig
+
+    c = SweepConfig().resolved()
+    assert (c.fm, c.grid, c.steps, c.frames, c.bs, c.size) == ("clip", 64, 4096, 32, 16, 224)
+    q = SweepConfig.quick().resolved()
+    assert (q.fm, q.steps, q.frames, q.bs, q.size, q.batch) == ("pixels", 512, 8, 1, 64, 256)
+    # The default (CLIP) needs weights: offline and without them, one line, exit 2.
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    code, _, err = run_cli(capsys, "sweep-life", "--sample", "4")
+    assert "openai/clip-vit-base-patch32" in _one_line_error(code, err)
+    code, _, err = run_cli(capsys, "sweep-life", "--quick", "--bs", "0")
+    assert "'bs'" in _one_line_error(code, err)
 
 
 def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):
@@ -73,7 +89,14 @@ def _one_line_error(code, err):
 
 
 @pytest.mark.parametrize("argv, needle", [
-    (["search", "--substrate", "golly", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "no_such_system", "--mode", "open-endedness"], "unknown substrate"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "clop:x"], "unknown foundation model"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--coef-oe", "lots"], "--coef-oe"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--coef-prompt", "nan"], "coef_prompt"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--tiling", "spiral"], "unknown tiling"),
+    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--bs", "0"], "bs must be"),
+    (["search", "--substrate", "life_like", "--mode", "illuminate", "--pop", "2", "--children", "1", "--k-nbrs", "3"],
+     "k_nbrs"),
     (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
     (["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "nope"], "unknown foundation model"),
     (["search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
@@ -135,3 +158,42 @@ def test_toml_config_with_flag_overrides(capsys, store_home, tmp_path):
     cfg.write_text('substrate = "life\n')
     code, _, err = run_cli(capsys, "search", "--config", str(cfg))
     assert "bad TOML" in _one_line_error(code, err)
+
+
+def test_coefficient_of_the_wrong_type_in_toml(capsys, store_home, tmp_path):
+    cfg = tmp_path / "asal.toml"
+    cfg.write_text('substrate = "life_like"\nmode = "target"\ncoef_softmax = "high"\n')
+    code, _, err = run_cli(capsys, "search", "--config", str(cfg))
+    assert "'coef_softmax' must be a number" in _one_line_error(code, err)
+
+
+def test_params_file_of_the_wrong_pytree(capsys, store_home, tmp_path):
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps({"substrate": "life_like", "params": {"rule": [[0.5] * 6] * 3, "extra": [1.0]}}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "do not fit substrate 'life'" in _one_line_error(code, err)
+    bad.write_text(json.dumps({"substrate": "life_like", "params": {"rule": [0.5] * 7}}))
+    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    assert "do not fit substrate 'life'" in _one_line_error(code, err)
+
+
+def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
+    from PIL import Image
+
+    target = tmp_path / "t.png"
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(target)
+    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--target-image",
+                             str(target), *QUICK, "--coef-prompt", "0.5", "--coef-oe", "2", "--bs", "2",
+                             "--tiling", "blocks", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    cfg = json.loads((store_home / "runs" / doc["run"] / "config.json").read_text())
+    assert (cfg["coef_prompt"], cfg["coef_oe"], cfg["bs"], cfg["tiling"]) == (0.5, 2.0, 2, "blocks")
+    row = doc["history"][0]
+    # The loss the optimiser sees is the weighted sum of the logged terms.
+    assert row["gen_mean"] == pytest.approx(0.5 * row["loss_prompt"] + 2 * row["loss_oe"], rel=1e-5)
+    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "illuminate", *QUICK,
+                             "--children", "3", "--k-nbrs", "1", "--json")
+    assert code == 0, err
+    cfg = json.loads((store_home / "runs" / json.loads(out)["run"] / "config.json").read_text())
+    assert (cfg["children"], cfg["k_nbrs"], cfg["pop"]) == (3, 1, 4)

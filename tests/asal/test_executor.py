@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pytest
+
 from primordium.asal.config import AsalConfig
 from primordium.asal.experiment import run_search, search_result
 from primordium.exec.local import LocalExecutor
@@ -19,9 +22,18 @@ def test_worker_processes_give_the_same_search(tmp_path):
     ref = search_result(run_search(_cfg(), store))
     with LocalExecutor(2) as ex:
         got = search_result(run_search(_cfg(), store, executor=ex))
-    assert got["history"] == ref["history"] and got["best_params"] == ref["best_params"]
+    # Same frames; the pixels embedding runs inside each compiled rollout and
+    # XLA compiles each batch size on its own, so scores may differ in the last bit.
+    _same_history(got, ref)
+    np.testing.assert_allclose(got["best_params"]["rule"], ref["best_params"]["rule"], rtol=1e-5, atol=1e-6)
     # Illumination too (a genetic algorithm over a population of simulations).
     ref = search_result(run_search(_cfg(mode="illuminate", algo="ga"), store))
     with LocalExecutor(2) as ex:
         got = search_result(run_search(_cfg(mode="illuminate", algo="ga"), store, executor=ex))
-    assert got["history"] == ref["history"]
+    _same_history(got, ref)
+
+
+def _same_history(got, ref):
+    assert len(got["history"]) == len(ref["history"])
+    for a, b in zip(got["history"], ref["history"]):
+        assert a == pytest.approx(b, rel=1e-5, abs=1e-6)

@@ -9,10 +9,6 @@ frames. Every substrate is checked at the paper's settings (the reference's
 
 from __future__ import annotations
 
-import os
-import sys
-import types
-from pathlib import Path
 
 import jax
 import jax.flatten_util
@@ -22,9 +18,9 @@ import pytest
 
 from primordium.asal.substrates import get_substrate
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
-REFERENCE = SHARED / "reference" / "asal"
+from .reference import REF as REFERENCE
+from .reference import import_reference
+
 
 pytest.importorskip("flax", reason="the ASAL reference needs flax (test extra)")
 pytest.importorskip("einops", reason="the ASAL reference needs einops (test extra)")
@@ -35,11 +31,7 @@ if not REFERENCE.is_dir():
 @pytest.fixture(scope="module")
 def ref():
     """The reference's ``substrates`` package (evosax is only used by a wrapper we do not touch)."""
-    sys.modules.setdefault("evosax", types.ModuleType("evosax"))
-    if str(REFERENCE) not in sys.path:
-        sys.path.insert(0, str(REFERENCE))
-    import substrates
-
+    (substrates,) = import_reference("substrates")
     return substrates
 
 

@@ -7,10 +7,6 @@ constructor settings and, where that is slow on a CPU, at smaller ones too.
 
 from __future__ import annotations
 
-import os
-import sys
-import types
-from pathlib import Path
 
 import jax
 import jax.flatten_util
@@ -20,8 +16,8 @@ import pytest
 
 from primordium.asal.substrates import get_substrate
 
-SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared"))
-REF = SHARED / "reference" / "asal"
+from .reference import REF, import_reference
+
 pytestmark = pytest.mark.skipif(not REF.is_dir(), reason=f"ASAL reference not found at {REF} (set PRIMORDIUM_SHARED)")
 
 KEY_PARAMS = jax.random.PRNGKey(3)
@@ -33,12 +29,7 @@ def ref():
     pytest.importorskip("flax")
     pytest.importorskip("einops")
     pytest.importorskip("matplotlib")
-    sys.modules.setdefault("evosax", types.ModuleType("evosax"))  # only FlattenSubstrateParameters needs it
-    sys.path.insert(0, str(REF))
-    try:
-        import substrates as ref_substrates
-    finally:
-        sys.path.remove(str(REF))
+    (ref_substrates,) = import_reference("substrates")
     return ref_substrates
 
 

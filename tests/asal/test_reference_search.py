@@ -4,29 +4,22 @@ objectives, the pixels model, rollout key usage and a short search."""
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
 import types
-from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", Path(__file__).resolve().parents[2] / ".." / "shared"))
-REF = SHARED / "reference" / "asal"
+from .reference import REF, import_reference
+
 if not REF.is_dir():
     pytest.skip("../shared/reference/asal is absent", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
 def ref():
-    sys.modules.setdefault("evosax", types.ModuleType("evosax"))  # only FlattenSubstrateParameters needs it
-    sys.path.insert(0, str(REF))
-    import asal_metrics
-    import rollout as ref_rollout
-    import substrates as ref_substrates
+    asal_metrics, ref_rollout, ref_substrates = import_reference("asal_metrics", "rollout", "substrates")
     import importlib.util
 
     # The package __init__ imports the Flax CLIP that transformers 5 dropped;
@@ -144,7 +137,6 @@ def test_short_search_gives_the_reference_loop_scores(ref, tmp_path, monkeypatch
     """main_opt.py's loop, rebuilt from the reference's pieces, vs run_search."""
     from primordium.asal import substrates as reg
     from primordium.asal.config import AsalConfig
-    from primordium.asal.embed.pixels import embed_pixels
     from primordium.asal.experiment import run_search, search_result
     from primordium.asal.search import sep_cma_es as es
     from primordium.store import Store

@@ -1,9 +1,13 @@
-"""Pictures of an ASAL run: the score curve and the illumination poster."""
+"""What an ASAL run leaves behind: the best-params document, result.npz, the score
+curve, the illumination poster and videos."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from primordium.store.atomic import atomic_write_bytes
@@ -96,3 +100,45 @@ def poster(frames: np.ndarray, z: np.ndarray, path: Path, thumb: int = 96) -> Pa
         y, x = gap + r * (thumb + gap), gap + c * (thumb + gap)
         board[y : y + thumb, x : x + thumb] = im
     return save_png(board, path)
+
+
+def params_document(substrate, flat: np.ndarray, unravel, score: float | None = None) -> dict[str, Any]:
+    """What best_params.json holds: readable params plus the flat vector."""
+    tree = unravel(jnp.asarray(flat, jnp.float32))
+    doc: dict[str, Any] = {
+        "substrate": substrate.name,
+        "options": substrate.options(),
+        "params": jax.tree_util.tree_map(lambda a: np.asarray(a).tolist(), tree),
+        "flat": np.asarray(flat, np.float64).tolist(),
+    }
+    if substrate.name == "life_like":
+        from primordium.asal.substrates.life import rule_from_params, rule_string
+
+        doc["rule"] = rule_string(rule_from_params(tree))
+    elif substrate.name == "gol":
+        from primordium.asal.substrates.life import N_RULES, rule_string
+
+        doc["rule"] = rule_string(int(np.asarray(tree)) % N_RULES)
+    if score is not None:
+        doc["score"] = score
+    return doc
+
+
+def write_video(frames: np.ndarray, path: Path, fps: float = 15.0) -> Path:
+    import warnings
+
+    from primordium.viz import save_video
+
+    with warnings.catch_warnings():
+        # ffmpeg runs as a subprocess (posix_spawn); JAX's fork warning does not apply.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return save_video(frames, path, fps=fps)
+
+
+def video_frames(substrate, params, steps: int, seed: int, size: int, n_frames: int | None = None) -> np.ndarray:
+    from primordium.asal.substrates import rollout, to_uint8
+
+    n = n_frames or min(steps, 96)
+    key = jax.random.fold_in(jax.random.PRNGKey(seed), 1_000_003)
+    frames, _ = rollout(substrate, key, params, steps, n, max(size, 128))
+    return to_uint8(frames)

@@ -27,12 +27,19 @@ def search(
     mode: Optional[str] = typer.Option(None, help="target, open-endedness or illuminate"),
     prompt: list[str] = typer.Option([], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"),
     target_image: Optional[Path] = typer.Option(None, help="Target image file (works with --fm pixels)"),
-    softmax: bool = typer.Option(False, "--softmax", help="Softmax variant of the target objective"),
+    softmax: bool = typer.Option(False, "--softmax", help="Add the softmax term (coef_softmax 1 when it is 0)"),
+    coef_prompt: Optional[float] = typer.Option(None, help="Weight of the prompt-similarity term [1]"),
+    coef_softmax: Optional[float] = typer.Option(None, help="Weight of the softmax (cross-entropy) term [0]"),
+    coef_oe: Optional[float] = typer.Option(None, help="Weight of the open-endedness term [0; 1 in open-endedness]"),
+    tiling: Optional[str] = typer.Option(None, help="Prompts over frames: tile (the paper's) or blocks"),
+    bs: Optional[int] = typer.Option(None, help="Initial states each simulation is averaged over [1]"),
+    children: Optional[int] = typer.Option(None, help="Illumination GA: children per generation [32]"),
+    k_nbrs: Optional[int] = typer.Option(None, help="Illumination GA: neighbours in the novelty estimate [2]"),
     fm: Optional[str] = typer.Option(None, help="Foundation model: clip (or clip:<checkpoint>) or pixels"),
     fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
     algo: Optional[str] = typer.Option(None, help="cma-es, ga or map-elites (default: by mode)"),
-    pop: Optional[int] = typer.Option(None, help="Population size [16]"),
-    gens: Optional[int] = typer.Option(None, help="Generations [100]"),
+    pop: Optional[int] = typer.Option(None, help="Population size [16 cma-es, 256 ga]"),
+    gens: Optional[int] = typer.Option(None, help="Generations [1000]"),
     seed: Optional[int] = typer.Option(None, help="Seed [0]"),
     steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
     frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [8]"),
@@ -62,7 +69,9 @@ def search(
     else:
         cfg = AsalConfig.from_toml(config) if config else AsalConfig()
         overrides = {"substrate": substrate, "mode": mode, "fm": fm, "algo": algo, "pop": pop, "gens": gens,
-                     "seed": seed, "steps": steps, "frames": frames, "size": size, "sigma": sigma}
+                     "seed": seed, "steps": steps, "frames": frames, "size": size, "sigma": sigma,
+                     "coef_prompt": coef_prompt, "coef_softmax": coef_softmax, "coef_oe": coef_oe, "tiling": tiling,
+                     "bs": bs, "children": children, "k_nbrs": k_nbrs}
         for k, v in overrides.items():
             if v is not None:
                 setattr(cfg, k, v)
@@ -88,21 +97,24 @@ def search(
 
 @app.command("sweep-life")
 def sweep_life(
-    fm: str = typer.Option("pixels", help="Foundation model: pixels or clip"),
+    quick: bool = typer.Option(False, "--quick", help="primordium's fast settings: pixels, 512 steps, 8 frames, 1 "
+                                                      "initial state, 64 px (default: the paper's settings)"),
+    fm: Optional[str] = typer.Option(None, help="Foundation model [clip; pixels with --quick]"),
     fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
     top: int = typer.Option(20, help="How many rules to show"),
-    grid: int = typer.Option(64, help="Torus side"),
-    steps: int = typer.Option(512, help="Steps per simulation"),
-    frames: int = typer.Option(8, help="Frames sampled per simulation"),
-    size: Optional[int] = typer.Option(None, help="Render side [64 pixels, 224 clip]"),
-    seed: int = typer.Option(0, help="Seed of the common initial soup"),
-    batch: int = typer.Option(256, help="Rules simulated at once"),
+    grid: Optional[int] = typer.Option(None, help="Torus side [64]"),
+    steps: Optional[int] = typer.Option(None, help="Steps per simulation [4096; 512 with --quick]"),
+    frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [32; 8 with --quick]"),
+    bs: Optional[int] = typer.Option(None, help="Initial states per rule [16; 1 with --quick]"),
+    size: Optional[int] = typer.Option(None, help="Render side [224; 64 with --quick]"),
+    seed: Optional[int] = typer.Option(None, help="Seed of the initial states [0]"),
+    batch: Optional[int] = typer.Option(None, help="Rules simulated at once [256 pixels, 4 clip]"),
     sample: Optional[int] = typer.Option(None, help="Score a random sample of N rules (B3/S23 always included)"),
     resume: Optional[str] = typer.Option(None, help="Resume an interrupted sweep by run id"),
     json_: bool = typer.Option(False, "--json", help="Print the ranking as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
 ) -> None:
-    """Rank every Life-like rule (2^18) by open-endedness."""
+    """Rank every Life-like rule (2^18) by open-endedness, as the paper's sweep does."""
     from primordium.asal.experiment import SweepConfig, resume_sweep, run_sweep, sweep_result
 
     out = Output(json_mode=json_, quiet=quiet)
@@ -112,8 +124,10 @@ def sweep_life(
     if resume:
         run = resume_sweep(store, resume, out)
     else:
-        cfg = SweepConfig(fm=fm, fm_weights=str(fm_weights) if fm_weights else None, grid=grid, steps=steps,
-                          frames=frames, size=size, seed=seed, batch=batch, sample=sample)
+        given = {"fm": fm, "fm_weights": str(fm_weights) if fm_weights else None, "grid": grid, "steps": steps,
+                 "frames": frames, "bs": bs, "size": size, "seed": seed, "batch": batch, "sample": sample}
+        given = {k: v for k, v in given.items() if v is not None}
+        cfg = SweepConfig.quick(**given) if quick else SweepConfig(**given)
         run = run_sweep(cfg, store, out)
     result = sweep_result(run, top)
     if json_:

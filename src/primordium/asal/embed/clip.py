@@ -139,7 +139,7 @@ def reference_pixel_values(images: np.ndarray, side: int, mean, std) -> np.ndarr
     if (h, w) != (side, side):
         a = jax.vmap(lambda im: jax.image.resize(im, (side, side, c), method="bilinear"))(a)
     a = (a - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
-    return np.asarray(jnp.moveaxis(a, -1, 1), np.float32)
+    return np.array(jnp.moveaxis(a, -1, 1), np.float32)  # a writable copy, as torch.from_numpy wants
 
 
 def default_image_processor(model):

@@ -29,7 +29,8 @@ class Evaluator:
     def __init__(self, substrate: Substrate, fm, n_steps: int, time_sampling, size: int, executor=None):
         self.substrate = substrate
         # With an executor, each worker rolls out one chunk of the population;
-        # members share their keys, so the split changes no frame.
+        # members share their keys, so the split changes no frame (an in-graph
+        # embedding may differ in the last bit: XLA compiles each chunk size apart).
         self.executor = executor
         self.fm = fm
         self.n_steps, self.time_sampling, self.size = int(n_steps), time_sampling, int(size)

@@ -21,16 +21,18 @@ def rule_params(rules: np.ndarray) -> dict:
     return {"rule": jnp.asarray(np.where(rule_bits(rules), 1.0, -1.0), jnp.float32)}
 
 
-def score_rules(rules: np.ndarray, fm, key: jax.Array, life: Life, n_steps: int, n_frames: int, size: int
+def score_rules(rules: np.ndarray, fm, keys: jax.Array, life: Life, n_steps: int, n_frames: int, size: int
                 ) -> np.ndarray:
-    """Open-endedness score (lower = more open-ended) of each rule number."""
+    """Open-endedness score (lower = more open-ended) of each rule number,
+    averaged over the initial states drawn by ``keys`` [S, 2] (the same for every rule)."""
     embed = getattr(fm, "embed_jax", None)
-    out, _ = rollout(life, key, rule_params(rules), n_steps, n_frames, size, batched=True, embed=embed)
-    z = np.asarray(out)
+    keys = jnp.asarray(keys).reshape(-1, 2)
+    out, _ = rollout(life, keys, rule_params(rules), n_steps, n_frames, size, batched=True, embed=embed)
+    z = np.asarray(out)  # [B, S, K, ...]
     if embed is None:
-        b, t = z.shape[:2]
-        z = fm.embed_images(z.reshape((b * t,) + z.shape[2:])).reshape(b, t, -1)
-    return np.asarray(open_endedness_score(jnp.asarray(z)))
+        lead = z.shape[:3]
+        z = fm.embed_images(z.reshape((-1,) + z.shape[3:])).reshape(lead + (-1,))
+    return np.asarray(open_endedness_score(jnp.asarray(z))).mean(axis=1)
 
 
 def batches(start: int, stop: int = N_RULES, size: int = 256) -> Iterator[np.ndarray]:

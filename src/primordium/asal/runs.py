@@ -1,0 +1,106 @@
+"""The life of a search run in the store: create or resume, run the loop, write the outputs.
+
+Every generation ends with an atomic checkpoint, so a run killed at any
+moment resumes (``resume_search``) and finishes with the same result as an
+uninterrupted one: all randomness comes from the seed and the generation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from primordium.asal.config import AsalConfig
+from primordium.asal.context import ENGINE, Context, build
+from primordium.asal.illumination import illuminate_loop
+from primordium.asal.optimise import cma_loop
+from primordium.asal.outputs import params_document, video_frames, write_video
+from primordium.errors import StoreError
+from primordium.store import Run, Store
+
+
+def run_search(cfg: AsalConfig, store: Store, output=None, run: Run | None = None, executor=None) -> Run:
+    """Run (or, given ``run``, resume) a search; returns the finished run."""
+    cfg = cfg.resolved()
+    ctx = build(cfg, executor)
+    if run is None:
+        run = store.create(ENGINE, {"kind": "search"} | cfg.to_dict(),
+                           name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})")
+    else:
+        run.claim()
+    try:
+        if cfg.algo == "cma-es":
+            result = cma_loop(ctx, run, output)
+        else:
+            result = illuminate_loop(ctx, run, output)
+        write_search_outputs(ctx, run, result)
+    except BaseException:
+        run.set_status("interrupted")
+        raise
+    run.set_status("finished")
+    return run
+
+
+def resume_search(store: Store, run_id: str, output=None, executor=None) -> Run:
+    run = store.open(run_id)
+    config = dict(run.config)
+    kind = config.pop("kind", None)
+    if run.engine != ENGINE or kind != "search":
+        raise StoreError(f"run {run.id} is not an ASAL search (use sweep-life --resume for sweeps)")
+    if run.status == "finished":
+        return run
+    return run_search(AsalConfig.from_dict(config, source=str(run.dir / "config.json")), store, output, run=run,
+                      executor=executor)
+
+
+def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None:
+    from primordium.asal import outputs
+
+    cfg, ev = ctx.cfg, ctx.evaluator
+    history = result["history"]
+    run.write_json("history.json", history)
+    outputs.score_plot(history, run.artifact("scores.png"), "illumination score" if cfg.mode == "illuminate"
+                       else f"{cfg.mode} score")
+    summary: dict[str, Any] = {"best_score": result["best_score"], "gens": len(history)}
+    if cfg.mode == "illuminate":
+        archive = result["archive"]
+        run.write_json("archive.json", [params_document(ev.substrate, f, ev.unravel) for f in archive])
+        from primordium.asal.substrates import rollout, to_uint8
+
+        # Re-rendered larger than the search saw them, so the poster is legible.
+        frames, _ = rollout(ev.substrate, jax.random.PRNGKey(cfg.seed), ev.unravel_batch(archive), cfg.steps,
+                            size=max(cfg.size, 128), batched=True, time_sampling="final")
+        outputs.poster(to_uint8(frames)[:, -1], result["archive_z"], run.artifact("poster.png"), thumb=128)
+        summary["archive"] = len(archive)
+    doc = params_document(ev.substrate, result["best_flat"], ev.unravel, result["best_score"])
+    run.write_json("best_params.json", doc)
+    run.write_bytes("result.npz", outputs.result_npz(result, history))
+    video = video_frames(ev.substrate, ev.unravel(jnp.asarray(result["best_flat"])), cfg.steps, cfg.seed, cfg.size)
+    write_video(video, run.artifact("best.gif"), fps=15)
+    try:
+        write_video(video, run.artifact("best.mp4"), fps=15)
+    except Exception:  # MP4 needs ffmpeg; the GIF is always there
+        pass
+    if "rule" in doc:
+        summary["rule"] = doc["rule"]
+    run.update_summary(**summary)
+
+
+def search_result(run: Run) -> dict[str, Any]:
+    """The JSON a finished search reports: best score, best params, history."""
+    doc = read_json(run.dir / "best_params.json")
+    return {"run": run.id, "best_score": run.summary.get("best_score"), "best_params": doc.get("params"),
+            **({"rule": doc["rule"]} if "rule" in doc else {}),
+            "history": read_json(run.dir / "history.json")}
+
+
+def read_json(path: Path):
+    import json
+
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise StoreError("missing run output", file=path) from None
