@@ -80,3 +80,32 @@ def test_compare_bad_input(cli, store_home, extra, words):
     assert code == 2 and len(lines) == 1, err
     for w in words:
         assert w in lines[0]
+
+
+def test_compare_scores_phenotypes_with_the_runs_placement(cli, store_home):
+    """A pmars-placement run's phenotypes are pMARS-placement scores, and runs of two placements are refused."""
+    from primordium.redqueen.convergence import phenotypes
+    from primordium.redqueen.evaluate import load_dir
+    from primordium.redqueen.loop import champions, load_config
+    from primordium.store import Store
+
+    ids = []
+    for placement in ("pmars", "pmars", "drq"):
+        code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--operator", "strategy", "--rounds", "1",
+                             "--iterations", "2", "--seed", "4", "--placement", placement, "--json")
+        assert code == 0, err
+        ids.append(json.loads(out)["run"])
+    code, out, err = cli("redqueen", "compare", ids[0], ids[1], "--against", str(BUILTINS), "--rounds", "2",
+                         "--json")
+    assert code == 0, err
+    got = np.array(json.loads(out)["phenotypes"][0]["scores"])
+    run = Store().open(ids[0])
+    settings = load_config(run).settings()
+    champ = assemble(Path(champions(run)[0][1]).read_text(), settings)
+    opps = [w for _, w in load_dir(BUILTINS, settings)[0]]
+    as_pmars = phenotypes([champ], opps, settings, rounds=2, seed=0, placement="pmars")[0]
+    as_drq = phenotypes([champ], opps, settings, rounds=2, seed=0, placement="drq")[0]
+    assert np.allclose(got, as_pmars)
+    assert not np.allclose(as_pmars, as_drq)  # the placement matters, so the check above can fail
+    code, out, err = cli("redqueen", "compare", ids[0], ids[2], "--against", str(BUILTINS), "--rounds", "2")
+    assert code == 2 and "placement" in err and len([x for x in err.splitlines() if x.strip()]) == 1, err

@@ -57,11 +57,12 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
 
 
 def phenotypes(champions: Sequence[Warrior], opponents: Sequence[Warrior], settings, *, rounds: int, seed: int,
-               on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+               placement: str = "drq", on_progress: Callable[[int], None] | None = None) -> np.ndarray:
     """float[champions, opponents]: each champion's mean one-on-one DRQ score against each opponent.
 
     Opponent j's battles are seeded from (seed, j) alone, so every champion
     meets it on the same placements and differences are the champions' own.
+    ``placement`` is the runs' own, so a phenotype is scored as their fitness was.
     """
     out = np.zeros((len(champions), len(opponents)))
     if not champions:
@@ -69,7 +70,7 @@ def phenotypes(champions: Sequence[Warrior], opponents: Sequence[Warrior], setti
     for j, opp in enumerate(opponents):
         row = round_seeds(seed, 0, j, 0, rounds)
         seeds = np.tile(row, (len(champions), 1))
-        for i, ev in enumerate(evaluate(list(champions), [opp], settings, seeds)):
+        for i, ev in enumerate(evaluate(list(champions), [opp], settings, seeds, placement=placement)):
             out[i, j] = ev.fitness
         if on_progress is not None:
             on_progress(len(champions))
@@ -90,6 +91,9 @@ def compare_runs(runs: Sequence, against: str | Path, *, rounds: int = 20, seed:
     for r, c in zip(runs[1:], configs[1:]):
         if c.core != configs[0].core:
             raise ConfigError(f"run {r.id} has other core settings than {runs[0].id}; compare runs of one core")
+        if c.placement != configs[0].placement:
+            raise ConfigError(f"run {r.id} has placement {c.placement!r}, {runs[0].id} has "
+                              f"{configs[0].placement!r}; compare runs of one placement")
     settings = configs[0].settings()
     opponents, skipped = load_dir(against, settings)
     if not opponents:
@@ -102,7 +106,8 @@ def compare_runs(runs: Sequence, against: str | Path, *, rounds: int = 20, seed:
         for t, path in champions(run):
             index.append((k, t))
             warriors.append(assemble(read_text_file(path), settings, file=str(path)))
-    ph = phenotypes(warriors, [w for _, w in opponents], settings, rounds=rounds, seed=seed, on_progress=on_progress)
+    ph = phenotypes(warriors, [w for _, w in opponents], settings, rounds=rounds, seed=seed,
+                    placement=configs[0].placement, on_progress=on_progress)
     at = {key: i for i, key in enumerate(index)}
 
     fitness = {}
