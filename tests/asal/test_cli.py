@@ -171,10 +171,10 @@ def test_params_file_of_the_wrong_pytree(capsys, store_home, tmp_path):
     bad = tmp_path / "p.json"
     bad.write_text(json.dumps({"substrate": "life_like", "params": {"rule": [[0.5] * 6] * 3, "extra": [1.0]}}))
     code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
-    assert "do not fit substrate 'life'" in _one_line_error(code, err)
+    assert "do not fit substrate 'life_like'" in _one_line_error(code, err)
     bad.write_text(json.dumps({"substrate": "life_like", "params": {"rule": [0.5] * 7}}))
     code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
-    assert "do not fit substrate 'life'" in _one_line_error(code, err)
+    assert "do not fit substrate 'life_like'" in _one_line_error(code, err)
 
 
 def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
