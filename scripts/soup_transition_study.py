@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -129,6 +130,28 @@ def read_results(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def rank_sum(a: list[float], b: list[float]) -> tuple[float, float]:
+    """Mann-Whitney's two-sample test, normal approximation with the tie correction: (z, two-sided p).
+    Whether two samples could come from one distribution; a run that never crossed ranks beyond the cap."""
+    values = sorted(a + b)
+    n, na, nb = len(values), len(a), len(b)
+    rank: dict[float, float] = {}
+    i = 0
+    while i < n:
+        j = i
+        while j < n and values[j] == values[i]:
+            j += 1
+        rank[values[i]] = (i + j + 1) / 2  # mean of the 1-based ranks i+1..j
+        i = j
+    u = sum(rank[x] for x in a) - na * (na + 1) / 2
+    ties = sum(c ** 3 - c for c in (values.count(v) for v in set(values)))
+    var = na * nb / 12 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
+    if var <= 0:
+        return 0.0, 1.0
+    z = (u - na * nb / 2) / math.sqrt(var)
+    return z, math.erfc(abs(z) / math.sqrt(2))
+
+
 def cmd_table(args: argparse.Namespace) -> None:
     results = read_results(Path(args.out) / "results.jsonl")
     groups: dict[tuple, dict[str, dict[int, dict]]] = {}
@@ -138,6 +161,7 @@ def cmd_table(args: argparse.Namespace) -> None:
     print("| engine | language | programs | seeds | epochs cap | criterion | transitioned | "
           "transition epochs median / min / max |")
     print("|---|---|---|---|---|---|---|---|")
+    tests = []
     for (lang, programs, epochs, every, bpb), by_engine in sorted(groups.items()):
         seeds = sorted(set.intersection(*(set(by_engine.get(e, {})) for e in ("cubff", "primordium"))))
         for engine in ("cubff", "primordium"):
@@ -146,6 +170,15 @@ def cmd_table(args: argparse.Namespace) -> None:
             spread = (f"{statistics.median(hit):g} / {hit[0]} / {hit[-1]}" if hit else "-")
             print(f"| {engine} | {lang} | {programs} | {len(seeds)} | {epochs} | "
                   f"bpb < {bpb:g} (rows every {every}) | {len(hit)}/{len(seeds)} | {spread} |")
+        beyond = [[math.inf if e is None else e for e in (by_engine[engine][s]["transition_epoch"] for s in seeds)]
+                  for engine in ("cubff", "primordium")]
+        if any(x != math.inf for x in beyond[0] + beyond[1]):
+            z, p = rank_sum(beyond[1], beyond[0])
+            tests.append(f"{lang}, {programs} programs: primordium against cubff, z = {z:+.2f}, p = {p:.2g}")
+    if tests:
+        print("\nRank-sum test of the transition epochs (a run that never crossed ranks beyond the cap):")
+        for line in tests:
+            print(f"* {line}")
 
 
 def main() -> None:
