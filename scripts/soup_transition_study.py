@@ -104,8 +104,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
     done = {key(r) for r in read_results(results)}
-    jobs = [dict(engine=engine, lang=lang, programs=args.programs, seed=seed, epochs=args.epochs,
-                 every=args.every, bpb=args.bpb)
+    jobs = [{"engine": engine, "lang": lang, "programs": args.programs, "seed": seed, "epochs": args.epochs,
+             "every": args.every, "bpb": args.bpb}
             for seed in range(args.first_seed, args.first_seed + args.seeds)
             for lang in args.langs for engine in ("cubff", "primordium")]
     jobs = [j for j in jobs if key(j) not in done]

@@ -31,7 +31,8 @@ def test_crossing_is_the_first_row_below_the_threshold(study, tmp_path):
 
 
 def test_table_counts_only_seeds_both_engines_finished(study, tmp_path, capsys):
-    rows = [dict(engine=e, lang="forth", programs=64, seed=s, epochs=32, every=16, bpb=4.0, transition_epoch=t)
+    rows = [{"engine": e, "lang": "forth", "programs": 64, "seed": s, "epochs": 32, "every": 16, "bpb": 4.0,
+             "transition_epoch": t}
             for e, s, t in (("cubff", 1, 17), ("cubff", 2, None), ("primordium", 1, None), ("primordium", 3, 33))]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     study.cmd_table(type("Args", (), {"out": str(tmp_path)}))
@@ -45,7 +46,7 @@ def test_both_engines_log_the_same_epochs(study, tmp_path, shared_dir, monkeypat
     cubff = os.environ.get("CUBFF") or subprocess.run(
         ["bash", str(shared_dir / "tools" / "cubff-oracle")], check=True, capture_output=True, text=True).stdout.strip()
     monkeypatch.setenv("CUBFF", cubff)
-    jobs = [dict(engine=e, lang="forthtrivial", programs=64, seed=3, epochs=40, every=16, bpb=4.0)
+    jobs = [{"engine": e, "lang": "forthtrivial", "programs": 64, "seed": 3, "epochs": 40, "every": 16, "bpb": 4.0}
             for e in ("cubff", "primordium")]
     results = [study.run_job(j) for j in jobs]
     for r in results:
