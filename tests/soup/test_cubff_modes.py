@@ -89,19 +89,21 @@ def prefix_copiers(rng: np.random.Generator, n: int) -> np.ndarray:
     return soup
 
 
-def forth_copiers(rng: np.random.Generator, n: int) -> np.ndarray:
-    """forthtrivial programs with no constant pushes (40-7F): a counting copy loop (dup, copy0, inc, dup,
-    copy0, jump back 3) over a no-op filler, its mutants and random programs of the same alphabet."""
-    alphabet = np.array(list(range(0x40)) + list(range(0x80, 0x100)), np.uint8)
+def forth_copiers(rng: np.random.Generator, n: int, lang: str = "forthtrivial") -> np.ndarray:
+    """Ordinary Forth programs (every byte, constant pushes 40-7F included): a counting copy loop over a
+    filler, its mutants and uniformly random programs. forthtrivial copies with copy0 (dup, copy0, inc,
+    dup, copy0, jump back 3); forth has no copy op and moves each byte through the stack (dup, dup,
+    read0, write1, inc, jump back 5)."""
     base = np.full(L, 0x20, np.uint8)
-    base[:6] = [0x04, 0x0C, 0x08, 0x04, 0x0C, 0xC2]
+    loop = [0x04, 0x0C, 0x08, 0x04, 0x0C, 0xC2] if lang == "forthtrivial" else [0x04, 0x04, 0x00, 0x03, 0x08, 0xC4]
+    base[:6] = loop
     soup = np.tile(base, (n, 1))
     for i in range(n):
         if i % 3 == 2:
-            soup[i] = rng.choice(alphabet, L)
+            soup[i] = rng.integers(0, 256, L, dtype=np.uint8)
         else:
             k = int(rng.integers(0, 4))
-            soup[i, rng.choice(L, k, replace=False)] = rng.choice(alphabet, k)
+            soup[i, rng.choice(L, k, replace=False)] = rng.integers(0, 256, k, dtype=np.uint8)
     return soup
 
 
@@ -123,14 +125,15 @@ def replicator_family(rng: np.random.Generator, n: int) -> np.ndarray:
     return soup
 
 
-@pytest.mark.parametrize("lang", ["bff_noheads", "bff", "forthtrivial"])
+@pytest.mark.parametrize("lang", ["bff_noheads", "bff", "forth", "forthtrivial"])
 def test_selfrep_scores_and_log_line_equal_cubffs(cubff, tmp_path, lang):
     """Same soup, seed and epoch: every program's score, the count and the whole log line are cubff's."""
     rng = np.random.default_rng(11)
     (tmp_path / "none.txt").write_text("")  # no pairs: cubff's epoch leaves the soup as it is
     distinct = set()
     for seed, ep in ((0, 0), (3, 7), (12345, 4095)):
-        soup = {"bff_noheads": replicator_family, "bff": prefix_copiers, "forthtrivial": forth_copiers}[lang](rng, 96)
+        soup = (forth_copiers(rng, 96, lang) if lang.startswith("forth")
+                else {"bff_noheads": replicator_family, "bff": prefix_copiers}[lang](rng, 96))
         write_dat(tmp_path / "soup.dat", soup, ep)
         out = run_cubff(cubff, tmp_path, "--lang", lang, "--load", "soup.dat", "--num", "96", "--seed", str(seed),
                         "--interaction_pattern", "none.txt", "--mutation_prob", "0", "--max_epochs", "0",
