@@ -48,15 +48,17 @@ def test_sweep_life_defaults_are_the_papers(capsys, store_home, tmp_path, monkey
     from primordium.asal.experiment import SweepConfig
 
     c = SweepConfig().resolved()
-    assert (c.fm, c.grid, c.steps, c.frames, c.bs, c.size) == ("clip", 64, 4096, 32, 16, 224)
+    assert (c.substrate, c.fm, c.grid, c.steps, c.frames, c.bs, c.size) == ("gol", "clip", 64, 4096, 32, 16, 224)
     q = SweepConfig.quick().resolved()
-    assert (q.fm, q.steps, q.frames, q.bs, q.size, q.batch) == ("pixels", 512, 8, 1, 64, 256)
+    assert (q.substrate, q.fm, q.steps, q.frames, q.bs, q.size, q.batch) == ("life_like", "pixels", 512, 8, 1, 64, 256)
     # The default (CLIP) needs weights: offline and without them, one line, exit 2.
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     code, _, err = run_cli(capsys, "sweep-life", "--sample", "4")
     assert "openai/clip-vit-base-patch32" in _one_line_error(code, err)
     code, _, err = run_cli(capsys, "sweep-life", "--quick", "--bs", "0")
     assert "'bs'" in _one_line_error(code, err)
+    code, _, err = run_cli(capsys, "sweep-life", "--quick", "--substrate", "lenia")
+    assert "'substrate'" in _one_line_error(code, err)
 
 
 def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):

@@ -4,6 +4,7 @@ objectives, the pixels model, rollout key usage and a short search."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 
 import jax
@@ -181,3 +182,36 @@ class _Flat:
 
     def __getattr__(self, name):
         return getattr(self.sub, name)
+
+
+def test_sweep_scores_rules_as_the_papers_gol_sweep(ref, tmp_path):
+    """main_sweep_gol.py's per-rule loss, rebuilt from the reference's pieces
+    (its rollout helper create_sim.py is not public: frames follow rollout.py
+    at (frames, True)), vs run_sweep at the default (paper's) settings, shrunk."""
+    from primordium.asal.experiment import SweepConfig, run_sweep
+    from primordium.asal.substrates.life import parse_rule
+    from primordium.store import Store
+
+    seed, grid, steps, frames, bs, size = 3, 16, 16, 4, 2, 32
+    cfg = SweepConfig(fm="pixels", grid=grid, steps=steps, frames=frames, bs=bs, size=size, seed=seed, sample=4,
+                      batch=4)
+    assert cfg.resolved().substrate == "gol"
+    run = run_sweep(cfg, Store(tmp_path))
+    got = {r["rule"]: r["score"] for r in json.loads((run.dir / "ranking.json").read_text())}
+    assert len(got) == 4
+
+    gol = ref.substrates.GameOfLife(grid_size=grid)
+
+    class Fm:
+        embed_img = staticmethod(ref.Pixels().embed_img)
+
+    def calc_loss(rng, params):  # the sweep's novelty loss per frame for one initial state
+        z = ref.rollout(rng, params, substrate=gol, fm=Fm, rollout_steps=steps, time_sampling=(frames, True),
+                        img_size=size)["z"]
+        return jnp.tril(z @ z.T, k=-1).max(axis=-1)
+
+    keys = jax.random.split(jax.random.PRNGKey(seed), bs)
+    loss = jax.jit(jax.vmap(calc_loss, in_axes=(0, None)))
+    for rule, score in got.items():
+        want = float(loss(keys, jnp.asarray(parse_rule(rule))).mean(axis=0).mean())
+        assert score == pytest.approx(want, rel=1e-5, abs=1e-6), rule

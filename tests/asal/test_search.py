@@ -167,3 +167,24 @@ def test_quickstart_run_is_an_offline_demo(tmp_path):
     run = quickstart_run(Store(tmp_path), seed=0, gens=2)
     assert run.status == "finished" and run.config["fm"] == "pixels"
     assert (run.dir / "best.gif").is_file() and "rule" in run.summary
+
+
+def test_sweep_recorded_before_the_substrate_field_resumes_as_life_like(tmp_path):
+    """Old sweep runs carry no 'substrate': they ran life_like soups, and a
+    resume must finish them on the same soups, not switch to gol halfway."""
+    import dataclasses
+
+    from primordium.asal.context import ENGINE
+    from primordium.asal.experiment import SweepConfig, run_sweep, sweep_result
+    from primordium.asal.life_sweep import resume_sweep
+
+    store = Store(tmp_path)
+    cfg = SweepConfig.quick(grid=12, steps=8, frames=2, size=16, sample=6, batch=6)
+    old = {k: v for k, v in dataclasses.asdict(cfg).items() if k != "substrate"}
+    run = store.create(ENGINE, {"kind": "sweep-life"} | old)
+    run.set_status("interrupted")
+    resumed = sweep_result(resume_sweep(store, run.id))
+    fresh = sweep_result(run_sweep(cfg, store))
+    gol = sweep_result(run_sweep(dataclasses.replace(cfg, substrate="gol"), store))
+    assert resumed["rules"] == fresh["rules"]
+    assert resumed["rules"] != gol["rules"]

@@ -17,9 +17,13 @@ from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 
 @dataclasses.dataclass
 class SweepConfig:
-    """Defaults are the paper's ``main_sweep_gol.py``: 64 x 64 torus, 4096 steps,
-    32 frames, 16 initial states per rule, CLIP ViT-B/32, all 2^18 rules.
-    ``SweepConfig.quick()`` is primordium's fast setting (pixels, 512 steps, 8 frames, 1 state, 64 px)."""
+    """Defaults are the paper's ``main_sweep_gol.py``: the paper's ``gol`` substrate
+    (rule number as the parameter, each initial soup at its own density), 64 x 64
+    torus, 4096 steps, 32 frames, 16 initial states per rule, CLIP ViT-B/32, all
+    2^18 rules. ``SweepConfig.quick()`` is primordium's fast setting: ``life_like``
+    soups (density 0.5, crisp upscaling), pixels, 512 steps, 8 frames, 1 state, 64 px."""
+
+    substrate: str = "gol"  # "gol" (the paper's) or "life_like" (primordium's quick sweep)
 
     fm: str = "clip"
     fm_weights: str | None = None
@@ -32,7 +36,7 @@ class SweepConfig:
     batch: int | None = None  # rules per compiled call; None: 256 (pixels/thumbnail) or 4 (CLIP, DINO)
     sample: int | None = None  # score a random subset (always with B3/S23) instead of all 2^18
 
-    QUICK = {"fm": "pixels", "steps": 512, "frames": 8, "bs": 1, "size": 64}
+    QUICK = {"substrate": "life_like", "fm": "pixels", "steps": 512, "frames": 8, "bs": 1, "size": 64}
 
     @classmethod
     def quick(cls, **overrides) -> "SweepConfig":
@@ -51,6 +55,8 @@ class SweepConfig:
         if c.batch is None:
             # Frames for CLIP leave the compiled rollout: keep a batch's frames in memory bounds.
             c.batch = 256 if in_graph else 4
+        if c.substrate not in SWEEP_SUBSTRATES:
+            raise ConfigError(f"field 'substrate' must be one of {', '.join(SWEEP_SUBSTRATES)}, not {c.substrate!r}")
         for name in ("grid", "steps", "batch", "bs"):
             if getattr(c, name) < 1:
                 raise ConfigError(f"field {name!r} must be at least 1")
@@ -74,11 +80,26 @@ class SweepConfig:
         return order if self.sample is None else order[: self.sample]
 
 
+SWEEP_SUBSTRATES = ("gol", "life_like")
+
+
+def sweep_substrate(cfg: SweepConfig):
+    """The substrate whose initial soups and steps the sweep runs."""
+    from primordium.asal.substrates.life import GameOfLife, Life
+
+    return GameOfLife(grid_size=cfg.grid) if cfg.substrate == "gol" else Life(grid=cfg.grid)
+
+
+def poster_key(cfg: SweepConfig, keys: jax.Array) -> jax.Array:
+    # The paper's sweep keeps the final frame of the middle initial state
+    # (bs // 2); primordium's quick sweep always showed the first.
+    return keys[cfg.bs // 2] if cfg.substrate == "gol" else keys[0]
+
+
 def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = None) -> Run:
     """Score Life-like rules by open-endedness; resumable batch by batch."""
     from primordium.asal.embed import get_model
     from primordium.asal.search.sweep import score_rules
-    from primordium.asal.substrates.life import Life
 
     cfg = cfg.resolved()
     fm = get_model(cfg.fm, weights=cfg.fm_weights)
@@ -93,7 +114,7 @@ def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = Non
     if ckpt.exists():
         arrays, state = load_checkpoint(ckpt)
         scores, done = arrays["scores"], state["done"]
-    life = Life(grid=cfg.grid)
+    life = sweep_substrate(cfg)
     key = cfg.keys()
     last_save = time.monotonic()
     try:
@@ -139,8 +160,7 @@ def _write_sweep_outputs(cfg, run, rules, scores, fm, life, key) -> None:
                                                                  for r in ranking))
     conway = next((r for r in ranking if r["rule"] == "B3/S23"), None)
     top = np.array([parse_rule(r["rule"]) for r in ranking[:24]])
-    # The poster shows each rule from the first of the sweep's initial states.
-    frames, _ = rollout(life, key[0], rule_params(top), cfg.steps, cfg.frames, 96, batched=True)
+    frames, _ = rollout(life, poster_key(cfg, key), rule_params(top, life), cfg.steps, cfg.frames, 96, batched=True)
     frames = to_uint8(frames)
     z = fm.embed_images(frames[:, -1])
     outputs.poster(frames[:, -1], z, run.artifact("top_rules.png"))
@@ -159,6 +179,8 @@ def sweep_result(run: Run, top: int | None = None) -> dict[str, Any]:
 def resume_sweep(store: Store, run_id: str, output=None) -> Run:
     run = store.open(run_id)
     config = dict(run.config)
+    # Sweeps recorded before the field existed all ran life_like soups.
+    config.setdefault("substrate", "life_like")
     if run.engine != ENGINE or config.pop("kind", None) != "sweep-life":
         raise StoreError(f"run {run.id} is not a Life sweep")
     if run.status == "finished":

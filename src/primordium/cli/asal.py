@@ -97,10 +97,12 @@ def search(
 
 @app.command("sweep-life")
 def sweep_life(
-    quick: bool = typer.Option(False, "--quick", help="primordium's fast settings: pixels, 512 steps, 8 frames, 1 "
-                                                      "initial state, 64 px (default: the paper's settings)"),
+    quick: bool = typer.Option(False, "--quick", help="primordium's fast settings: life_like soups, pixels, 512 steps, 8 "
+                                                      "frames, 1 initial state, 64 px (default: the paper's)"),
     fm: Optional[str] = typer.Option(None, help="Foundation model [clip; pixels with --quick]"),
     fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    substrate: Optional[str] = typer.Option(None, help="Initial soups and stepping: gol (the paper's) or life_like "
+                                                       "(density 0.5) [gol; life_like with --quick]"),
     top: int = typer.Option(20, help="How many rules to show"),
     grid: Optional[int] = typer.Option(None, help="Torus side [64]"),
     steps: Optional[int] = typer.Option(None, help="Steps per simulation [4096; 512 with --quick]"),
@@ -124,7 +126,7 @@ def sweep_life(
     if resume:
         run = resume_sweep(store, resume, out)
     else:
-        given = {"fm": fm, "fm_weights": str(fm_weights) if fm_weights else None, "grid": grid, "steps": steps,
+        given = {"substrate": substrate, "fm": fm, "fm_weights": str(fm_weights) if fm_weights else None, "grid": grid, "steps": steps,
                  "frames": frames, "bs": bs, "size": size, "seed": seed, "batch": batch, "sample": sample}
         given = {k: v for k, v in given.items() if v is not None}
         cfg = SweepConfig.quick(**given) if quick else SweepConfig(**given)
