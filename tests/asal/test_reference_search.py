@@ -133,7 +133,6 @@ def test_rollout_uses_keys_and_keeps_frames_as_the_reference(ref, ts):
     np.testing.assert_array_equal(np.asarray(frames), want[None] if ts == "final" else want)
 
 
-@pytest.mark.slow
 def test_short_search_gives_the_reference_loop_scores(ref, tmp_path, monkeypatch):
     """main_opt.py's loop, rebuilt from the reference's pieces, vs run_search."""
     from primordium.asal import substrates as reg
