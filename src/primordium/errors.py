@@ -36,19 +36,25 @@ class StoreError(PrimordiumError):
     """A missing or corrupt run, checkpoint or store."""
 
 
+def read_user_bytes(path: str | Path, what: str = "file", error: type[PrimordiumError] = PrimordiumError) -> bytes:
+    """Read a file a user named, turning every way it can fail into one line (``what``: the noun to use)."""
+    p = Path(path)
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise error(f"no such {what}", file=p) from None
+    except IsADirectoryError:
+        raise error(f"is a directory, not a {what}", file=p) from None
+    except PermissionError:
+        raise error("permission denied", file=p) from None
+    except OSError as e:
+        raise error(f"cannot read: {e.strerror}", file=p) from None
+
+
 def read_text_file(path: str | Path) -> str:
     """Read a user's text file, turning every way it can fail into one line."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise PrimordiumError("no such file", file=p) from None
-    except IsADirectoryError:
-        raise PrimordiumError("is a directory, not a file", file=p) from None
-    except PermissionError:
-        raise PrimordiumError("permission denied", file=p) from None
-    except OSError as e:
-        raise PrimordiumError(f"cannot read: {e.strerror}", file=p) from None
+    data = read_user_bytes(p)
     if b"\x00" in data:
         raise PrimordiumError("binary file, not text", file=p)
     try:

@@ -6,15 +6,8 @@ import json
 
 import pytest
 
+from tests.redqueen.test_cli import _one_line_error
 from tests.redqueen.test_drq_reference import drq  # noqa: F401  (the reference, as a fixture)
-
-
-def _one_line_error(code, out, err, *words):
-    assert code == 2, (out, err)
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for w in words:
-        assert w in lines[0], lines[0]
 
 
 @pytest.fixture

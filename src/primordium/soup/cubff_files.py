@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from primordium.errors import StoreError
+from primordium.errors import StoreError, read_user_bytes
 from primordium.store.atomic import atomic_write_bytes
 
 _HEADER = struct.Struct("<QQQ")
@@ -26,14 +26,7 @@ def write_dat(path: str | Path, soup: np.ndarray, epoch: int, reset_index: int =
 def read_dat(path: str | Path, length: int = 64) -> tuple[np.ndarray, int, int]:
     """(soup uint8[n, length], epoch, reset index); cubff's programs are 64 bytes."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise StoreError("no such checkpoint", file=path) from None
-    except IsADirectoryError:
-        raise StoreError("is a directory, not a checkpoint", file=path) from None
-    except OSError as e:
-        raise StoreError(f"cannot read checkpoint: {e.strerror}", file=path) from None
+    data = read_user_bytes(path, "checkpoint", StoreError)
     if len(data) < _HEADER.size:
         raise StoreError(f"truncated checkpoint ({len(data)} bytes, the header alone is {_HEADER.size})", file=path)
     reset_index, programs, epoch = _HEADER.unpack_from(data)
