@@ -45,8 +45,12 @@ FRAMES, SIZE = 8, 224
 def reference():
     folder = SHARED / "reference" / "asal"
     if not folder.is_dir():
-        sys.exit(f"error: no reference at {folder} (set PRIMORDIUM_SHARED to the folder holding reference/asal)")
-    sys.modules.setdefault("evosax", types.ModuleType("evosax"))  # only its parameter flattener needs it
+        sys.exit(
+            f"error: no reference at {folder} (set PRIMORDIUM_SHARED to the folder holding reference/asal)"
+        )
+    sys.modules.setdefault(
+        "evosax", types.ModuleType("evosax")
+    )  # only its parameter flattener needs it
     sys.path.insert(0, str(folder))
     import rollout as ref_rollout
     import substrates as ref_substrates
@@ -71,13 +75,22 @@ def _same_start(ref, ours, key) -> str | None:
         return "default params differ from the reference's"
     img_ref = ref.render_state(ref.init_state(key, p_ref), params=p_ref, img_size=SIZE)
     img_ours = ours.render(ours.init_state(key, p_ours), p_ours, SIZE)
-    if np.asarray(img_ref).shape != np.asarray(img_ours).shape or not np.allclose(img_ref, img_ours, atol=1e-4):
+    if np.asarray(img_ref).shape != np.asarray(img_ours).shape or not np.allclose(
+        img_ref, img_ours, atol=1e-4
+    ):
         return "first frame differs from the reference's"
     return None
 
 
-def bench(name: str, ref_substrates, ref_rollout, pops: list[int], repeat: int, steps: int | None,
-          all_pops: bool = False) -> None:
+def bench(
+    name: str,
+    ref_substrates,
+    ref_rollout,
+    pops: list[int],
+    repeat: int,
+    steps: int | None,
+    all_pops: bool = False,
+) -> None:
     from primordium.asal.substrates import SUBSTRATES, get_substrate, rollout
 
     if name not in SUBSTRATES:
@@ -93,15 +106,26 @@ def bench(name: str, ref_substrates, ref_rollout, pops: list[int], repeat: int, 
         return
     params = ref.default_params(key)
     # As the paper's scripts call it: jitted once, vmapped over params with one shared key.
-    ref_fn = partial(ref_rollout, s0=None, substrate=ref, fm=None, rollout_steps=n, time_sampling=(FRAMES, True),
-                     img_size=SIZE)
+    ref_fn = partial(
+        ref_rollout,
+        s0=None,
+        substrate=ref,
+        fm=None,
+        rollout_steps=n,
+        time_sampling=(FRAMES, True),
+        img_size=SIZE,
+    )
     ref_one, ref_many = jax.jit(ref_fn), jax.jit(jax.vmap(ref_fn, in_axes=(None, 0)))
     want = ref_one(key, params)["rgb"]
     got, ours = rollout(ours, key, params, n, FRAMES, SIZE)
     diff = float(np.max(np.abs(np.asarray(want) - np.asarray(got))))
     t_ref = _best(lambda: ref_one(key, params)["rgb"], repeat)
     t_ours = _best(lambda: rollout(ours, key, params, n, FRAMES, SIZE)[0], repeat)
-    print(f"{name:<11} {n:>5} {t_ref:>9.3f} {t_ours:>9.3f} {t_ref / t_ours:>5.2f}x", end="", flush=True)
+    print(
+        f"{name:<11} {n:>5} {t_ref:>9.3f} {t_ours:>9.3f} {t_ref / t_ours:>5.2f}x",
+        end="",
+        flush=True,
+    )
     for p in pops:
         if p > 16 and name not in CHEAP and not all_pops:
             print(f" | {'-':>27}", end="", flush=True)
@@ -109,11 +133,13 @@ def bench(name: str, ref_substrates, ref_rollout, pops: list[int], repeat: int, 
         pop = jax.vmap(ours.default_params)(jax.random.split(jax.random.PRNGKey(1), p))
         ref_many(key, pop)
         rollout(ours, key, pop, n, FRAMES, SIZE, batched=True)
-        r = _best(lambda: ref_many(key, pop)["rgb"], max(1, repeat - 1))
-        o = _best(lambda: rollout(ours, key, pop, n, FRAMES, SIZE, batched=True)[0], max(1, repeat - 1))
+        r = _best(lambda pop=pop: ref_many(key, pop)["rgb"], max(1, repeat - 1))
+        o = _best(
+            lambda pop=pop: rollout(ours, key, pop, n, FRAMES, SIZE, batched=True)[0],
+            max(1, repeat - 1),
+        )
         print(f" | {r:>9.2f} {o:>9.2f} {r / o:>5.2f}x", end="", flush=True)
     print(f"  (frames max |diff| {diff:.1e})", flush=True)
-
 
 
 def bench_split(name: str, workers: int, pop: int = 16) -> tuple[float, float]:
@@ -127,8 +153,12 @@ def bench_split(name: str, workers: int, pop: int = 16) -> tuple[float, float]:
     sub = get_substrate(name)
     steps = int(getattr(sub, "rollout_steps", None) or DEFAULT_STEPS.get(name, 1000))
     key = np.asarray(jax.random.PRNGKey(0))[None]
-    flat = np.stack([np.asarray(ravel_pytree(sub.default_params(k))[0])
-                     for k in jax.random.split(jax.random.PRNGKey(2), pop)])
+    flat = np.stack(
+        [
+            np.asarray(ravel_pytree(sub.default_params(k))[0])
+            for k in jax.random.split(jax.random.PRNGKey(2), pop)
+        ]
+    )
     ts = (FRAMES, True)
     one = [(sub, key, flat[i : i + 1], steps, ts, SIZE, None) for i in range(pop)]
     chunks = [(sub, key, c, steps, ts, SIZE, None) for c in np.array_split(flat, workers)]
@@ -164,14 +194,31 @@ def bench_clip(n_images: int = 32) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--substrates", default=",".join(PAPER), help="registry names, comma-separated")
-    ap.add_argument("--pop", default="16,256", help="population sizes, comma-separated (256 runs only for "
-                                                     f"{', '.join(CHEAP)} unless --all-pops)")
-    ap.add_argument("--all-pops", action="store_true", help="every population size for every substrate")
+    ap.add_argument(
+        "--pop",
+        default="16,256",
+        help="population sizes, comma-separated (256 runs only for "
+        f"{', '.join(CHEAP)} unless --all-pops)",
+    )
+    ap.add_argument(
+        "--all-pops", action="store_true", help="every population size for every substrate"
+    )
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--quick", action="store_true", help="smoke run: 32 steps, population 4, one repeat")
-    ap.add_argument("--split", type=int, default=0, metavar="WORKERS",
-                    help="instead: 16 one-by-one rollouts against the population split over WORKERS processes")
-    ap.add_argument("--clip", action="store_true", help="instead: CLIP ViT-B/32 (random weights) images per second")
+    ap.add_argument(
+        "--quick", action="store_true", help="smoke run: 32 steps, population 4, one repeat"
+    )
+    ap.add_argument(
+        "--split",
+        type=int,
+        default=0,
+        metavar="WORKERS",
+        help="instead: 16 one-by-one rollouts against the population split over WORKERS processes",
+    )
+    ap.add_argument(
+        "--clip",
+        action="store_true",
+        help="instead: CLIP ViT-B/32 (random weights) images per second",
+    )
     args = ap.parse_args()
     names = [s.strip() for s in args.substrates.split(",") if s.strip()]
     print(f"jax {jax.__version__}, backend {jax.default_backend()}, devices {jax.devices()}")
@@ -179,7 +226,9 @@ def main() -> None:
         print(f"CLIP ViT-B/32 (random weights) image embeddings: {bench_clip():.1f} images/s")
         return
     if args.split:
-        print(f"{'substrate':<11} {'16 one-by-one (s)':>17} {f'16 on {args.split} workers (s)':>20} {'ratio':>6}")
+        print(
+            f"{'substrate':<11} {'16 one-by-one (s)':>17} {f'16 on {args.split} workers (s)':>20} {'ratio':>6}"
+        )
         for name in names:
             loop, split = bench_split(name, args.split)
             print(f"{name:<11} {loop:>17.2f} {split:>20.2f} {loop / split:>5.2f}x", flush=True)
@@ -189,9 +238,13 @@ def main() -> None:
     if args.quick:
         pops, repeat, steps = [4], 1, 32
     ref_substrates, ref_rollout = reference()
-    print(f"{FRAMES} frames at {SIZE} px; times in seconds, best of {repeat}; ratio = reference / primordium")
-    head = " | ".join([f"{'one ref':>9} {'one ours':>9} {'ratio':>6}"] +
-                      [f"{f'{p} ref':>9} {f'{p} ours':>9} {'ratio':>6}" for p in pops])
+    print(
+        f"{FRAMES} frames at {SIZE} px; times in seconds, best of {repeat}; ratio = reference / primordium"
+    )
+    head = " | ".join(
+        [f"{'one ref':>9} {'one ours':>9} {'ratio':>6}"]
+        + [f"{f'{p} ref':>9} {f'{p} ours':>9} {'ratio':>6}" for p in pops]
+    )
     print(f"{'substrate':<11} {'steps':>5} {head}")
     for name in names:
         bench(name, ref_substrates, ref_rollout, pops, repeat, steps, args.all_pops or args.quick)

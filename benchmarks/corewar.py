@@ -33,15 +33,25 @@ SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
 
 
 def pmars_path() -> str:
-    return os.environ.get("PMARS") or subprocess.run(
-        ["bash", str(SHARED / "tools" / "pmars-oracle")], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return (
+        os.environ.get("PMARS")
+        or subprocess.run(
+            ["bash", str(SHARED / "tools" / "pmars-oracle")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
 
 
 def run_pmars(pmars: str, jobs, rounds: int, workers: int) -> float:
     def one(job):
         a, b, p = job
-        subprocess.run([pmars, "-b", "-k", "-r", str(rounds), "-F", str(p), str(a), str(b)], capture_output=True, check=True)
+        subprocess.run(
+            [pmars, "-b", "-k", "-r", str(rounds), "-F", str(p), str(a), str(b)],
+            capture_output=True,
+            check=True,
+        )
 
     t = time.perf_counter()
     if workers == 1:
@@ -76,7 +86,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     pairs = list(itertools.combinations(files, 2))
     rng.shuffle(pairs)
-    jobs = [(a, b, rng.randrange(settings.distance, settings.core_size - settings.distance + 1)) for a, b in pairs[: args.pairs]]
+    jobs = [
+        (a, b, rng.randrange(settings.distance, settings.core_size - settings.distance + 1))
+        for a, b in pairs[: args.pairs]
+    ]
     pool = list(assembled.values())
     index = {f: i for i, f in enumerate(assembled)}
     battles = np.array([[index[a], index[b]] for a, b, _ in jobs], np.int64)
@@ -127,14 +140,21 @@ def main() -> None:
         "|---|---:|---:|---:|---:|",
     ]
     for name, dt in rows:
-        lines.append(f"| {name} | {dt:.2f} | {n_rounds / dt:,.0f} | {instructions / dt / 1e6:.0f} | {base / dt:.2f} |")
+        lines.append(
+            f"| {name} | {dt:.2f} | {n_rounds / dt:,.0f} | {instructions / dt / 1e6:.0f} | {base / dt:.2f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if args.update:
         md = args.update.read_text()
         stamp = time.strftime("%Y-%m-%d")
         section = f"## Core War (`benchmarks/corewar.py`)\n\nMeasured {stamp} with `python benchmarks/corewar.py --update BENCHMARKS.md`.\n\n{text}\n"
-        md, n = re.subn(r"## Core War \(`benchmarks/corewar.py`\)\n.*?(?=\n## |\Z)", lambda m: section, md, flags=re.S)
+        md, n = re.subn(
+            r"## Core War \(`benchmarks/corewar.py`\)\n.*?(?=\n## |\Z)",
+            lambda m: section,
+            md,
+            flags=re.S,
+        )
         if n == 0:
             md = md.rstrip("\n") + "\n\n" + section
         args.update.write_text(md)

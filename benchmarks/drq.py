@@ -60,8 +60,10 @@ def warriors(ref, n_cand: int, s: Settings):
     """(path, ours, theirs) for the imp + K champions and n_cand candidates."""
     sim = ref.SimulationArgs()
     usable = []
-    files = [DRQ / "human_warriors" / "imp.red"] + sorted((DRQ / "corewar" / "gpt_warriors").glob("*.red"),
-                                                        key=lambda p: tuple(map(int, p.stem.split("_"))))
+    files = [DRQ / "human_warriors" / "imp.red"] + sorted(
+        (DRQ / "corewar" / "gpt_warriors").glob("*.red"),
+        key=lambda p: tuple(map(int, p.stem.split("_"))),
+    )
     for f in files:
         try:
             usable.append((f, assemble_file(f, s), ref.parse_warrior_from_file(sim, f)[1]))
@@ -71,13 +73,15 @@ def warriors(ref, n_cand: int, s: Settings):
             break
     if len(usable) < 1 + K + n_cand:
         sys.exit(f"only {len(usable)} usable warriors in {DRQ}")
-    return usable[1 + K:], usable[: 1 + K]
+    return usable[1 + K :], usable[: 1 + K]
 
 
 def ours(cands, opps, s: Settings, threads: int) -> float:
     numba.set_num_threads(threads)
     t = time.perf_counter()
-    evs = evaluate([w for _, w, _ in cands], [w for _, w, _ in opps], s, drq_round_seeds(len(cands), R))
+    evs = evaluate(
+        [w for _, w, _ in cands], [w for _, w, _ in opps], s, drq_round_seeds(len(cands), R)
+    )
     dt = time.perf_counter() - t
     assert len(evs) == len(cands)
     return dt
@@ -87,11 +91,24 @@ def instructions(cands, opps, s: Settings) -> int:
     """Instructions one batch executes, counted by running the same rows once more."""
     pool = [w for _, w, _ in cands] + [w for _, w, _ in opps]
     n = 1 + len(opps)
-    rows = np.array([[k] + list(range(len(cands), len(pool))) for k in range(len(cands)) for _ in range(R)])
-    pos = np.array([[drq_positions([pool[i].length for i in row], s.core_size, s.distance, r)]
-                    for row, r in zip(rows, [r for _ in cands for r in range(R)])])
-    res = run_battles(pool, rows, s.with_(rounds=1, warriors=n), np.zeros(len(rows), np.int64), track=True,
-                      until="all_dead", positions=pos)
+    rows = np.array(
+        [[k] + list(range(len(cands), len(pool))) for k in range(len(cands)) for _ in range(R)]
+    )
+    pos = np.array(
+        [
+            [drq_positions([pool[i].length for i in row], s.core_size, s.distance, r)]
+            for row, r in zip(rows, [r for _ in cands for r in range(R)], strict=False)
+        ]
+    )
+    res = run_battles(
+        pool,
+        rows,
+        s.with_(rounds=1, warriors=n),
+        np.zeros(len(rows), np.int64),
+        track=True,
+        until="all_dead",
+        positions=pos,
+    )
     return int(res.executed.sum())
 
 
@@ -117,7 +134,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--candidates", type=int, default=8)
     ap.add_argument("--repeat", type=int, default=2)
-    ap.add_argument("--ref-cycles", type=int, default=2000, help="cycles of each round the DRQ code runs")
+    ap.add_argument(
+        "--ref-cycles", type=int, default=2000, help="cycles of each round the DRQ code runs"
+    )
     ap.add_argument("--ref-rounds", type=int, default=2, help="rounds the DRQ code runs")
     ap.add_argument("--update", type=Path, help="write the table into this BENCHMARKS.md section")
     args = ap.parse_args()
@@ -131,26 +150,38 @@ def main() -> None:
     rows = []
     for threads in (1, 2):
         best = min(ours(cands, opps, s, threads) for _ in range(args.repeat))
-        rows.append((f"primordium, {threads} numba thread{'s' if threads > 1 else ''}", best, n / best,
-                     f"{instr / best / 1e6:.0f}"))
+        rows.append(
+            (
+                f"primordium, {threads} numba thread{'s' if threads > 1 else ''}",
+                best,
+                n / best,
+                f"{instr / best / 1e6:.0f}",
+            )
+        )
     t_ref, t_ours = same_rounds(ref, cands[0], opps, args.ref_cycles, args.ref_rounds, args.repeat)
     scale = (s.cycles / args.ref_cycles) * (R / args.ref_rounds)
     est = t_ref * scale
     rows.append(("DRQ code (pure Python MARS), 1 process, extrapolated", est, 1 / est, "-"))
     base = rows[0][1] / n
-    lines = [f"Melee of 1 candidate + {len(opps)} opponents (the DRQ imp + {K} LLM-written warriors), R = {R} rounds, "
-             f"core 8000, 80000 cycles, 8000 processes, every round run to the cycle limit, DRQ placements; "
-             f"{n} candidates per batch, best of {args.repeat}.", "",
-             "| engine | seconds | evaluations/s | M instructions/s | vs primordium 1 thread (per evaluation) |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        f"Melee of 1 candidate + {len(opps)} opponents (the DRQ imp + {K} LLM-written warriors), R = {R} rounds, "
+        f"core 8000, 80000 cycles, 8000 processes, every round run to the cycle limit, DRQ placements; "
+        f"{n} candidates per batch, best of {args.repeat}.",
+        "",
+        "| engine | seconds | evaluations/s | M instructions/s | vs primordium 1 thread (per evaluation) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, dt, eps, mips in rows:
         per = dt / (n if name.startswith("primordium") else 1)
         lines.append(f"| {name} | {dt:.2f} | {eps:.4g} | {mips} | {base / per:.3g}x |")
-    lines += ["", f"Measured on the same work, the first {args.ref_cycles} cycles of rounds 0-{args.ref_rounds - 1} "
-              f"of the first candidate's melee: the DRQ code {t_ref:.2f} s, primordium (1 thread) {t_ours:.4f} s, "
-              f"{t_ref / t_ours:.0f}x. The DRQ code's row above is that measurement scaled by {scale:.0f} "
-              f"(80000 / {args.ref_cycles} cycles, {R} / {args.ref_rounds} rounds); its Pool of processes "
-              f"would divide it by at most the number of cores."]
+    lines += [
+        "",
+        f"Measured on the same work, the first {args.ref_cycles} cycles of rounds 0-{args.ref_rounds - 1} "
+        f"of the first candidate's melee: the DRQ code {t_ref:.2f} s, primordium (1 thread) {t_ours:.4f} s, "
+        f"{t_ref / t_ours:.0f}x. The DRQ code's row above is that measurement scaled by {scale:.0f} "
+        f"(80000 / {args.ref_cycles} cycles, {R} / {args.ref_rounds} rounds); its Pool of processes "
+        f"would divide it by at most the number of cores.",
+    ]
     table = "\n".join(lines)
     print(table)
     if args.update:

@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # keep Ray on loopback
-os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # a throwaway local cluster: no token file in ~/.ray
+os.environ.setdefault(
+    "RAY_AUTH_MODE", "disabled"
+)  # a throwaway local cluster: no token file in ~/.ray
 
 import numpy as np  # noqa: E402
 
@@ -81,7 +83,7 @@ def main() -> None:
     for workers in (1, 2):
         ex = LocalExecutor(workers=workers)
         ex.map(battle_task, tasks[:workers])  # start the workers, load numba's cache
-        dt, _ = timed(lambda: ex.map(battle_task, tasks))
+        dt, _ = timed(lambda ex=ex: ex.map(battle_task, tasks))
         ex.close()
         rows.append((f"local processes, {workers} worker{'s' if workers > 1 else ''}", dt))
 
@@ -128,7 +130,12 @@ def main() -> None:
     if args.update:
         md = args.update.read_text()
         section = f"## Executors and Ray (`benchmarks/exec.py`)\n\nMeasured {time.strftime('%Y-%m-%d')}.\n\n{text}\n"
-        md, n = re.subn(r"## Executors and Ray \(`benchmarks/exec.py`\)\n.*?(?=\n## |\Z)", lambda m: section, md, flags=re.S)
+        md, n = re.subn(
+            r"## Executors and Ray \(`benchmarks/exec.py`\)\n.*?(?=\n## |\Z)",
+            lambda m: section,
+            md,
+            flags=re.S,
+        )
         if n == 0:
             md = md.rstrip("\n") + "\n\n" + section
         args.update.write_text(md)

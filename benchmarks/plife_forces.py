@@ -25,13 +25,18 @@ from primordium.asal.substrates import get_substrate
 
 
 def reference_plife(n: int):
-    shared = Path(os.environ.get("PRIMORDIUM_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
-    sys.modules.setdefault("evosax", types.ModuleType("evosax"))  # only its FlattenSubstrateParameters needs it
+    shared = Path(
+        os.environ.get("PRIMORDIUM_SHARED", Path(__file__).resolve().parents[1].parent / "shared")
+    )
+    sys.modules.setdefault(
+        "evosax", types.ModuleType("evosax")
+    )  # only its FlattenSubstrateParameters needs it
     sys.path.insert(0, str(shared / "reference" / "asal"))
     import substrates as ref_substrates
 
-    return ref_substrates.ParticleLife(n_particles=n, n_colors=6, search_space="beta+alpha", dt=2e-3,
-                                       render_radius=1e-2)
+    return ref_substrates.ParticleLife(
+        n_particles=n, n_colors=6, search_space="beta+alpha", dt=2e-3, render_radius=1e-2
+    )
 
 
 def per_step(step, key, state, params, repeat: int) -> float:
@@ -56,11 +61,17 @@ def main() -> None:
     params = ref.default_params(key)
     state = ref.init_state(key, params)
     ours = {b: get_substrate("plife", n_particles=args.n, backend=b) for b in ("allpairs", "numba")}
-    state = jax.jit(lambda s: jax.lax.fori_loop(0, args.warm, lambda i, s: ours["numba"].step(key, s, params), s))(state)
+    state = jax.jit(
+        lambda s: jax.lax.fori_loop(
+            0, args.warm, lambda i, s: ours["numba"].step(key, s, params), s
+        )
+    )(state)
 
     pkeys = jax.random.split(jax.random.PRNGKey(1), max(args.pop, 1))
     pop_params = jax.vmap(ref.default_params)(pkeys)
-    pop_state = jax.tree_util.tree_map(lambda a: jax.numpy.broadcast_to(a, (max(args.pop, 1),) + a.shape), state)
+    pop_state = jax.tree_util.tree_map(
+        lambda a: jax.numpy.broadcast_to(a, (max(args.pop, 1),) + a.shape), state
+    )
 
     def batched(step):
         return jax.jit(jax.vmap(step, in_axes=(None, 0, 0)))
@@ -68,12 +79,18 @@ def main() -> None:
     rows = []
     for label, fn in [("reference", ref.step_state)] + [(b, s.step) for b, s in ours.items()]:
         one = per_step(jax.jit(fn), key, state, params, args.repeat)
-        many = per_step(batched(fn), key, pop_state, pop_params, args.repeat) if args.pop else float("nan")
+        many = (
+            per_step(batched(fn), key, pop_state, pop_params, args.repeat)
+            if args.pop
+            else float("nan")
+        )
         rows.append((label, one, many))
     print(f"plife n={args.n}, seconds per step (jax backend: {jax.default_backend()})")
     print(f"{'':10s} {'one':>9s} {'ratio':>7s} {'pop ' + str(args.pop):>9s} {'ratio':>7s}")
     for label, one, many in rows:
-        print(f"{label:10s} {one:9.4f} {rows[0][1] / one:6.1f}x {many:9.4f} {rows[0][2] / many:6.1f}x")
+        print(
+            f"{label:10s} {one:9.4f} {rows[0][1] / one:6.1f}x {many:9.4f} {rows[0][2] / many:6.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -27,9 +27,15 @@ SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", ROOT.parent / "shared"))
 
 
 def pmars_path() -> str:
-    return os.environ.get("PMARS") or subprocess.run(
-        ["bash", str(SHARED / "tools" / "pmars-oracle")], check=True, capture_output=True, text=True
-    ).stdout.strip()
+    return (
+        os.environ.get("PMARS")
+        or subprocess.run(
+            ["bash", str(SHARED / "tools" / "pmars-oracle")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
 
 
 def main() -> None:
@@ -43,7 +49,9 @@ def main() -> None:
 
     def run_pmars() -> None:
         for i in range(0, len(files), 36):
-            subprocess.run([pmars, "-r", "0", *map(str, files[i : i + 36])], capture_output=True, check=True)
+            subprocess.run(
+                [pmars, "-r", "0", *map(str, files[i : i + 36])], capture_output=True, check=True
+            )
 
     def run_ours(cold: bool) -> None:
         if cold:
@@ -51,7 +59,11 @@ def main() -> None:
         for src in sources:
             listing(assemble(src, settings))
 
-    best = {"pmars": float("inf"), "ours (cold cache)": float("inf"), "ours (warm cache)": float("inf")}
+    best = {
+        "pmars": float("inf"),
+        "ours (cold cache)": float("inf"),
+        "ours (warm cache)": float("inf"),
+    }
     for _ in range(args.repeat):
         for name, fn in (
             ("pmars", run_pmars),

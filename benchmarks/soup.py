@@ -47,15 +47,41 @@ HERE = Path(__file__).resolve().parent
 
 def build_reference(tmp: Path) -> ctypes.CDLL:
     lib = tmp / "soup_ref.so"
-    cmd = ["gcc", "-O3", "-march=native", "-fopenmp", "-shared", "-fPIC", "-o", str(lib), str(HERE / "soup_ref.c")]
+    cmd = [
+        "gcc",
+        "-O3",
+        "-march=native",
+        "-fopenmp",
+        "-shared",
+        "-fPIC",
+        "-o",
+        str(lib),
+        str(HERE / "soup_ref.c"),
+    ]
     subprocess.run(cmd, check=True)
     ref = ctypes.CDLL(str(lib))
     ref.ref_run_tapes.restype = ctypes.c_int64
-    ref.ref_run_tapes.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_int,
-                                  ctypes.c_void_p]
+    ref.ref_run_tapes.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_int,
+        ctypes.c_void_p,
+    ]
     ref.ref_epoch.restype = ctypes.c_int64
-    ref.ref_epoch.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint64, ctypes.c_uint64,
-                              ctypes.c_double, ctypes.c_int64, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]
+    ref.ref_epoch.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_int64,
+        ctypes.c_int64,
+        ctypes.c_uint64,
+        ctypes.c_uint64,
+        ctypes.c_double,
+        ctypes.c_int64,
+        ctypes.c_int,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    ]
     return ref
 
 
@@ -65,7 +91,9 @@ def same_tapes(ref, soup: np.ndarray, repeat: int, steps: int) -> dict:
     ops_c = np.zeros(len(tapes), np.int64)
     ref.ref_run_tapes(a.ctypes.data, len(a), a.shape[1], steps, 0, ops_c.ctypes.data)
     ops_p = run_batch(BFF_NOHEADS, b, steps)
-    assert np.array_equal(a, b) and np.array_equal(ops_c, ops_p), "primordium and the C reference disagree"
+    assert np.array_equal(a, b) and np.array_equal(ops_c, ops_p), (
+        "primordium and the C reference disagree"
+    )
     t_c, t_p = [], []
     for _ in range(repeat):
         x = tapes.copy()
@@ -76,8 +104,13 @@ def same_tapes(ref, soup: np.ndarray, repeat: int, steps: int) -> dict:
         t = time.perf_counter()
         run_batch(BFF_NOHEADS, x, steps)
         t_p.append(time.perf_counter() - t)
-    return {"ops": int(ops_p.sum()), "c": min(t_c), "ours": min(t_p), "c_med": float(np.median(t_c)),
-            "ours_med": float(np.median(t_p))}
+    return {
+        "ops": int(ops_p.sum()),
+        "c": min(t_c),
+        "ours": min(t_p),
+        "c_med": float(np.median(t_c)),
+        "ours_med": float(np.median(t_p)),
+    }
 
 
 def whole_epochs(ref, config: SoupConfig, epochs: int, block: int) -> dict:
@@ -91,8 +124,18 @@ def whole_epochs(ref, config: SoupConfig, epochs: int, block: int) -> dict:
         stop = min(start + block, epochs)
         t = time.perf_counter()
         for e in range(start, stop):
-            res["c_ops"] += ref.ref_epoch(theirs.ctypes.data, n, length, config.seed, e, config.mutation,
-                                          config.max_steps, 0, perm.ctypes.data, scratch.ctypes.data)
+            res["c_ops"] += ref.ref_epoch(
+                theirs.ctypes.data,
+                n,
+                length,
+                config.seed,
+                e,
+                config.mutation,
+                config.max_steps,
+                0,
+                perm.ctypes.data,
+                scratch.ctypes.data,
+            )
         res["c"] += time.perf_counter() - t
         t = time.perf_counter()
         for e in range(start, stop):
@@ -108,11 +151,29 @@ CUBFF_MUTATION = 1 / 4096  # cubff's default --mutation_prob
 REPLICATOR = b"[{.>]" + b"a" * 54 + b"]>.{["
 
 
-def run_cubff(cubff: Path, lang: str, programs: int, epochs: int, seed: int, load: Path | None) -> dict:
+def run_cubff(
+    cubff: Path, lang: str, programs: int, epochs: int, seed: int, load: Path | None
+) -> dict:
     """Run cubff's main for epochs 0..epochs; return its own elapsed seconds and ops, and the wall time."""
-    cmd = [str(cubff / "main"), "--lang", lang, "--num", str(programs), "--max_epochs", str(epochs),
-           "--print_interval", str(epochs), "--clear_interval", str(epochs), "--save_interval", str(epochs),
-           "--seed", str(seed), "--mutation_prob", repr(CUBFF_MUTATION)]
+    cmd = [
+        str(cubff / "main"),
+        "--lang",
+        lang,
+        "--num",
+        str(programs),
+        "--max_epochs",
+        str(epochs),
+        "--print_interval",
+        str(epochs),
+        "--clear_interval",
+        str(epochs),
+        "--save_interval",
+        str(epochs),
+        "--seed",
+        str(seed),
+        "--mutation_prob",
+        repr(CUBFF_MUTATION),
+    ]
     if load is not None:
         cmd += ["--load", str(load)]
     t = time.perf_counter()
@@ -120,7 +181,9 @@ def run_cubff(cubff: Path, lang: str, programs: int, epochs: int, seed: int, loa
     wall = time.perf_counter() - t
     found = re.findall(r"Elapsed:\s*([\d.]+)\s+ops:\s*(\d+)", done.stdout)
     if not found:
-        raise SystemExit(f"could not read cubff's output: {done.stdout[:300]!r} {done.stderr[:300]!r}")
+        raise SystemExit(
+            f"could not read cubff's output: {done.stdout[:300]!r} {done.stderr[:300]!r}"
+        )
     elapsed, ops = found[-1]
     return {"sec": float(elapsed), "ops": int(ops), "wall": wall}
 
@@ -134,8 +197,9 @@ def run_ours(config: SoupConfig, soup: np.ndarray, epochs: int) -> dict:
     return {"sec": time.perf_counter() - t, "ops": total}
 
 
-def against_cubff(cubff: Path, lang: str, programs: int, epochs: int, rounds: int, seeded: bool,
-                  tmp: Path) -> tuple[dict, dict]:
+def against_cubff(
+    cubff: Path, lang: str, programs: int, epochs: int, rounds: int, seeded: bool, tmp: Path
+) -> tuple[dict, dict]:
     """Alternate cubff and primordium ``rounds`` times; keep each side's fastest round."""
     config = SoupConfig(lang=lang, programs=programs, mutation=CUBFF_MUTATION, seed=1)
     load = None
@@ -161,29 +225,46 @@ def report_cubff(title: str, c: dict, p: dict, epochs: int) -> None:
     n = epochs + 1
     print(title)
     for label, r in (("cubff (CPU, OpenMP)", c), ("primordium (numba)", p)):
-        print(f"   {label:19s}: {n / r['sec']:7.2f} epochs/s  {r['sec'] / n * 1e3:8.1f} ms/epoch"
-              f"  {r['ops'] / r['sec'] / 1e6:7.1f} M ops/s  {r['ops'] / n / 1e6:8.2f} M ops/epoch")
+        print(
+            f"   {label:19s}: {n / r['sec']:7.2f} epochs/s  {r['sec'] / n * 1e3:8.1f} ms/epoch"
+            f"  {r['ops'] / r['sec'] / 1e6:7.1f} M ops/s  {r['ops'] / n / 1e6:8.2f} M ops/epoch"
+        )
     print(f"   cubff wall time incl. start-up: {c['wall']:.2f} s")
-    print(f"   speed ratio primordium / cubff: {c['sec'] / p['sec']:.2f}x epochs/s,"
-          f" {(p['ops'] / p['sec']) / (c['ops'] / c['sec']):.2f}x ops/s")
+    print(
+        f"   speed ratio primordium / cubff: {c['sec'] / p['sec']:.2f}x epochs/s,"
+        f" {(p['ops'] / p['sec']) / (c['ops'] / c['sec']):.2f}x ops/s"
+    )
 
 
 def cubff_sections(args, tmp: Path) -> None:
     cubff = Path(args.cubff) if args.cubff else None
     if cubff is None or not (cubff / "main").is_file():
-        print("\n3-4. skipped: set CUBFF (or --cubff) to the folder from ../shared/tools/cubff-oracle")
+        print(
+            "\n3-4. skipped: set CUBFF (or --cubff) to the folder from ../shared/tools/cubff-oracle"
+        )
         return
     get_language(args.lang)
     c, p = against_cubff(cubff, args.lang, args.programs, args.epochs, args.rounds, False, tmp)
-    report_cubff(f"\n3. cubff's own main against primordium: {args.lang}, {args.programs} programs, epochs"
-                 f" 0..{args.epochs}, mutation 1/4096, random start; best of {args.rounds} alternating rounds",
-                 c, p, args.epochs)
+    report_cubff(
+        f"\n3. cubff's own main against primordium: {args.lang}, {args.programs} programs, epochs"
+        f" 0..{args.epochs}, mutation 1/4096, random start; best of {args.rounds} alternating rounds",
+        c,
+        p,
+        args.epochs,
+    )
     if args.lang != "bff_noheads":
         print("\n4. skipped: the seeded replicator is a bff_noheads program")
         return
-    c, p = against_cubff(cubff, args.lang, args.post_programs, args.post_epochs, args.rounds, True, tmp)
-    report_cubff(f"\n4. post-transition: every program a self-replicator, {args.post_programs} programs, epochs"
-                 f" 0..{args.post_epochs}; best of {args.rounds} alternating rounds", c, p, args.post_epochs)
+    c, p = against_cubff(
+        cubff, args.lang, args.post_programs, args.post_epochs, args.rounds, True, tmp
+    )
+    report_cubff(
+        f"\n4. post-transition: every program a self-replicator, {args.post_programs} programs, epochs"
+        f" 0..{args.post_epochs}; best of {args.rounds} alternating rounds",
+        c,
+        p,
+        args.post_epochs,
+    )
 
 
 def main() -> None:
@@ -196,18 +277,28 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds against cubff")
     ap.add_argument("--post-programs", type=int, default=2**14)
     ap.add_argument("--post-epochs", type=int, default=16)
-    ap.add_argument("--cubff", default=os.environ.get("CUBFF", ""), help="cubff oracle folder (default $CUBFF)")
-    ap.add_argument("--only", choices=("c", "cubff"), help="run only sections 1-2 (c) or 3-4 (cubff)")
+    ap.add_argument(
+        "--cubff", default=os.environ.get("CUBFF", ""), help="cubff oracle folder (default $CUBFF)"
+    )
+    ap.add_argument(
+        "--only", choices=("c", "cubff"), help="run only sections 1-2 (c) or 3-4 (cubff)"
+    )
     args = ap.parse_args()
-    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     if args.only == "cubff":
-        print(f"{numba.get_num_threads()} numba threads, Python {sys.version.split()[0]}, numba {numba.__version__}")
+        print(
+            f"{numba.get_num_threads()} numba threads, Python {sys.version.split()[0]}, numba {numba.__version__}"
+        )
         with tempfile.TemporaryDirectory() as tmp:
             cubff_sections(args, Path(tmp))
         return
     config = SoupConfig(programs=args.programs, seed=1)
-    print(f"BFF (bff_noheads) soup, {args.programs} programs x 64 bytes, 2^13 steps, {numba.get_num_threads()} threads,"
-          f" Python {sys.version.split()[0]}, numba {numba.__version__}")
+    print(
+        f"BFF (bff_noheads) soup, {args.programs} programs x 64 bytes, 2^13 steps, {numba.get_num_threads()} threads,"
+        f" Python {sys.version.split()[0]}, numba {numba.__version__}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         ref = build_reference(Path(tmp))
         # Warm up (JIT from cache, thread pools) and take a soup a few epochs in.
@@ -215,17 +306,27 @@ def main() -> None:
         for e in range(4):
             soup, _, _ = epoch(soup, config, e)
         r = same_tapes(ref, soup, args.repeat, config.max_steps)
-        print(f"\n1. same {args.programs // 2} tapes (outputs identical), {args.repeat} alternating runs: best (median)")
+        print(
+            f"\n1. same {args.programs // 2} tapes (outputs identical), {args.repeat} alternating runs: best (median)"
+        )
         for key, label in (("c", "C/OpenMP reference"), ("ours", "primordium (numba)")):
-            print(f"   {label:19s}: {r[key] * 1e3:6.1f} ms ({r[key + '_med'] * 1e3:6.1f})"
-                  f"  {r['ops'] / r[key] / 1e6:6.1f} M ops/s ({r['ops'] / r[key + '_med'] / 1e6:6.1f})")
-        print(f"   speed ratio primordium / C: {r['c'] / r['ours']:.2f}x ({r['c_med'] / r['ours_med']:.2f}x)")
+            print(
+                f"   {label:19s}: {r[key] * 1e3:6.1f} ms ({r[key + '_med'] * 1e3:6.1f})"
+                f"  {r['ops'] / r[key] / 1e6:6.1f} M ops/s ({r['ops'] / r[key + '_med'] / 1e6:6.1f})"
+            )
+        print(
+            f"   speed ratio primordium / C: {r['c'] / r['ours']:.2f}x ({r['c_med'] / r['ours_med']:.2f}x)"
+        )
         w = whole_epochs(ref, config, args.epochs, args.block)
-        print(f"\n2. whole epochs 0..{args.epochs - 1} from the same random soup, alternating blocks of {args.block}")
+        print(
+            f"\n2. whole epochs 0..{args.epochs - 1} from the same random soup, alternating blocks of {args.block}"
+        )
         for key, label in (("c", "C/OpenMP reference"), ("ours", "primordium (numba)")):
             sec, ops = w[key], w[key + "_ops"]
-            print(f"   {label:19s}: {args.epochs / sec:6.2f} epochs/s  {sec / args.epochs * 1e3:6.1f} ms/epoch"
-                  f"  {ops / sec / 1e6:6.1f} M ops/s")
+            print(
+                f"   {label:19s}: {args.epochs / sec:6.2f} epochs/s  {sec / args.epochs * 1e3:6.1f} ms/epoch"
+                f"  {ops / sec / 1e6:6.1f} M ops/s"
+            )
         print(f"   speed ratio primordium / C (epochs/s): {w['c'] / w['ours']:.2f}x")
         if args.only != "c":
             cubff_sections(args, Path(tmp))

@@ -60,11 +60,29 @@ def crossing(log: Path, bpb: float, length: int) -> tuple[int | None, int, float
 
 def run_cubff(job: dict, work: Path) -> Path:
     log = work / "log.csv"
-    cmd = [str(Path(os.environ["CUBFF"]) / "main"), "--lang", job["lang"], "--num", str(job["programs"]),
-           "--seed", str(job["seed"]), "--max_epochs", str(job["epochs"]), "--print_interval", str(job["every"]),
-           "--mutation_prob", repr(MUTATION), "--stopping_bpb", str(int(job["bpb"])), "--log", str(log),
-           "--disable_output"]
-    subprocess.run(cmd, cwd=work, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    cmd = [
+        str(Path(os.environ["CUBFF"]) / "main"),
+        "--lang",
+        job["lang"],
+        "--num",
+        str(job["programs"]),
+        "--seed",
+        str(job["seed"]),
+        "--max_epochs",
+        str(job["epochs"]),
+        "--print_interval",
+        str(job["every"]),
+        "--mutation_prob",
+        repr(MUTATION),
+        "--stopping_bpb",
+        str(int(job["bpb"])),
+        "--log",
+        str(log),
+        "--disable_output",
+    ]
+    subprocess.run(
+        cmd, cwd=work, check=True, capture_output=True, env={**os.environ, "OMP_NUM_THREADS": "1"}
+    )
     return log
 
 
@@ -73,12 +91,21 @@ def run_primordium(job: dict, work: Path) -> Path:
     from primordium.soup.soup import SoupConfig
     from primordium.store import Store
 
-    config = SoupConfig(lang=job["lang"], programs=job["programs"], seed=job["seed"], mutation=MUTATION)
+    config = SoupConfig(
+        lang=job["lang"], programs=job["programs"], seed=job["seed"], mutation=MUTATION
+    )
     # cubff's --max_epochs E ends at its first logged epoch past E; run to that same row.
     total = 1 + job["every"] * -(-job["epochs"] // job["every"])
     never = total + 10  # no checkpoints or snapshots beyond the final one: they are not needed here
-    schedule = Schedule(epochs=total, log_every=job["every"], log_offset=1, checkpoint_every=never,
-                        snapshot_every=never, stop_bpb=float(job["bpb"]), log=str(work / "log.csv"))
+    schedule = Schedule(
+        epochs=total,
+        log_every=job["every"],
+        log_offset=1,
+        checkpoint_every=never,
+        snapshot_every=never,
+        stop_bpb=float(job["bpb"]),
+        log=str(work / "log.csv"),
+    )
     run_soup(Store(work / "store"), config, schedule, pictures=False)
     return work / "log.csv"
 
@@ -89,12 +116,26 @@ def run_job(job: dict) -> dict:
         log = (run_cubff if job["engine"] == "cubff" else run_primordium)(job, Path(tmp))
         first, last, lowest = crossing(log, job["bpb"], 64)
         rows = Path(log).read_text()
-    return {**job, "transition_epoch": first, "last_epoch": last, "min_bpb": lowest,
-            "seconds": round(time.time() - start, 2), "log": rows}
+    return {
+        **job,
+        "transition_epoch": first,
+        "last_epoch": last,
+        "min_bpb": lowest,
+        "seconds": round(time.time() - start, 2),
+        "log": rows,
+    }
 
 
 def key(job: dict) -> tuple:
-    return (job["engine"], job["lang"], job["programs"], job["seed"], job["epochs"], job["every"], job["bpb"])
+    return (
+        job["engine"],
+        job["lang"],
+        job["programs"],
+        job["seed"],
+        job["epochs"],
+        job["every"],
+        job["bpb"],
+    )
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -104,23 +145,38 @@ def cmd_run(args: argparse.Namespace) -> None:
     out.mkdir(parents=True, exist_ok=True)
     results = out / "results.jsonl"
     done = {key(r) for r in read_results(results)}
-    jobs = [{"engine": engine, "lang": lang, "programs": args.programs, "seed": seed, "epochs": args.epochs,
-             "every": args.every, "bpb": args.bpb}
-            for seed in range(args.first_seed, args.first_seed + args.seeds)
-            for lang in args.langs for engine in ("cubff", "primordium")]
+    jobs = [
+        {
+            "engine": engine,
+            "lang": lang,
+            "programs": args.programs,
+            "seed": seed,
+            "epochs": args.epochs,
+            "every": args.every,
+            "bpb": args.bpb,
+        }
+        for seed in range(args.first_seed, args.first_seed + args.seeds)
+        for lang in args.langs
+        for engine in ("cubff", "primordium")
+    ]
     jobs = [j for j in jobs if key(j) not in done]
     # Numba reads its thread count when first imported, in each worker.
     os.environ["NUMBA_NUM_THREADS"] = "1"
     os.environ["OMP_NUM_THREADS"] = "1"
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool, open(out / "progress.log", "a") as progress:
+    with (
+        ProcessPoolExecutor(max_workers=args.jobs) as pool,
+        open(out / "progress.log", "a") as progress,
+    ):
         futures = [pool.submit(run_job, j) for j in jobs]
         for fut in as_completed(futures):
             r = fut.result()
             with open(results, "a") as f:
                 f.write(json.dumps(r) + "\n")
-            progress.write(f"{time.strftime('%H:%M:%S')} {r['engine']} {r['lang']} seed {r['seed']}: "
-                           f"transition {r['transition_epoch']} last {r['last_epoch']} "
-                           f"min bpb {r['min_bpb']:.3f} ({r['seconds']} s)\n")
+            progress.write(
+                f"{time.strftime('%H:%M:%S')} {r['engine']} {r['lang']} seed {r['seed']}: "
+                f"transition {r['transition_epoch']} last {r['last_epoch']} "
+                f"min bpb {r['min_bpb']:.3f} ({r['seconds']} s)\n"
+            )
             progress.flush()
 
 
@@ -144,7 +200,7 @@ def rank_sum(a: list[float], b: list[float]) -> tuple[float, float]:
         rank[values[i]] = (i + j + 1) / 2  # mean of the 1-based ranks i+1..j
         i = j
     u = sum(rank[x] for x in a) - na * (na + 1) / 2
-    ties = sum(c ** 3 - c for c in (values.count(v) for v in set(values)))
+    ties = sum(c**3 - c for c in (values.count(v) for v in set(values)))
     var = na * nb / 12 * ((n + 1) - ties / (n * (n - 1))) if n > 1 else 0.0
     if var <= 0:
         return 0.0, 1.0
@@ -158,31 +214,48 @@ def cmd_table(args: argparse.Namespace) -> None:
     for r in results:
         g = groups.setdefault((r["lang"], r["programs"], r["epochs"], r["every"], r["bpb"]), {})
         g.setdefault(r["engine"], {})[r["seed"]] = r
-    print("| engine | language | programs | seeds | epochs cap | criterion | transitioned | "
-          "transition epochs median / min / max |")
+    print(
+        "| engine | language | programs | seeds | epochs cap | criterion | transitioned | "
+        "transition epochs median / min / max |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     tests = []
     for (lang, programs, epochs, every, bpb), by_engine in sorted(groups.items()):
-        seeds = sorted(set.intersection(*(set(by_engine.get(e, {})) for e in ("cubff", "primordium"))))
+        seeds = sorted(
+            set.intersection(*(set(by_engine.get(e, {})) for e in ("cubff", "primordium")))
+        )
         for engine in ("cubff", "primordium"):
             eps = [by_engine[engine][s]["transition_epoch"] for s in seeds]
             hit = sorted(e for e in eps if e is not None)
-            spread = (f"{statistics.median(hit):g} / {hit[0]} / {hit[-1]}" if hit else "-")
-            print(f"| {engine} | {lang} | {programs} | {len(seeds)} | {epochs} | "
-                  f"bpb < {bpb:g} (rows every {every}) | {len(hit)}/{len(seeds)} | {spread} |")
-        beyond = [[math.inf if e is None else e for e in (by_engine[engine][s]["transition_epoch"] for s in seeds)]
-                  for engine in ("cubff", "primordium")]
+            spread = f"{statistics.median(hit):g} / {hit[0]} / {hit[-1]}" if hit else "-"
+            print(
+                f"| {engine} | {lang} | {programs} | {len(seeds)} | {epochs} | "
+                f"bpb < {bpb:g} (rows every {every}) | {len(hit)}/{len(seeds)} | {spread} |"
+            )
+        beyond = [
+            [
+                math.inf if e is None else e
+                for e in (by_engine[engine][s]["transition_epoch"] for s in seeds)
+            ]
+            for engine in ("cubff", "primordium")
+        ]
         if any(x != math.inf for x in beyond[0] + beyond[1]):
             z, p = rank_sum(beyond[1], beyond[0])
-            tests.append(f"{lang}, {programs} programs: primordium against cubff, z = {z:+.2f}, p = {p:.2g}")
+            tests.append(
+                f"{lang}, {programs} programs: primordium against cubff, z = {z:+.2f}, p = {p:.2g}"
+            )
     if tests:
-        print("\nRank-sum test of the transition epochs (a run that never crossed ranks beyond the cap):")
+        print(
+            "\nRank-sum test of the transition epochs (a run that never crossed ranks beyond the cap):"
+        )
         for line in tests:
             print(f"* {line}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the study (restartable)")
     run.add_argument("--out", required=True)
@@ -191,8 +264,12 @@ def main() -> None:
     run.add_argument("--seeds", type=int, default=8)
     run.add_argument("--first-seed", type=int, default=1)
     run.add_argument("--epochs", type=int, default=4096)
-    run.add_argument("--every", type=int, default=16, help="log (and check the criterion) every this many epochs")
-    run.add_argument("--bpb", type=float, default=4.0, help="transition: brotli bits per byte below this")
+    run.add_argument(
+        "--every", type=int, default=16, help="log (and check the criterion) every this many epochs"
+    )
+    run.add_argument(
+        "--bpb", type=float, default=4.0, help="transition: brotli bits per byte below this"
+    )
     run.add_argument("--jobs", type=int, default=2)
     run.set_defaults(func=cmd_run)
     table = sub.add_parser("table", help="print the side-by-side table")

@@ -37,7 +37,10 @@ def pmars(shared_dir: Path) -> str:
     path = os.environ.get("PMARS")
     if not path:
         path = subprocess.run(
-            ["bash", str(shared_dir / "tools" / "pmars-oracle")], check=True, capture_output=True, text=True
+            ["bash", str(shared_dir / "tools" / "pmars-oracle")],
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.strip()
     assert Path(path).is_file(), f"pMARS oracle not found at {path}"
     return path

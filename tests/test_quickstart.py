@@ -29,15 +29,21 @@ def test_quickstart_corewar(capsys, store_home):
     assert [(r["engine"], r["status"]) for r in runs] == [("corewar", "finished")]
     run = Store(store_home).open(runs[0]["id"])
     files = {f["path"] for f in run.files()}
-    assert {"results.json", "results.png", "replay.gif", "warriors/imp.red", "warriors/dwarf.red"} <= files
+    assert {
+        "results.json",
+        "results.png",
+        "replay.gif",
+        "warriors/imp.red",
+        "warriors/dwarf.red",
+    } <= files
     results = json.loads((run.dir / "results.json").read_text())
     assert len(results["warriors"]) == 4 and results["rounds"] == 100
     # Round robin bookkeeping: i's wins against j are j's losses against i; each pair fought 100 rounds.
-    w, l, t = results["wins"], results["losses"], results["ties"]
+    w, lost, t = results["wins"], results["losses"], results["ties"]
     for i in range(4):
         for j in range(4):
             if i != j:
-                assert w[i][j] == l[j][i] and w[i][j] + l[i][j] + t[i][j] == 100
+                assert w[i][j] == lost[j][i] and w[i][j] + lost[i][j] + t[i][j] == 100
     assert runs[0]["summary"]["champion"] == results["warriors"][results["ranking"][0]]["name"]
 
 

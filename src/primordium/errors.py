@@ -36,7 +36,9 @@ class StoreError(PrimordiumError):
     """A missing or corrupt run, checkpoint or store."""
 
 
-def read_user_bytes(path: str | Path, what: str = "file", error: type[PrimordiumError] = PrimordiumError) -> bytes:
+def read_user_bytes(
+    path: str | Path, what: str = "file", error: type[PrimordiumError] = PrimordiumError
+) -> bytes:
     """Read a file a user named, turning every way it can fail into one line (``what``: the noun to use)."""
     p = Path(path)
     try:

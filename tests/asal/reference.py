@@ -8,7 +8,9 @@ import sys
 import types
 from pathlib import Path
 
-SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", Path(__file__).resolve().parents[2].parent / "shared"))
+SHARED = Path(
+    os.environ.get("PRIMORDIUM_SHARED", Path(__file__).resolve().parents[2].parent / "shared")
+)
 REF = SHARED / "reference" / "asal"
 
 

@@ -8,8 +8,22 @@ import pytest
 
 from primordium.cli import main
 
-QUICK = ["--set", "grid=16", "--fm", "pixels", "--pop", "4", "--gens", "2", "--steps", "16", "--frames", "4",
-         "--size", "16"]
+QUICK = [
+    "--set",
+    "grid=16",
+    "--fm",
+    "pixels",
+    "--pop",
+    "4",
+    "--gens",
+    "2",
+    "--steps",
+    "16",
+    "--frames",
+    "4",
+    "--size",
+    "16",
+]
 
 
 def run_cli(capsys, *argv):
@@ -23,7 +37,9 @@ def run_cli(capsys, *argv):
 
 
 def test_search_json(capsys, store_home):
-    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK, "--json")
+    code, out, err = run_cli(
+        capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK, "--json"
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert set(doc) >= {"best_score", "best_params", "history", "run"}
@@ -31,16 +47,43 @@ def test_search_json(capsys, store_home):
 
 
 def test_sweep_life_json_and_table(capsys, store_home):
-    code, out, err = run_cli(capsys, "sweep-life", "--quick", "--sample", "40", "--grid", "16", "--steps", "16",
-                             "--batch", "16", "--bs", "2", "--top", "5", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "sweep-life",
+        "--quick",
+        "--sample",
+        "40",
+        "--grid",
+        "16",
+        "--steps",
+        "16",
+        "--batch",
+        "16",
+        "--bs",
+        "2",
+        "--top",
+        "5",
+        "--json",
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["rules"]) == 5 and doc["total"] == 40
     scores = [r["score"] for r in doc["rules"]]
     assert scores == sorted(scores)
     assert doc["conway"]["rule"] == "B3/S23" and 1 <= doc["conway"]["rank"] <= 40
-    code, out, err = run_cli(capsys, "sweep-life", "--quick", "--sample", "20", "--grid", "16", "--steps", "16",
-                             "--batch", "16")
+    code, out, err = run_cli(
+        capsys,
+        "sweep-life",
+        "--quick",
+        "--sample",
+        "20",
+        "--grid",
+        "16",
+        "--steps",
+        "16",
+        "--batch",
+        "16",
+    )
     assert code == 0 and "B3/S23 (Conway's Life) ranks" in out
 
 
@@ -48,9 +91,25 @@ def test_sweep_life_defaults_are_the_papers(capsys, store_home, tmp_path, monkey
     from primordium.asal.experiment import SweepConfig
 
     c = SweepConfig().resolved()
-    assert (c.substrate, c.fm, c.grid, c.steps, c.frames, c.bs, c.size) == ("gol", "clip", 64, 4096, 32, 16, 224)
+    assert (c.substrate, c.fm, c.grid, c.steps, c.frames, c.bs, c.size) == (
+        "gol",
+        "clip",
+        64,
+        4096,
+        32,
+        16,
+        224,
+    )
     q = SweepConfig.quick().resolved()
-    assert (q.substrate, q.fm, q.steps, q.frames, q.bs, q.size, q.batch) == ("life_like", "pixels", 512, 8, 1, 64, 256)
+    assert (q.substrate, q.fm, q.steps, q.frames, q.bs, q.size, q.batch) == (
+        "life_like",
+        "pixels",
+        512,
+        8,
+        1,
+        64,
+        256,
+    )
     # The default (CLIP) needs weights: offline and without them, one line, exit 2.
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     code, _, err = run_cli(capsys, "sweep-life", "--sample", "4")
@@ -62,52 +121,180 @@ def test_sweep_life_defaults_are_the_papers(capsys, store_home, tmp_path, monkey
 
 
 def test_render_from_params_file_and_rule(capsys, store_home, tmp_path):
-    code, out, _ = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK, "--json")
+    code, out, _ = run_cli(
+        capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK, "--json"
+    )
     run_dir = store_home / "runs" / json.loads(out)["run"]
     gif = tmp_path / "v.gif"
-    code, out, err = run_cli(capsys, "render", "--substrate", "life_like", "--set", "grid=16", "--params",
-                             str(run_dir / "best_params.json"), "--out", str(gif), "--steps", "20", "--frames", "5")
+    code, out, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--set",
+        "grid=16",
+        "--params",
+        str(run_dir / "best_params.json"),
+        "--out",
+        str(gif),
+        "--steps",
+        "20",
+        "--frames",
+        "5",
+    )
     assert code == 0, err and gif.stat().st_size > 0
     from PIL import Image
 
     with Image.open(gif) as im:
         assert im.n_frames == 5
-    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--rule", "B36/S23", "--out",
-                           str(tmp_path / "h.mp4"), "--steps", "20", "--frames", "10", "--size", "64")
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--rule",
+        "B36/S23",
+        "--out",
+        str(tmp_path / "h.mp4"),
+        "--steps",
+        "20",
+        "--frames",
+        "10",
+        "--size",
+        "64",
+    )
     assert code == 0, err and (tmp_path / "h.mp4").stat().st_size > 0
     # The paper's gol takes the rule number itself.
-    code, _, err = run_cli(capsys, "render", "--substrate", "gol", "--set", "grid_size=16", "--rule", "B3/S23",
-                           "--out", str(tmp_path / "c.gif"), "--steps", "8", "--frames", "2", "--size", "32")
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "gol",
+        "--set",
+        "grid_size=16",
+        "--rule",
+        "B3/S23",
+        "--out",
+        str(tmp_path / "c.gif"),
+        "--steps",
+        "8",
+        "--frames",
+        "2",
+        "--size",
+        "32",
+    )
     assert code == 0, err
-    code, _, err = run_cli(capsys, "render", "--substrate", "nca_d1", "--rule", "B3/S23", "--out", str(tmp_path / "n.gif"))
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "nca_d1",
+        "--rule",
+        "B3/S23",
+        "--out",
+        str(tmp_path / "n.gif"),
+    )
     assert "--rule applies to" in _one_line_error(code, err)
 
 
 def _one_line_error(code, err):
     assert code == 2
-    lines = [l for l in err.splitlines() if l.strip()]
+    lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), err
     return lines[0]
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["search", "--substrate", "no_such_system", "--mode", "open-endedness"], "unknown substrate"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "clop:x"], "unknown foundation model"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--coef-oe", "lots"], "--coef-oe"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--coef-prompt", "nan"], "coef_prompt"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--tiling", "spiral"], "unknown tiling"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--bs", "0"], "bs must be"),
-    (["search", "--substrate", "life_like", "--mode", "illuminate", "--pop", "2", "--children", "1", "--k-nbrs", "3"],
-     "k_nbrs"),
-    (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "nope"], "unknown foundation model"),
-    (["search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat", "--fm", "pixels"], "pixels"),
-    (["search", "--substrate", "life_like", "--mode", "target", "--fm", "pixels"], "--prompt"),
-    (["search", "--substrate", "life_like", "--mode", "open-endedness", "--set", "grid"], "KEY=VALUE"),
-    (["render", "--substrate", "life_like", "--rule", "B3/S2x", "--out", "x.gif"], "malformed"),
-    (["render", "--substrate", "life_like", "--rule", "B3/S23", "--out", "x.avi"], "unsupported"),
-    (["search", "--resume", "nope"], "no run"),
-])
+@pytest.mark.parametrize(
+    "argv, needle",
+    [
+        (
+            ["search", "--substrate", "no_such_system", "--mode", "open-endedness"],
+            "unknown substrate",
+        ),
+        (
+            ["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "clop:x"],
+            "unknown foundation model",
+        ),
+        (
+            ["search", "--substrate", "life_like", "--mode", "open-endedness", "--coef-oe", "lots"],
+            "--coef-oe",
+        ),
+        (
+            [
+                "search",
+                "--substrate",
+                "life_like",
+                "--mode",
+                "open-endedness",
+                "--coef-prompt",
+                "nan",
+            ],
+            "coef_prompt",
+        ),
+        (
+            [
+                "search",
+                "--substrate",
+                "life_like",
+                "--mode",
+                "open-endedness",
+                "--tiling",
+                "spiral",
+            ],
+            "unknown tiling",
+        ),
+        (
+            ["search", "--substrate", "life_like", "--mode", "open-endedness", "--bs", "0"],
+            "bs must be",
+        ),
+        (
+            [
+                "search",
+                "--substrate",
+                "life_like",
+                "--mode",
+                "illuminate",
+                "--pop",
+                "2",
+                "--children",
+                "1",
+                "--k-nbrs",
+                "3",
+            ],
+            "k_nbrs",
+        ),
+        (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
+        (
+            ["search", "--substrate", "life_like", "--mode", "open-endedness", "--fm", "nope"],
+            "unknown foundation model",
+        ),
+        (
+            [
+                "search",
+                "--substrate",
+                "life_like",
+                "--mode",
+                "target",
+                "--prompt",
+                "a cat",
+                "--fm",
+                "pixels",
+            ],
+            "pixels",
+        ),
+        (["search", "--substrate", "life_like", "--mode", "target", "--fm", "pixels"], "--prompt"),
+        (
+            ["search", "--substrate", "life_like", "--mode", "open-endedness", "--set", "grid"],
+            "KEY=VALUE",
+        ),
+        (["render", "--substrate", "life_like", "--rule", "B3/S2x", "--out", "x.gif"], "malformed"),
+        (
+            ["render", "--substrate", "life_like", "--rule", "B3/S23", "--out", "x.avi"],
+            "unsupported",
+        ),
+        (["search", "--resume", "nope"], "no run"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(capsys, store_home, argv, needle):
     code, _, err = run_cli(capsys, *argv)
     assert needle in _one_line_error(code, err)
@@ -116,31 +303,96 @@ def test_bad_input_is_one_line_exit_2(capsys, store_home, argv, needle):
 def test_params_file_of_the_wrong_shape(capsys, store_home, tmp_path):
     bad = tmp_path / "p.json"
     bad.write_text(json.dumps({"substrate": "life_like", "flat": [0.5] * 7}))
-    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--params",
+        str(bad),
+        "--out",
+        str(tmp_path / "a.gif"),
+    )
     assert "7 values" in _one_line_error(code, err)
     bad.write_text(json.dumps({"substrate": "lenia", "flat": [0.5] * 18}))
-    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--params",
+        str(bad),
+        "--out",
+        str(tmp_path / "a.gif"),
+    )
     assert "lenia" in _one_line_error(code, err)
     bad.write_text("{not json")
-    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--params",
+        str(bad),
+        "--out",
+        str(tmp_path / "a.gif"),
+    )
     assert "not JSON" in _one_line_error(code, err)
 
 
 def test_missing_clip_weights_offline(capsys, store_home, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    code, _, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat")
+    code, _, err = run_cli(
+        capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat"
+    )
     assert "openai/clip-vit-base-patch32" in _one_line_error(code, err)
-    code, _, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a cat",
-                           "--fm-weights", str(tmp_path / "missing"))
+    code, _, err = run_cli(
+        capsys,
+        "search",
+        "--substrate",
+        "life_like",
+        "--mode",
+        "target",
+        "--prompt",
+        "a cat",
+        "--fm-weights",
+        str(tmp_path / "missing"),
+    )
     _one_line_error(code, err)
 
 
 def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
-    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--prompt", "a glider",
-                             "--prompt", "a still life", "--fm", "clip", "--fm-weights", str(tiny_clip_dir),
-                             "--set", "grid=16", "--pop", "4", "--gens", "2", "--steps", "16", "--frames", "4",
-                             "--size", "32", "--softmax", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "search",
+        "--substrate",
+        "life_like",
+        "--mode",
+        "target",
+        "--prompt",
+        "a glider",
+        "--prompt",
+        "a still life",
+        "--fm",
+        "clip",
+        "--fm-weights",
+        str(tiny_clip_dir),
+        "--set",
+        "grid=16",
+        "--pop",
+        "4",
+        "--gens",
+        "2",
+        "--steps",
+        "16",
+        "--frames",
+        "4",
+        "--size",
+        "32",
+        "--softmax",
+        "--json",
+    )
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["history"]) == 2 and doc["best_score"] >= 0  # softmax loss is a cross-entropy
@@ -148,8 +400,10 @@ def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
 
 def test_toml_config_with_flag_overrides(capsys, store_home, tmp_path):
     cfg = tmp_path / "asal.toml"
-    cfg.write_text('[asal]\nsubstrate = "life_like"\nmode = "open-endedness"\nfm = "pixels"\npop = 4\ngens = 3\n'
-                   'steps = 16\nframes = 4\nsize = 16\nsubstrate_options = { grid = 16 }\n')
+    cfg.write_text(
+        '[asal]\nsubstrate = "life_like"\nmode = "open-endedness"\nfm = "pixels"\npop = 4\ngens = 3\n'
+        "steps = 16\nframes = 4\nsize = 16\nsubstrate_options = { grid = 16 }\n"
+    )
     code, out, err = run_cli(capsys, "search", "--config", str(cfg), "--gens", "1", "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -171,11 +425,31 @@ def test_coefficient_of_the_wrong_type_in_toml(capsys, store_home, tmp_path):
 
 def test_params_file_of_the_wrong_pytree(capsys, store_home, tmp_path):
     bad = tmp_path / "p.json"
-    bad.write_text(json.dumps({"substrate": "life_like", "params": {"rule": [[0.5] * 6] * 3, "extra": [1.0]}}))
-    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    bad.write_text(
+        json.dumps({"substrate": "life_like", "params": {"rule": [[0.5] * 6] * 3, "extra": [1.0]}})
+    )
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--params",
+        str(bad),
+        "--out",
+        str(tmp_path / "a.gif"),
+    )
     assert "do not fit substrate 'life_like'" in _one_line_error(code, err)
     bad.write_text(json.dumps({"substrate": "life_like", "params": {"rule": [0.5] * 7}}))
-    code, _, err = run_cli(capsys, "render", "--substrate", "life_like", "--params", str(bad), "--out", str(tmp_path / "a.gif"))
+    code, _, err = run_cli(
+        capsys,
+        "render",
+        "--substrate",
+        "life_like",
+        "--params",
+        str(bad),
+        "--out",
+        str(tmp_path / "a.gif"),
+    )
     assert "do not fit substrate 'life_like'" in _one_line_error(code, err)
 
 
@@ -184,9 +458,26 @@ def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
 
     target = tmp_path / "t.png"
     Image.new("RGB", (16, 16), (200, 30, 30)).save(target)
-    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "target", "--target-image",
-                             str(target), *QUICK, "--coef-prompt", "0.5", "--coef-oe", "2", "--bs", "2",
-                             "--tiling", "blocks", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "search",
+        "--substrate",
+        "life_like",
+        "--mode",
+        "target",
+        "--target-image",
+        str(target),
+        *QUICK,
+        "--coef-prompt",
+        "0.5",
+        "--coef-oe",
+        "2",
+        "--bs",
+        "2",
+        "--tiling",
+        "blocks",
+        "--json",
+    )
     assert code == 0, err
     doc = json.loads(out)
     cfg = json.loads((store_home / "runs" / doc["run"] / "config.json").read_text())
@@ -194,8 +485,20 @@ def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
     row = doc["history"][0]
     # The loss the optimiser sees is the weighted sum of the logged terms.
     assert row["gen_mean"] == pytest.approx(0.5 * row["loss_prompt"] + 2 * row["loss_oe"], rel=1e-5)
-    code, out, err = run_cli(capsys, "search", "--substrate", "life_like", "--mode", "illuminate", *QUICK,
-                             "--children", "3", "--k-nbrs", "1", "--json")
+    code, out, err = run_cli(
+        capsys,
+        "search",
+        "--substrate",
+        "life_like",
+        "--mode",
+        "illuminate",
+        *QUICK,
+        "--children",
+        "3",
+        "--k-nbrs",
+        "1",
+        "--json",
+    )
     assert code == 0, err
     cfg = json.loads((store_home / "runs" / json.loads(out)["run"] / "config.json").read_text())
     assert (cfg["children"], cfg["k_nbrs"], cfg["pop"]) == (3, 1, 4)

@@ -69,7 +69,6 @@ def test_clip_matches_the_model_run_by_hand(tiny_clip_dir):
     import torch
     from transformers import AutoModel
 
-
     fm = get_model("clip", weights=str(tiny_clip_dir))
     model = AutoModel.from_pretrained(str(tiny_clip_dir)).eval()
     pix = torch.from_numpy(fm.pixel_values(IMAGES.astype(np.float32) / 255.0))

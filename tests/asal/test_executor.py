@@ -12,8 +12,19 @@ from primordium.store import Store
 
 
 def _cfg(**kw) -> AsalConfig:
-    base = dict(substrate="life_like", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
-                gens=3, seed=3, steps=24, frames=4, size=16, sigma=0.5)
+    base = dict(
+        substrate="life_like",
+        substrate_options={"grid": 16},
+        mode="open-endedness",
+        fm="pixels",
+        pop=6,
+        gens=3,
+        seed=3,
+        steps=24,
+        frames=4,
+        size=16,
+        sigma=0.5,
+    )
     return AsalConfig(**(base | kw))
 
 
@@ -25,7 +36,9 @@ def test_worker_processes_give_the_same_search(tmp_path):
     # Same frames; the pixels embedding runs inside each compiled rollout and
     # XLA compiles each batch size on its own, so scores may differ in the last bit.
     _same_history(got, ref)
-    np.testing.assert_allclose(got["best_params"]["rule"], ref["best_params"]["rule"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        got["best_params"]["rule"], ref["best_params"]["rule"], rtol=1e-5, atol=1e-6
+    )
     # Illumination too (a genetic algorithm over a population of simulations).
     ref = search_result(run_search(_cfg(mode="illuminate", algo="ga"), store))
     with LocalExecutor(2) as ex:
@@ -35,5 +48,5 @@ def test_worker_processes_give_the_same_search(tmp_path):
 
 def _same_history(got, ref):
     assert len(got["history"]) == len(ref["history"])
-    for a, b in zip(got["history"], ref["history"]):
+    for a, b in zip(got["history"], ref["history"], strict=False):
         assert a == pytest.approx(b, rel=1e-5, abs=1e-6)

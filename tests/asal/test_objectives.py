@@ -33,8 +33,12 @@ def test_target_prompts_are_tiled_or_in_blocks():
         obj.prompt_index(3, 2)
     frames = np.stack([E1, E2, E1, D])
     prompts = jnp.asarray(np.stack([E1, E2]))
-    assert float(obj.target_score(jnp.asarray(frames), prompts)) == pytest.approx(-(1 + 1 + 1 + 2**-0.5) / 4)
-    assert float(obj.target_score(jnp.asarray(frames), prompts, "blocks")) == pytest.approx(-(1 + 0 + 0 + 2**-0.5) / 4)
+    assert float(obj.target_score(jnp.asarray(frames), prompts)) == pytest.approx(
+        -(1 + 1 + 1 + 2**-0.5) / 4
+    )
+    assert float(obj.target_score(jnp.asarray(frames), prompts, "blocks")) == pytest.approx(
+        -(1 + 0 + 0 + 2**-0.5) / 4
+    )
     batch = jnp.asarray(np.stack([frames, frames[::-1]]))
     assert obj.target_score(batch, prompts).shape == (2,)
 
@@ -48,11 +52,14 @@ def test_target_softmax_is_a_two_way_cross_entropy_over_frames():
     expected = np.log1p(np.exp(-3.0))
     got = float(obj.target_softmax_score(jnp.asarray(frames), jnp.asarray(prompts), temperature=t))
     assert got == pytest.approx(expected, rel=1e-4)
-    bad = float(obj.target_softmax_score(jnp.asarray(frames[::-1]), jnp.asarray(prompts), temperature=t))
+    bad = float(
+        obj.target_softmax_score(jnp.asarray(frames[::-1]), jnp.asarray(prompts), temperature=t)
+    )
     assert bad == pytest.approx(np.log1p(np.exp(3.0)), rel=1e-4)
     batch = jnp.asarray(np.stack([frames, frames[::-1]]))
-    np.testing.assert_allclose(obj.target_softmax_score(batch, jnp.asarray(prompts), temperature=t), [got, bad],
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        obj.target_softmax_score(batch, jnp.asarray(prompts), temperature=t), [got, bad], rtol=1e-5
+    )
 
 
 def test_open_endedness_by_hand():
@@ -63,7 +70,9 @@ def test_open_endedness_by_hand():
     # A frozen world of T frames scores (T-1)/T; fresh directions score 0;
     # negative similarities count as 0 (the zeroed upper triangle joins the max).
     assert float(obj.open_endedness_score(jnp.asarray(np.stack([E1] * 5)))) == pytest.approx(0.8)
-    assert float(obj.open_endedness_score(jnp.asarray(np.stack([E1, E2, E3])))) == pytest.approx(0.0)
+    assert float(obj.open_endedness_score(jnp.asarray(np.stack([E1, E2, E3])))) == pytest.approx(
+        0.0
+    )
     assert float(obj.open_endedness_score(jnp.asarray(np.stack([E1, -E1])))) == pytest.approx(0.0)
 
 

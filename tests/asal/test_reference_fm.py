@@ -24,7 +24,7 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 jax = pytest.importorskip("jax")
 
-from .reference import REF
+from .reference import REF  # noqa: E402 (after the importorskips)
 
 FM = REF / "foundation_models"
 if not FM.is_dir():
@@ -51,23 +51,33 @@ class _TorchAsFlax:
 
     def get_text_features(self, input_ids, attention_mask):
         with torch.inference_mode():
-            out = self.model.get_text_features(input_ids=self._t(input_ids).long(),
-                                               attention_mask=self._t(attention_mask).long())
+            out = self.model.get_text_features(
+                input_ids=self._t(input_ids).long(), attention_mask=self._t(attention_mask).long()
+            )
         out = out if hasattr(out, "detach") else out.pooler_output
         return jax.numpy.asarray(out.numpy())
 
     def __call__(self, pixel_values):
         with torch.inference_mode():
             o = self.model(pixel_values=self._t(pixel_values).float())
-        return type("Out", (), {"pooler_output": jax.numpy.asarray(o.pooler_output.numpy()),
-                                "last_hidden_state": jax.numpy.asarray(o.last_hidden_state.numpy())})
+        return type(
+            "Out",
+            (),
+            {
+                "pooler_output": jax.numpy.asarray(o.pooler_output.numpy()),
+                "last_hidden_state": jax.numpy.asarray(o.last_hidden_state.numpy()),
+            },
+        )
 
 
 def _reference_module(name: str, flax_name: str):
     # For the duration of its import only, the module sees a ``transformers``
     # holding the real Auto* loaders and the adapter under the Flax name.
     shim = types.ModuleType("transformers")
-    shim.AutoProcessor, shim.AutoImageProcessor = transformers.AutoProcessor, transformers.AutoImageProcessor
+    shim.AutoProcessor, shim.AutoImageProcessor = (
+        transformers.AutoProcessor,
+        transformers.AutoImageProcessor,
+    )
     setattr(shim, flax_name, _TorchAsFlax)
     real = sys.modules["transformers"]
     sys.modules["transformers"] = shim
@@ -121,8 +131,9 @@ def test_clip_float_frames_match_the_reference_preprocessing(clip224_dir):
         ref.embed_txt(texts)
     tok = ref.processor(text=texts, return_tensors="np", padding=True)
     z = np.asarray(ref.clip_model.get_text_features(tok["input_ids"], tok["attention_mask"]))
-    np.testing.assert_allclose(ours.embed_texts(texts), z / np.linalg.norm(z, axis=-1, keepdims=True),
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        ours.embed_texts(texts), z / np.linalg.norm(z, axis=-1, keepdims=True), rtol=1e-4, atol=1e-5
+    )
 
 
 @pytest.fixture(scope="module")
@@ -131,11 +142,21 @@ def tiny_dino_dir(tmp_path_factory):
 
     torch.manual_seed(0)
     folder = tmp_path_factory.mktemp("tiny_dino")
-    model = Dinov2Model(Dinov2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                                     intermediate_size=64, patch_size=8, image_size=32)).eval()
+    model = Dinov2Model(
+        Dinov2Config(
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            patch_size=8,
+            image_size=32,
+        )
+    ).eval()
     model.save_pretrained(folder)
     # facebook/dinov2-base ships a BitImageProcessor with ImageNet statistics.
-    BitImageProcessorPil(image_mean=list(IMAGENET[0]), image_std=list(IMAGENET[1])).save_pretrained(folder)
+    BitImageProcessorPil(image_mean=list(IMAGENET[0]), image_std=list(IMAGENET[1])).save_pretrained(
+        folder
+    )
     return folder
 
 
@@ -152,12 +173,17 @@ def test_dino_matches_transformers_and_the_reference(tiny_dino_dir, features):
     with torch.inference_mode():
         o = ours.model(pixel_values=pix)
     raw = (o.pooler_output if features == "pooler" else o.last_hidden_state.mean(dim=1)).numpy()
-    np.testing.assert_allclose(got, raw / np.linalg.norm(raw, axis=-1, keepdims=True), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        got, raw / np.linalg.norm(raw, axis=-1, keepdims=True), rtol=1e-5, atol=1e-6
+    )
     # The reference's embed_img: its own normalisation and layout in front of the same network.
     mod = _reference_module("dino", "FlaxDinov2Model")
     ref = object.__new__(mod.DINO)
     ref.processor = transformers.AutoImageProcessor.from_pretrained(str(tiny_dino_dir))
     ref.dino_model, ref.features = _TorchAsFlax(ours.model), features
-    ref.img_mean, ref.img_std = jax.numpy.array(ref.processor.image_mean), jax.numpy.array(ref.processor.image_std)
+    ref.img_mean, ref.img_std = (
+        jax.numpy.array(ref.processor.image_mean),
+        jax.numpy.array(ref.processor.image_std),
+    )
     want = np.stack([np.asarray(ref.embed_img(jax.numpy.asarray(f))) for f in frames])
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

@@ -7,7 +7,6 @@ constructor settings and, where that is slow on a CPU, at smaller ones too.
 
 from __future__ import annotations
 
-
 import jax
 import jax.flatten_util
 import jax.numpy as jnp
@@ -18,7 +17,9 @@ from primordium.asal.substrates import get_substrate
 
 from .reference import REF, import_reference
 
-pytestmark = pytest.mark.skipif(not REF.is_dir(), reason=f"ASAL reference not found at {REF} (set PRIMORDIUM_SHARED)")
+pytestmark = pytest.mark.skipif(
+    not REF.is_dir(), reason=f"ASAL reference not found at {REF} (set PRIMORDIUM_SHARED)"
+)
 
 KEY_PARAMS = jax.random.PRNGKey(3)
 KEY_STATE = jax.random.PRNGKey(7)
@@ -35,7 +36,7 @@ def ref():
 
 def assert_trees_close(a, b, atol):
     assert jax.tree_util.tree_structure(a) == jax.tree_util.tree_structure(b)
-    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)):
+    for x, y in zip(jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b), strict=False):
         assert x.shape == y.shape and x.dtype == y.dtype
         np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=0, atol=atol)
 
@@ -56,8 +57,12 @@ def compare(theirs, ours, steps, size, atol_state=1e-5, atol_img=1e-4):
         s_ref, s_ours = step_ref(k, s_ref, p_ref), step_ours(k, s_ours, p_ref)
     assert_trees_close(s_ref, s_ours, atol_state)
     moved = jax.tree_util.tree_leaves(s_ours)
-    assert any(not np.array_equal(np.asarray(a), np.asarray(b))
-               for a, b in zip(moved, jax.tree_util.tree_leaves(ours.init_state(KEY_STATE, p_ref))))
+    assert any(
+        not np.array_equal(np.asarray(a), np.asarray(b))
+        for a, b in zip(
+            moved, jax.tree_util.tree_leaves(ours.init_state(KEY_STATE, p_ref)), strict=False
+        )
+    )
     img_ref = jax.jit(lambda s: theirs.render_state(s, p_ref, size))(s_ref)
     img_ours = jax.jit(lambda s: ours.render(s, p_ref, size))(s_ours)
     assert img_ours.shape == (size, size, 3)
@@ -81,8 +86,14 @@ def test_plife_small_every_parameter_searched(ref):
     space = "beta+alpha+mass+dt+half_life+rmax+c_dist+x_dist"
     theirs = ref.ParticleLife(n_particles=300, n_colors=5, search_space=space, render_radius=2e-2)
     for backend in ("allpairs", "numba"):
-        ours = get_substrate("plife", n_particles=300, n_colors=5, search_space=space, render_radius=2e-2,
-                             backend=backend)
+        ours = get_substrate(
+            "plife",
+            n_particles=300,
+            n_colors=5,
+            search_space=space,
+            render_radius=2e-2,
+            backend=backend,
+        )
         compare(theirs, ours, steps=20, size=32)
 
 

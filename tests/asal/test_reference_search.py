@@ -20,18 +20,26 @@ if not REF.is_dir():
 
 @pytest.fixture(scope="module")
 def ref():
-    asal_metrics, ref_rollout, ref_substrates = import_reference("asal_metrics", "rollout", "substrates")
+    asal_metrics, ref_rollout, ref_substrates = import_reference(
+        "asal_metrics", "rollout", "substrates"
+    )
     import importlib.util
 
     # The package __init__ imports the Flax CLIP that transformers 5 dropped;
     # the pixels module alone needs only jax and einops.
-    spec = importlib.util.spec_from_file_location("ref_fm_pixels", REF / "foundation_models" / "pixels.py")
+    spec = importlib.util.spec_from_file_location(
+        "ref_fm_pixels", REF / "foundation_models" / "pixels.py"
+    )
     pixels = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(pixels)
     Pixels = pixels.Pixels
 
-    return types.SimpleNamespace(metrics=asal_metrics, rollout=ref_rollout.rollout_simulation,
-                                 substrates=ref_substrates, Pixels=Pixels)
+    return types.SimpleNamespace(
+        metrics=asal_metrics,
+        rollout=ref_rollout.rollout_simulation,
+        substrates=ref_substrates,
+        Pixels=Pixels,
+    )
 
 
 def _unit(a):
@@ -45,15 +53,27 @@ def test_objectives_match_asal_metrics(ref):
     for t, p in ((8, 2), (4, 1)):
         z = jnp.asarray(_unit(rng.standard_normal((t, 12))).astype(np.float32))
         zt = jnp.asarray(_unit(rng.standard_normal((p, 12))).astype(np.float32))
-        np.testing.assert_allclose(obj.target_score(z, zt), ref.metrics.calc_supervised_target_score(z, zt), rtol=1e-5)
-        np.testing.assert_allclose(obj.target_softmax_score(z, zt),
-                                   ref.metrics.calc_supervised_target_softmax_score(z, zt), rtol=1e-4)
-        np.testing.assert_allclose(obj.open_endedness_score(z), ref.metrics.calc_open_endedness_score(z), rtol=1e-5)
-        np.testing.assert_allclose(obj.illumination_score(z), ref.metrics.calc_illumination_score(z), rtol=1e-5)
+        np.testing.assert_allclose(
+            obj.target_score(z, zt), ref.metrics.calc_supervised_target_score(z, zt), rtol=1e-5
+        )
+        np.testing.assert_allclose(
+            obj.target_softmax_score(z, zt),
+            ref.metrics.calc_supervised_target_softmax_score(z, zt),
+            rtol=1e-4,
+        )
+        np.testing.assert_allclose(
+            obj.open_endedness_score(z), ref.metrics.calc_open_endedness_score(z), rtol=1e-5
+        )
+        np.testing.assert_allclose(
+            obj.illumination_score(z), ref.metrics.calc_illumination_score(z), rtol=1e-5
+        )
         # Batched over leading axes, each row is the reference's value.
         zz = jnp.stack([z, z[::-1]])
-        np.testing.assert_allclose(obj.open_endedness_score(zz)[1], ref.metrics.calc_open_endedness_score(z[::-1]),
-                                   rtol=1e-5)
+        np.testing.assert_allclose(
+            obj.open_endedness_score(zz)[1],
+            ref.metrics.calc_open_endedness_score(z[::-1]),
+            rtol=1e-5,
+        )
 
 
 def test_pixels_model_matches_the_reference(ref):
@@ -128,7 +148,9 @@ def test_rollout_uses_keys_and_keeps_frames_as_the_reference(ref, ts):
     key = jax.random.PRNGKey(7)
     params = jnp.asarray(6152)
     frames, _ = rollout(ours, key, params, 24, size=32, time_sampling=ts)
-    theirs = ref.rollout(key, params, substrate=gol, fm=None, rollout_steps=24, time_sampling=ts, img_size=32)
+    theirs = ref.rollout(
+        key, params, substrate=gol, fm=None, rollout_steps=24, time_sampling=ts, img_size=32
+    )
     want = np.asarray(theirs["rgb"])
     np.testing.assert_array_equal(np.asarray(frames), want[None] if ts == "final" else want)
 
@@ -144,16 +166,34 @@ def test_short_search_gives_the_reference_loop_scores(ref, tmp_path, monkeypatch
     plenia = ref.substrates.ParticleLenia(n_particles=12, dt=0.1)
     monkeypatch.setitem(reg.SUBSTRATES, "ref_plenia", _adapter(plenia, "ref_plenia"))
     seed, pop, gens, steps, frames, bs, size = 4, 6, 3, 8, 2, 2, 32
-    cfg = AsalConfig(substrate="ref_plenia", mode="open-endedness", fm="pixels", pop=pop, gens=gens, seed=seed,
-                     steps=steps, frames=frames, bs=bs, size=size, sigma=0.1)
+    cfg = AsalConfig(
+        substrate="ref_plenia",
+        mode="open-endedness",
+        fm="pixels",
+        pop=pop,
+        gens=gens,
+        seed=seed,
+        steps=steps,
+        frames=frames,
+        bs=bs,
+        size=size,
+        sigma=0.1,
+    )
     got = search_result(run_search(cfg, Store(tmp_path)))
 
     class Fm:  # the paper's pixels model, as the reference's rollout calls it
         embed_img = staticmethod(ref.Pixels().embed_img)
 
     def calc_loss(rng, params):
-        z = ref.rollout(rng, params, substrate=_Flat(plenia), fm=Fm, rollout_steps=steps,
-                        time_sampling=(frames, True), img_size=size)["z"]
+        z = ref.rollout(
+            rng,
+            params,
+            substrate=_Flat(plenia),
+            fm=Fm,
+            rollout_steps=steps,
+            time_sampling=(frames, True),
+            img_size=size,
+        )["z"]
         return ref.metrics.calc_open_endedness_score(z)
 
     h, state = es.hyper(6, pop), es.init(6, 0.1)
@@ -165,12 +205,16 @@ def test_short_search_gives_the_reference_loop_scores(ref, tmp_path, monkeypatch
         k, k_ask = jax.random.split(k)
         x = es.ask(k_ask, state, pop)
         k, k_init = jax.random.split(k)
-        loss = jax.vmap(jax.vmap(calc_loss, in_axes=(0, None)), in_axes=(None, 0))(jax.random.split(k_init, bs), x)
+        loss = jax.vmap(jax.vmap(calc_loss, in_axes=(0, None)), in_axes=(None, 0))(
+            jax.random.split(k_init, bs), x
+        )
         loss = loss.mean(axis=1)
         state = es.tell(x, loss, state, h)
         want.append((float(state.best_fitness), float(loss.mean())))
     hist = got["history"]
-    np.testing.assert_allclose([(r["best_score"], r["gen_mean"]) for r in hist], want, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(
+        [(r["best_score"], r["gen_mean"]) for r in hist], want, rtol=1e-4, atol=1e-6
+    )
 
 
 class _Flat:
@@ -192,8 +236,17 @@ def test_sweep_scores_rules_as_the_papers_gol_sweep(ref, tmp_path):
     from primordium.store import Store
 
     seed, grid, steps, frames, bs, size = 3, 16, 16, 4, 2, 32
-    cfg = SweepConfig(fm="pixels", grid=grid, steps=steps, frames=frames, bs=bs, size=size, seed=seed, sample=4,
-                      batch=4)
+    cfg = SweepConfig(
+        fm="pixels",
+        grid=grid,
+        steps=steps,
+        frames=frames,
+        bs=bs,
+        size=size,
+        seed=seed,
+        sample=4,
+        batch=4,
+    )
     assert cfg.resolved().substrate == "gol"
     run = run_sweep(cfg, Store(tmp_path))
     got = {r["rule"]: r["score"] for r in json.loads((run.dir / "ranking.json").read_text())}
@@ -205,8 +258,15 @@ def test_sweep_scores_rules_as_the_papers_gol_sweep(ref, tmp_path):
         embed_img = staticmethod(ref.Pixels().embed_img)
 
     def calc_loss(rng, params):  # the sweep's novelty loss per frame for one initial state
-        z = ref.rollout(rng, params, substrate=gol, fm=Fm, rollout_steps=steps, time_sampling=(frames, True),
-                        img_size=size)["z"]
+        z = ref.rollout(
+            rng,
+            params,
+            substrate=gol,
+            fm=Fm,
+            rollout_steps=steps,
+            time_sampling=(frames, True),
+            img_size=size,
+        )["z"]
         return jnp.tril(z @ z.T, k=-1).max(axis=-1)
 
     keys = jax.random.split(jax.random.PRNGKey(seed), bs)

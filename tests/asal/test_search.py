@@ -31,9 +31,20 @@ def _target_png(path: Path) -> Path:
 def _lenia_target_cfg(target: Path, seed: int) -> AsalConfig:
     # Lenia's searched initial pattern, seen after one step: the target is a
     # small bright square the random prior (uniform noise) cannot produce.
-    return AsalConfig(substrate="lenia_soup", substrate_options={"grid": 16, "init": 8}, mode="target",
-                      target_image=str(target), fm="pixels", pop=8, gens=25, seed=seed, steps=1, frames=1,
-                      size=16, sigma=0.3)
+    return AsalConfig(
+        substrate="lenia_soup",
+        substrate_options={"grid": 16, "init": 8},
+        mode="target",
+        target_image=str(target),
+        fm="pixels",
+        pop=8,
+        gens=25,
+        seed=seed,
+        steps=1,
+        frames=1,
+        size=16,
+        sigma=0.3,
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -52,12 +63,25 @@ def test_cma_es_beats_random_sampling_on_a_target_image(tmp_path, seed):
     assert searched < random_best, (searched, random_best)
     history = search_result(run)["history"]
     assert len(history) == cfg.gens
-    assert all(b["best_score"] <= a["best_score"] for a, b in zip(history, history[1:]))
+    assert all(
+        b["best_score"] <= a["best_score"] for a, b in zip(history, history[1:], strict=False)
+    )
 
 
 def _quick_cfg(**kw) -> AsalConfig:
-    base = dict(substrate="life_like", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
-                gens=3, seed=3, steps=24, frames=4, size=16, sigma=0.5)
+    base = dict(
+        substrate="life_like",
+        substrate_options={"grid": 16},
+        mode="open-endedness",
+        fm="pixels",
+        pop=6,
+        gens=3,
+        seed=3,
+        steps=24,
+        frames=4,
+        size=16,
+        sigma=0.5,
+    )
     return AsalConfig(**(base | kw))
 
 
@@ -70,7 +94,14 @@ def test_same_seed_same_result_and_outputs(tmp_path):
     assert c["history"] != a["history"]
     run = store.open(a["run"])
     names = {p.name for p in run.artifacts()}
-    assert {"best_params.json", "history.json", "scores.png", "best.gif", "checkpoint.npz", "result.npz"} <= names
+    assert {
+        "best_params.json",
+        "history.json",
+        "scores.png",
+        "best.gif",
+        "checkpoint.npz",
+        "result.npz",
+    } <= names
     with np.load(run.dir / "result.npz", allow_pickle=False) as npz:  # plain numpy, no pickle
         assert npz["best_params"].shape == (18,) and len(npz["history_best_score"]) == 3
         assert float(npz["best_score"]) == pytest.approx(a["best_score"])
@@ -125,9 +156,32 @@ def test_cma_state_round_trips():
 
 def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
     """Kill a CLI search mid-run with SIGKILL, resume it, compare with a clean run."""
-    args = ["search", "--substrate", "life_like", "--set", "grid=16", "--mode", "open-endedness", "--fm", "pixels",
-            "--pop", "6", "--gens", "12", "--seed", "5", "--steps", "24", "--frames", "4", "--size", "16",
-            "--sigma", "0.5", "--json"]
+    args = [
+        "search",
+        "--substrate",
+        "life_like",
+        "--set",
+        "grid=16",
+        "--mode",
+        "open-endedness",
+        "--fm",
+        "pixels",
+        "--pop",
+        "6",
+        "--gens",
+        "12",
+        "--seed",
+        "5",
+        "--steps",
+        "24",
+        "--frames",
+        "4",
+        "--size",
+        "16",
+        "--sigma",
+        "0.5",
+        "--json",
+    ]
     env = os.environ | {"PRIMORDIUM_HOME": str(tmp_path / "a")}
     cmd = [sys.executable, "-c", "from primordium.cli import main; main()", "asal"]
     proc = subprocess.Popen(cmd + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -150,12 +204,19 @@ def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
     proc.wait()
     assert ckpt is not None, "search never checkpointed"
     run_id = ckpt.parent.name
-    out = subprocess.run(cmd + ["search", "--resume", run_id, "--json"], env=env, capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(
+        cmd + ["search", "--resume", run_id, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr
     resumed = json.loads(out.stdout)
     env_b = os.environ | {"PRIMORDIUM_HOME": str(tmp_path / "b")}
-    clean = json.loads(subprocess.run(cmd + args, env=env_b, capture_output=True, text=True, timeout=300).stdout)
+    clean = json.loads(
+        subprocess.run(cmd + args, env=env_b, capture_output=True, text=True, timeout=300).stdout
+    )
     assert resumed["history"] == clean["history"]
     assert resumed["best_params"] == clean["best_params"]
     assert [h["gen"] for h in resumed["history"]] == list(range(12))

@@ -41,8 +41,15 @@ def write_clip_tokenizer_files(folder: Path) -> tuple[Path, Path]:
 VOCAB = 514
 
 
-def tiny_clip(folder: Path, image_size: int = 32, hidden: int = 32, layers: int = 1, patch: int = 8,
-              projection: int = 16, siglip: bool = False):
+def tiny_clip(
+    folder: Path,
+    image_size: int = 32,
+    hidden: int = 32,
+    layers: int = 1,
+    patch: int = 8,
+    projection: int = 16,
+    siglip: bool = False,
+):
     """(model, image_processor, tokenizer), all also saved to ``folder``."""
     import torch
     from transformers import CLIPTokenizer
@@ -50,10 +57,22 @@ def tiny_clip(folder: Path, image_size: int = 32, hidden: int = 32, layers: int 
     torch.manual_seed(0)
     vocab, merges = write_clip_tokenizer_files(folder / "tok")
     tokenizer = CLIPTokenizer(str(vocab), str(merges))
-    text = dict(vocab_size=VOCAB, hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-                num_attention_heads=2, max_position_embeddings=32)
-    vision = dict(hidden_size=hidden, intermediate_size=2 * hidden, num_hidden_layers=layers,
-                  num_attention_heads=2, image_size=image_size, patch_size=patch)
+    text = dict(
+        vocab_size=VOCAB,
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        max_position_embeddings=32,
+    )
+    vision = dict(
+        hidden_size=hidden,
+        intermediate_size=2 * hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=2,
+        image_size=image_size,
+        patch_size=patch,
+    )
     if siglip:
         from transformers import SiglipConfig, SiglipImageProcessor, SiglipModel
 
@@ -63,7 +82,9 @@ def tiny_clip(folder: Path, image_size: int = 32, hidden: int = 32, layers: int 
         from transformers import CLIPConfig, CLIPModel
 
         text.update(bos_token_id=VOCAB - 2, eos_token_id=VOCAB - 1, pad_token_id=VOCAB - 1)
-        model = CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection)).eval()
+        model = CLIPModel(
+            CLIPConfig(text_config=text, vision_config=vision, projection_dim=projection)
+        ).eval()
         from primordium.asal.embed.clip import default_image_processor
 
         processor = default_image_processor(model)

@@ -105,16 +105,22 @@ def test_mutated_human_warriors_never_crash(human_warriors, data):
 _OUR_REFUSALS = ("redefinition of label", "outside of the program", "No instructions")
 
 
-@settings(max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(data=st.data())
 def test_mutated_human_warriors_match_pmars(pmars, human_warriors, tmp_path_factory, data):
     path = data.draw(st.sampled_from(human_warriors))
-    src = mutate(path.read_bytes().decode("latin-1"), data.draw(st.lists(edit, min_size=1, max_size=4)))
+    src = mutate(
+        path.read_bytes().decode("latin-1"), data.draw(st.lists(edit, min_size=1, max_size=4))
+    )
     raw = src.encode("utf-8", "surrogatepass")
     folder = tmp_path_factory.mktemp("m")
     (folder / "m.red").write_bytes(raw)
     try:
-        done = subprocess.run([pmars, "-r", "0", "m.red"], capture_output=True, timeout=5, cwd=folder)
+        done = subprocess.run(
+            [pmars, "-r", "0", "m.red"], capture_output=True, timeout=5, cwd=folder
+        )
     except subprocess.TimeoutExpired:
         return  # pMARS hangs on some inputs (huge FOR counts, '\' at end of file)
     expected = done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None

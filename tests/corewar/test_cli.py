@@ -12,16 +12,20 @@ import pytest
 from primordium.corewar import builtin_path
 
 
-
-
 def test_battle_json_matches_pmars(cli, pmars):
     imp, dwarf = builtin_path("imp"), builtin_path("dwarf")
-    code, out, err = cli("corewar", "battle", str(imp), str(dwarf), "--rounds", "10", "--position", "4000", "--json")
+    code, out, err = cli(
+        "corewar", "battle", str(imp), str(dwarf), "--rounds", "10", "--position", "4000", "--json"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["rounds"] == 10
     assert [w["name"] for w in data["warriors"]] == ["Imp", "Dwarf"]
-    k = subprocess.run([pmars, "-b", "-k", "-r", "10", "-F", "4000", str(imp), str(dwarf)], capture_output=True, text=True)
+    k = subprocess.run(
+        [pmars, "-b", "-k", "-r", "10", "-F", "4000", str(imp), str(dwarf)],
+        capture_output=True,
+        text=True,
+    )
     (w0, t0), (w1, t1) = [tuple(map(int, line.split())) for line in k.stdout.split("\n")[:2]]
     assert (data["warriors"][0]["wins"], data["warriors"][0]["ties"]) == (w0, t0)
     assert (data["warriors"][1]["wins"], data["warriors"][1]["ties"]) == (w1, t1)
@@ -59,8 +63,12 @@ def test_tournament_json(cli):
 
 def test_tournament_pair_equals_battle_at_fixed_position(cli):
     imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
-    _, out, _ = cli("corewar", "tournament", imp, dwarf, "--rounds", "6", "--position", "2000", "--json")
-    _, out2, _ = cli("corewar", "battle", imp, dwarf, "--rounds", "6", "--position", "2000", "--json")
+    _, out, _ = cli(
+        "corewar", "tournament", imp, dwarf, "--rounds", "6", "--position", "2000", "--json"
+    )
+    _, out2, _ = cli(
+        "corewar", "battle", imp, dwarf, "--rounds", "6", "--position", "2000", "--json"
+    )
     t, b = json.loads(out)["results"][0], json.loads(out2)["warriors"][0]
     assert (t["wins"], t["losses"], t["ties"]) == (b["wins"], b["losses"], b["ties"])
 
@@ -117,6 +125,10 @@ def test_warrior_longer_than_length_is_refused(cli, tmp_path):
 
 def test_console_script_entry_point(tmp_path):
     exe = Path(sys.executable).parent / "primordium"
-    r = subprocess.run([str(exe), "corewar", "battle", str(tmp_path / "x.red"), "y.red"], capture_output=True, text=True)
+    r = subprocess.run(
+        [str(exe), "corewar", "battle", str(tmp_path / "x.red"), "y.red"],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr

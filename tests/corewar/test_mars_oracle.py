@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from primordium.corewar import Settings, assemble, assemble_file
-from primordium.corewar.battle import battle, run_battles, position_seed
+from primordium.corewar.battle import battle, position_seed, run_battles
 
 
 def pmars_k(pmars, files, rounds, position, extra=()):
@@ -46,7 +46,11 @@ def test_pairs_at_fixed_positions_match_pmars(pmars, human_warriors, assembled):
     s = Settings(rounds=2)
     rng = random.Random(2024)
     pairs = _sample_pairs(human_warriors, 400, seed=1)
-    jobs = [(a, b, p) for a, b in pairs for p in (rng.randrange(100, 7901), rng.choice([100, 7900, 4000]))]
+    jobs = [
+        (a, b, p)
+        for a, b in pairs
+        for p in (rng.randrange(100, 7901), rng.choice([100, 7900, 4000]))
+    ]
     # Ours: all battles in one batch over all cores.
     pool = list(assembled.values())
     index = {f: i for i, f in enumerate(assembled)}
@@ -83,7 +87,9 @@ def test_multiwarrior_battles_match_pmars(pmars, human_warriors, assembled, n_wa
         exp = pmars_k(pmars, files, 3, p)  # rows: score, survivals by count, deaths
         res = battle([assembled[f] for f in files], s, position=p, track=False)
         table = res.score_table()[0]
-        got = np.column_stack([res.scores()[0], table[:, :n_warriors], table[:, n_warriors:].sum(axis=1)])
+        got = np.column_stack(
+            [res.scores()[0], table[:, :n_warriors], table[:, n_warriors:].sum(axis=1)]
+        )
         assert np.array_equal(exp, got), ([f.name for f in files], p, exp.tolist(), got.tolist())
 
 
@@ -153,8 +159,11 @@ def test_every_pair_matches_pmars(pmars, human_warriors, assembled):
     index = {f: i for i, f in enumerate(assembled)}
     jobs = [(a, b, rng.randrange(100, 7901)) for a, b in itertools.combinations(human_warriors, 2)]
     res = run_battles(
-        pool, np.array([[index[a], index[b]] for a, b, _ in jobs]), s,
-        np.array([position_seed(p, s, 2) for _, _, p in jobs]), track=False,
+        pool,
+        np.array([[index[a], index[b]] for a, b, _ in jobs]),
+        s,
+        np.array([position_seed(p, s, 2) for _, _, p in jobs]),
+        track=False,
     )
     for k, (a, b, p) in enumerate(jobs):
         exp = pmars_k(pmars, [a, b], 2, p)

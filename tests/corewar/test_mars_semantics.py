@@ -63,16 +63,37 @@ def test_imp_walks_forward():
 @pytest.mark.parametrize(
     "op, mod, a, b",
     [
-        ("add", "A", 3 + 10, 20), ("add", "B", 10, 4 + 20), ("add", "AB", 10, 3 + 20), ("add", "BA", 4 + 10, 20),
-        ("add", "F", 13, 24), ("add", "X", 14, 23), ("add", "I", 13, 24),
-        ("sub", "A", 7, 20), ("sub", "B", 10, 16), ("sub", "AB", 10, 17), ("sub", "BA", 6, 20),
-        ("sub", "F", 7, 16), ("sub", "X", 6, 17),
-        ("mul", "A", 30, 20), ("mul", "B", 10, 80), ("mul", "AB", 10, 60), ("mul", "BA", 40, 20),
-        ("mul", "F", 30, 80), ("mul", "X", 40, 60),
-        ("div", "A", 3, 20), ("div", "B", 10, 5), ("div", "AB", 10, 6), ("div", "BA", 2, 20),
-        ("div", "F", 3, 5), ("div", "X", 2, 6),
-        ("mod", "A", 1, 20), ("mod", "B", 10, 0), ("mod", "AB", 10, 2), ("mod", "BA", 2, 20),
-        ("mod", "F", 1, 0), ("mod", "X", 2, 2),
+        ("add", "A", 3 + 10, 20),
+        ("add", "B", 10, 4 + 20),
+        ("add", "AB", 10, 3 + 20),
+        ("add", "BA", 4 + 10, 20),
+        ("add", "F", 13, 24),
+        ("add", "X", 14, 23),
+        ("add", "I", 13, 24),
+        ("sub", "A", 7, 20),
+        ("sub", "B", 10, 16),
+        ("sub", "AB", 10, 17),
+        ("sub", "BA", 6, 20),
+        ("sub", "F", 7, 16),
+        ("sub", "X", 6, 17),
+        ("mul", "A", 30, 20),
+        ("mul", "B", 10, 80),
+        ("mul", "AB", 10, 60),
+        ("mul", "BA", 40, 20),
+        ("mul", "F", 30, 80),
+        ("mul", "X", 40, 60),
+        ("div", "A", 3, 20),
+        ("div", "B", 10, 5),
+        ("div", "AB", 10, 6),
+        ("div", "BA", 2, 20),
+        ("div", "F", 3, 5),
+        ("div", "X", 2, 6),
+        ("mod", "A", 1, 20),
+        ("mod", "B", 10, 0),
+        ("mod", "AB", 10, 2),
+        ("mod", "BA", 2, 20),
+        ("mod", "F", 1, 0),
+        ("mod", "X", 2, 2),
     ],
 )
 def test_arithmetic_modifiers(op, mod, a, b):
@@ -120,12 +141,20 @@ def test_jmp_queues_target():
 @pytest.mark.parametrize(
     "instr, target_fields, jumps",
     [
-        ("jmz.a", "#0, #5", True), ("jmz.a", "#1, #0", False),
-        ("jmz.b", "#5, #0", True), ("jmz.b", "#0, #5", False),
-        ("jmz.f", "#0, #0", True), ("jmz.f", "#0, #1", False), ("jmz.f", "#1, #0", False),
-        ("jmn.a", "#1, #0", True), ("jmn.a", "#0, #1", False),
-        ("jmn.b", "#0, #1", True), ("jmn.b", "#1, #0", False),
-        ("jmn.f", "#0, #1", True), ("jmn.f", "#1, #0", True), ("jmn.f", "#0, #0", False),
+        ("jmz.a", "#0, #5", True),
+        ("jmz.a", "#1, #0", False),
+        ("jmz.b", "#5, #0", True),
+        ("jmz.b", "#0, #5", False),
+        ("jmz.f", "#0, #0", True),
+        ("jmz.f", "#0, #1", False),
+        ("jmz.f", "#1, #0", False),
+        ("jmn.a", "#1, #0", True),
+        ("jmn.a", "#0, #1", False),
+        ("jmn.b", "#0, #1", True),
+        ("jmn.b", "#1, #0", False),
+        ("jmn.f", "#0, #1", True),
+        ("jmn.f", "#1, #0", True),
+        ("jmn.f", "#0, #0", False),
     ],
 )
 def test_conditional_jumps(instr, target_fields, jumps):
@@ -166,18 +195,29 @@ def test_spl_respects_max_processes():
 @pytest.mark.parametrize(
     "instr, a_fields, b_fields, skips",
     [
-        ("seq.a", "#1, #2", "#1, #3", True), ("seq.a", "#1, #2", "#2, #2", False),
-        ("seq.b", "#1, #2", "#5, #2", True), ("seq.ab", "#7, #0", "#0, #7", True),
-        ("seq.ba", "#0, #7", "#7, #0", True), ("seq.f", "#1, #2", "#1, #2", True),
-        ("seq.f", "#1, #2", "#1, #3", False), ("seq.x", "#1, #2", "#2, #1", True),
-        ("seq.i", "#1, #2", "#1, #2", True), ("seq.i", "#1, #2", "$1, #2", False),
+        ("seq.a", "#1, #2", "#1, #3", True),
+        ("seq.a", "#1, #2", "#2, #2", False),
+        ("seq.b", "#1, #2", "#5, #2", True),
+        ("seq.ab", "#7, #0", "#0, #7", True),
+        ("seq.ba", "#0, #7", "#7, #0", True),
+        ("seq.f", "#1, #2", "#1, #2", True),
+        ("seq.f", "#1, #2", "#1, #3", False),
+        ("seq.x", "#1, #2", "#2, #1", True),
+        ("seq.i", "#1, #2", "#1, #2", True),
+        ("seq.i", "#1, #2", "$1, #2", False),
         ("cmp.f", "#1, #2", "#1, #2", True),
-        ("sne.a", "#1, #2", "#1, #3", False), ("sne.a", "#1, #2", "#2, #2", True),
-        ("sne.i", "#1, #2", "#1, #2", False), ("sne.i", "#1, #2", "$1, #2", True),
-        ("slt.a", "#1, #0", "#2, #0", True), ("slt.a", "#2, #0", "#2, #0", False),
-        ("slt.b", "#0, #1", "#0, #2", True), ("slt.ab", "#1, #0", "#0, #2", True),
-        ("slt.ba", "#0, #1", "#2, #0", True), ("slt.f", "#1, #1", "#2, #2", True),
-        ("slt.f", "#1, #1", "#2, #1", False), ("slt.x", "#1, #1", "#2, #2", True),
+        ("sne.a", "#1, #2", "#1, #3", False),
+        ("sne.a", "#1, #2", "#2, #2", True),
+        ("sne.i", "#1, #2", "#1, #2", False),
+        ("sne.i", "#1, #2", "$1, #2", True),
+        ("slt.a", "#1, #0", "#2, #0", True),
+        ("slt.a", "#2, #0", "#2, #0", False),
+        ("slt.b", "#0, #1", "#0, #2", True),
+        ("slt.ab", "#1, #0", "#0, #2", True),
+        ("slt.ba", "#0, #1", "#2, #0", True),
+        ("slt.f", "#1, #1", "#2, #2", True),
+        ("slt.f", "#1, #1", "#2, #1", False),
+        ("slt.x", "#1, #1", "#2, #2", True),
     ],
 )
 def test_skips(instr, a_fields, b_fields, skips):
@@ -288,7 +328,10 @@ def test_tie_at_max_cycles_and_trace_counters():
     assert res.ties()[0].tolist() == [2, 2]
     assert res.executed[0].tolist() == [[1000, 1000], [1000, 1000]]
     assert res.spawned[0].tolist() == [[1, 1], [1, 1]]
-    assert res.coverage[0, 0].tolist() == [1000, 1000]  # one new cell per move; the entry cell is not counted until revisited
+    assert res.coverage[0, 0].tolist() == [
+        1000,
+        1000,
+    ]  # one new cell per move; the entry cell is not counted until revisited
 
 
 def test_first_mover_rotates_each_round():
@@ -338,8 +381,14 @@ def _run(ws, s, until, positions):
     from primordium.corewar.battle import run_battles
 
     n = len(ws)
-    return run_battles(ws, np.arange(n)[None], s, np.array([1]), until=until,
-                       positions=np.array([[positions]] * s.rounds).reshape(1, s.rounds, n))
+    return run_battles(
+        ws,
+        np.arange(n)[None],
+        s,
+        np.array([1]),
+        until=until,
+        positions=np.array([[positions]] * s.rounds).reshape(1, s.rounds, n),
+    )
 
 
 def test_all_dead_runs_on_after_the_last_opponent_dies():
@@ -366,4 +415,6 @@ def test_unknown_until_is_refused():
 
     s = Settings(core_size=400, cycles=30, processes=64, length=20, distance=20, rounds=1)
     with pytest.raises(ConfigError, match="until"):
-        run_battles([assemble("jmp 0\n", s)] * 2, np.array([[0, 1]]), s, np.array([1]), until="never")
+        run_battles(
+            [assemble("jmp 0\n", s)] * 2, np.array([[0, 1]]), s, np.array([1]), until="never"
+        )

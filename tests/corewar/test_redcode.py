@@ -79,7 +79,7 @@ def test_code_layout_and_normalisation():
     assert w.code[0].tolist() == [Op.MOV, Mod.AB, Mode.IMMEDIATE, 7999, Mode.A_POSTINC, 4001]
 
 
-@pytest.mark.parametrize("sym, mode", list(zip("#$@<>*{}", Mode)))
+@pytest.mark.parametrize("sym, mode", list(zip("#$@<>*{}", Mode, strict=False)))
 def test_all_modes(sym, mode):
     assert row(f"  JMP {sym}1, {sym}2")[2] == mode
     assert row(f"  JMP {sym}1, {sym}2")[4] == mode
@@ -150,7 +150,9 @@ def test_for_zero_skips_block_and_nested_for():
 
 
 def test_predefined_constants_follow_settings():
-    s = Settings(core_size=800, cycles=1234, processes=77, length=50, distance=60, rounds=3, warriors=2)
+    s = Settings(
+        core_size=800, cycles=1234, processes=77, length=50, distance=60, rounds=3, warriors=2
+    )
     src = "  DAT MAXCYCLES, MAXPROCESSES\n  DAT MAXLENGTH, MINDISTANCE\n  DAT ROUNDS, WARRIORS\n  DAT VERSION, PSPACESIZE\n"
     w = assemble(src, s)
     assert w.code[:, 3].tolist() == [1234 % 800, 50, 3, 92]
@@ -223,7 +225,12 @@ def test_too_long_and_empty():
 def test_runaway_expansion_is_an_error():
     # Expands to ever more nothing: pMARS would grind through 8**6 expansions.
     names = "abcdefg"
-    src = "".join(f"{x} EQU " + " ".join([y] * 8) + "\n" for x, y in zip(names, names[1:])) + "g EQU\n  DAT a\n"
+    src = (
+        "".join(
+            f"{x} EQU " + " ".join([y] * 8) + "\n" for x, y in zip(names, names[1:], strict=False)
+        )
+        + "g EQU\n  DAT a\n"
+    )
     with pytest.raises(AssemblyError, match="runaway"):
         assemble(src)
 

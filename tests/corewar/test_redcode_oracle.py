@@ -15,13 +15,22 @@ from primordium.errors import AssemblyError
 # WARRIORS is 1 there, so our settings say the same.
 DEFAULT = Settings(rounds=0, warriors=1)
 SMALL = Settings(core_size=800, length=100, distance=100, rounds=0, warriors=1)
-ODD = Settings(core_size=1237, cycles=5000, processes=64, length=50, distance=60, rounds=0, warriors=1)
+ODD = Settings(
+    core_size=1237, cycles=5000, processes=64, length=50, distance=60, rounds=0, warriors=1
+)
 
 
 def run_pmars(pmars: str, path: Path, settings: Settings) -> str | None:
     """pMARS's stdout for one warrior, or None when it rejects the file."""
     args = [pmars, "-r", "0", "-s", str(settings.core_size), "-l", str(settings.length)]
-    args += ["-d", str(settings.distance), "-p", str(settings.processes), "-c", str(settings.cycles)]
+    args += [
+        "-d",
+        str(settings.distance),
+        "-p",
+        str(settings.processes),
+        "-c",
+        str(settings.cycles),
+    ]
     # pMARS can crash on long file paths: run it beside the file.
     out = subprocess.run([*args, path.name], capture_output=True, timeout=30, cwd=path.parent)
     try:
@@ -429,7 +438,9 @@ DEVIATIONS = {
 def test_pmars_warnings_that_we_refuse(pmars, tmp_path, name):
     path = tmp_path / f"{name}.red"
     path.write_text(DEVIATIONS[name])
-    done = subprocess.run([pmars, "-r", "0", path.name], capture_output=True, text=True, cwd=tmp_path)
+    done = subprocess.run(
+        [pmars, "-r", "0", path.name], capture_output=True, text=True, cwd=tmp_path
+    )
     assert done.returncode == 0 and "Warning" in done.stderr
     with pytest.raises(AssemblyError):
         assemble(DEVIATIONS[name], DEFAULT)

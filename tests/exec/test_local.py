@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tasks
 
-from primordium.corewar import Settings, builtin_warriors, assemble_file
+from primordium.corewar import Settings, assemble_file, builtin_warriors
 from primordium.corewar.battle import tournament
 from primordium.errors import ConfigError
 from primordium.exec import get_executor

@@ -6,7 +6,6 @@ The cluster is started with `ray start`, as a user would, and stopped at the end
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -41,20 +40,36 @@ def cluster():
     port = _free_port()
     env = dict(os.environ)
     # Workers must import the test task module too.
-    env["PYTHONPATH"] = os.pathsep.join([str(Path(tasks.__file__).parent), env.get("PYTHONPATH", "")])
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(tasks.__file__).parent), env.get("PYTHONPATH", "")]
+    )
     env["RAY_USAGE_STATS_ENABLED"] = "0"
     # The nodes themselves are pinned to loopback by --node-ip-address; the
     # drivers' loopback switch (conftest) would refuse a second node here.
     env.pop("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", None)
     common = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
-    head = _ray("start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--include-dashboard=false", *common, env=env)
+    head = _ray(
+        "start",
+        "--head",
+        "--node-ip-address=127.0.0.1",
+        f"--port={port}",
+        "--include-dashboard=false",
+        *common,
+        env=env,
+    )
     assert head.returncode == 0, head.stderr[-2000:]
     address = f"127.0.0.1:{port}"
     try:
-        worker = _ray("start", f"--address={address}", "--node-ip-address=127.0.0.1", *common, env=env)
+        worker = _ray(
+            "start", f"--address={address}", "--node-ip-address=127.0.0.1", *common, env=env
+        )
         assert worker.returncode == 0, worker.stderr[-2000:]
         deadline = time.time() + 60
-        probe = [sys.executable, "-c", f"import ray; ray.init(address='{address}', logging_level='ERROR'); print(len([n for n in ray.nodes() if n['Alive']]))"]
+        probe = [
+            sys.executable,
+            "-c",
+            f"import ray; ray.init(address='{address}', logging_level='ERROR'); print(len([n for n in ray.nodes() if n['Alive']]))",
+        ]
         while True:
             r = subprocess.run(probe, capture_output=True, text=True, env=env)
             if r.stdout.strip() == "2" or time.time() > deadline:
@@ -110,7 +125,12 @@ def test_cli_tournament_on_ray(cluster, tmp_path):
     exe = str(Path(sys.executable).parent / "primordium")
     base = [exe, "corewar", "tournament", *files, "--rounds", "4", "--seed", "2", "--json"]
     local = subprocess.run(base, capture_output=True, text=True, timeout=300)
-    remote = subprocess.run(base + ["--executor", "ray", "--address", cluster], capture_output=True, text=True, timeout=300)
+    remote = subprocess.run(
+        base + ["--executor", "ray", "--address", cluster],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert local.returncode == 0 and remote.returncode == 0, remote.stderr[-2000:]
     assert local.stdout == remote.stdout
 
@@ -120,8 +140,19 @@ def test_unreachable_cluster_is_one_line_exit_2():
     files = [str(p) for p in builtin_warriors().values()]
     port = _free_port()
     r = subprocess.run(
-        [exe, "corewar", "tournament", *files, "--executor", "ray", "--address", f"127.0.0.1:{port}"],
-        capture_output=True, text=True, timeout=300,
+        [
+            exe,
+            "corewar",
+            "tournament",
+            *files,
+            "--executor",
+            "ray",
+            "--address",
+            f"127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert r.returncode == 2, r.stderr[-2000:]
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
@@ -133,8 +164,18 @@ def test_drq_on_ray_equals_local(cluster, tmp_path):
     from primordium.store import Store
 
     core = CoreConfig(core_size=800, cycles=1500, processes=200, length=20, distance=20)
-    cfg = DRQConfig(seed=1, rounds=2, iterations=6, history=2, n_init=3, battle_rounds=4, batch=2,
-                    threshold=10.0, operator="offline", core=core).validate()
+    cfg = DRQConfig(
+        seed=1,
+        rounds=2,
+        iterations=6,
+        history=2,
+        n_init=3,
+        battle_rounds=4,
+        batch=2,
+        threshold=10.0,
+        operator="offline",
+        core=core,
+    ).validate()
     store = Store(tmp_path / "home")
     ref = [c["fitness"] for c in candidates(run_drq(store, cfg))]
     ex = get_executor("ray", address=cluster)
@@ -166,8 +207,19 @@ def test_asal_population_on_ray_equals_local(cluster, tmp_path):
     from primordium.asal.experiment import run_search, search_result
     from primordium.store import Store
 
-    cfg = dict(substrate="life_like", substrate_options={"grid": 16}, mode="open-endedness", fm="pixels", pop=6,
-               gens=2, seed=5, steps=16, frames=4, size=16, sigma=0.5)
+    cfg = dict(
+        substrate="life_like",
+        substrate_options={"grid": 16},
+        mode="open-endedness",
+        fm="pixels",
+        pop=6,
+        gens=2,
+        seed=5,
+        steps=16,
+        frames=4,
+        size=16,
+        sigma=0.5,
+    )
     store = Store(tmp_path / "home")
     ref = search_result(run_search(AsalConfig(**cfg), store))
     ex = get_executor("ray", address=cluster)
@@ -178,6 +230,8 @@ def test_asal_population_on_ray_equals_local(cluster, tmp_path):
     # Same frames; the in-graph pixels embedding is compiled per batch size, so
     # a split population may differ from the whole one in the last bit.
     assert len(got["history"]) == len(ref["history"])
-    for a, b in zip(got["history"], ref["history"]):
+    for a, b in zip(got["history"], ref["history"], strict=False):
         assert a == pytest.approx(b, rel=1e-5, abs=1e-6)
-    np.testing.assert_allclose(got["best_params"]["rule"], ref["best_params"]["rule"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        got["best_params"]["rule"], ref["best_params"]["rule"], rtol=1e-5, atol=1e-6
+    )

@@ -10,16 +10,51 @@ SMALL_CORE = CoreConfig(core_size=800, cycles=1500, processes=200, length=20, di
 
 def small_config(**kw) -> DRQConfig:
     # Offline, with the imp and no warm-up: the paper's defaults ask an LLM.
-    base = dict(seed=0, rounds=3, iterations=12, history=2, n_init=4, battle_rounds=4, batch=2, threshold=10.0,
-                operator="offline", initial_opponents=("imp",), warmup_opponents=False, warmup_champions=False,
-                core=SMALL_CORE)
+    base = dict(
+        seed=0,
+        rounds=3,
+        iterations=12,
+        history=2,
+        n_init=4,
+        battle_rounds=4,
+        batch=2,
+        threshold=10.0,
+        operator="offline",
+        initial_opponents=("imp",),
+        warmup_opponents=False,
+        warmup_champions=False,
+        core=SMALL_CORE,
+    )
     base.update(kw)
     return DRQConfig(**base).validate()
 
 
-SMALL_FLAGS = ["--core-size", "800", "--cycles", "1500", "--processes", "200", "--length", "20", "--distance", "20",
-               "--battle-rounds", "4", "--history", "2", "--n-init", "4", "--threshold", "10",
-               "--operator", "offline", "--opponent", "imp", "--no-warmup-opponents", "--no-warmup-champions"]
+SMALL_FLAGS = [
+    "--core-size",
+    "800",
+    "--cycles",
+    "1500",
+    "--processes",
+    "200",
+    "--length",
+    "20",
+    "--distance",
+    "20",
+    "--battle-rounds",
+    "4",
+    "--history",
+    "2",
+    "--n-init",
+    "4",
+    "--threshold",
+    "10",
+    "--operator",
+    "offline",
+    "--opponent",
+    "imp",
+    "--no-warmup-opponents",
+    "--no-warmup-champions",
+]
 
 
 @pytest.fixture

@@ -37,8 +37,20 @@ def test_cosine():
 def _runs(cli, seeds):
     ids = []
     for seed in seeds:
-        code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--operator", "strategy", "--rounds", "2",
-                             "--iterations", "4", "--seed", str(seed), "--json")
+        code, out, err = cli(
+            "redqueen",
+            "run",
+            *SMALL_FLAGS,
+            "--operator",
+            "strategy",
+            "--rounds",
+            "2",
+            "--iterations",
+            "4",
+            "--seed",
+            str(seed),
+            "--json",
+        )
         assert code == 0, err
         ids.append(json.loads(out)["run"])
     return ids
@@ -47,8 +59,19 @@ def _runs(cli, seeds):
 def test_compare_same_seed_converges_other_seed_differs(cli, store_home, tmp_path):
     a, b, c = _runs(cli, [1, 1, 2])
     png = tmp_path / "conv.png"
-    code, out, err = cli("redqueen", "compare", a, b, "--against", str(BUILTINS), "--rounds", "2", "--json",
-                         "--out", str(png))
+    code, out, err = cli(
+        "redqueen",
+        "compare",
+        a,
+        b,
+        "--against",
+        str(BUILTINS),
+        "--rounds",
+        "2",
+        "--json",
+        "--out",
+        str(png),
+    )
     assert code == 0, err
     same = json.loads(out)
     assert same["opponents"] == len(list(BUILTINS.glob("*.red"))) and png.is_file()
@@ -56,26 +79,36 @@ def test_compare_same_seed_converges_other_seed_differs(cli, store_home, tmp_pat
     for r in same["rounds"]:  # one seed, one run: the same champions behave the same
         assert r["phenotype_similarity"] == pytest.approx(1.0)
         assert r["phenotype_variance"] == pytest.approx(0.0) and r["genotype_distance"] == 0.0
-    assert len(same["phenotypes"]) == 4 and all(len(p["scores"]) == same["opponents"] for p in same["phenotypes"])
-    code, out, err = cli("redqueen", "compare", a, b, c, "--against", str(BUILTINS), "--rounds", "2", "--json")
+    assert len(same["phenotypes"]) == 4 and all(
+        len(p["scores"]) == same["opponents"] for p in same["phenotypes"]
+    )
+    code, out, err = cli(
+        "redqueen", "compare", a, b, c, "--against", str(BUILTINS), "--rounds", "2", "--json"
+    )
     assert code == 0, err
     other = json.loads(out)
     assert [r["runs"] for r in other["rounds"]] == [3, 3]
     assert any(r["genotype_distance"] > 0 for r in other["rounds"])
     for r in other["rounds"]:
-        assert 0.0 <= r["genotype_distance"] <= 1.0 and -1.0 <= r["phenotype_similarity"] <= 1.0 + 1e-9
+        assert (
+            0.0 <= r["genotype_distance"] <= 1.0 and -1.0 <= r["phenotype_similarity"] <= 1.0 + 1e-9
+        )
     code, out, err = cli("redqueen", "compare", a, c, "--against", str(BUILTINS), "--rounds", "2")
     assert code == 0 and "phenotype" in out
 
 
-@pytest.mark.parametrize("extra,words", [
-    ([], ["at least two runs"]),
-    (["--out", "conv.jpg"], [".png"]),
-])
+@pytest.mark.parametrize(
+    "extra,words",
+    [
+        ([], ["at least two runs"]),
+        (["--out", "conv.jpg"], [".png"]),
+    ],
+)
 def test_compare_bad_input(cli, store_home, extra, words):
     (a,) = _runs(cli, [3])
-    code, out, err = cli("redqueen", "compare", a, *(["SECOND"] if extra else []), "--against", str(BUILTINS),
-                         *extra)
+    code, out, err = cli(
+        "redqueen", "compare", a, *(["SECOND"] if extra else []), "--against", str(BUILTINS), *extra
+    )
     lines = [x for x in err.splitlines() if x.strip()]
     assert code == 2 and len(lines) == 1, err
     for w in words:
@@ -91,12 +124,27 @@ def test_compare_scores_phenotypes_with_the_runs_placement(cli, store_home):
 
     ids = []
     for placement in ("pmars", "pmars", "drq"):
-        code, out, err = cli("redqueen", "run", *SMALL_FLAGS, "--operator", "strategy", "--rounds", "1",
-                             "--iterations", "2", "--seed", "4", "--placement", placement, "--json")
+        code, out, err = cli(
+            "redqueen",
+            "run",
+            *SMALL_FLAGS,
+            "--operator",
+            "strategy",
+            "--rounds",
+            "1",
+            "--iterations",
+            "2",
+            "--seed",
+            "4",
+            "--placement",
+            placement,
+            "--json",
+        )
         assert code == 0, err
         ids.append(json.loads(out)["run"])
-    code, out, err = cli("redqueen", "compare", ids[0], ids[1], "--against", str(BUILTINS), "--rounds", "2",
-                         "--json")
+    code, out, err = cli(
+        "redqueen", "compare", ids[0], ids[1], "--against", str(BUILTINS), "--rounds", "2", "--json"
+    )
     assert code == 0, err
     got = np.array(json.loads(out)["phenotypes"][0]["scores"])
     run = Store().open(ids[0])
@@ -107,5 +155,9 @@ def test_compare_scores_phenotypes_with_the_runs_placement(cli, store_home):
     as_drq = phenotypes([champ], opps, settings, rounds=2, seed=0, placement="drq")[0]
     assert np.allclose(got, as_pmars)
     assert not np.allclose(as_pmars, as_drq)  # the placement matters, so the check above can fail
-    code, out, err = cli("redqueen", "compare", ids[0], ids[2], "--against", str(BUILTINS), "--rounds", "2")
-    assert code == 2 and "placement" in err and len([x for x in err.splitlines() if x.strip()]) == 1, err
+    code, out, err = cli(
+        "redqueen", "compare", ids[0], ids[2], "--against", str(BUILTINS), "--rounds", "2"
+    )
+    assert (
+        code == 2 and "placement" in err and len([x for x in err.splitlines() if x.strip()]) == 1
+    ), err

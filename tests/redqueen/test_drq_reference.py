@@ -28,22 +28,59 @@ from primordium.corewar.redcode import assemble_file
 from primordium.redqueen.fitness import drq_round_seeds, melee
 
 # The reference's opcode numbers, mapped to ours (isa.Op).
-_OPS = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 6, 7: 7, 8: 8, 9: 9, 10: 10, 11: 11, 12: 12, 13: 18, 14: 13,
-        15: 14, 16: 15}
+_OPS = {
+    0: 0,
+    1: 1,
+    2: 2,
+    3: 3,
+    4: 4,
+    5: 5,
+    6: 6,
+    7: 7,
+    8: 8,
+    9: 9,
+    10: 10,
+    11: 11,
+    12: 12,
+    13: 18,
+    14: 13,
+    15: 14,
+    16: 15,
+}
 _VALUE_OPS = {4, 5, 6, 8, 9, 10, 12, 13, 14, 18}  # MUL DIV MOD JMZ JMN DJN SLT SEQ SNE CMP
 _ADD, _SUB, _BA = 2, 3, 3
 
 # (candidate, opponents...): pairs and melees with deaths, splitting and bombing.
 MELEES = [
     ("human_warriors/imp.red", "corewar/warriors/dwarf.red"),
-    ("corewar/gpt_warriors/12_8.red", "corewar/gpt_warriors/22_1.red", "corewar/gpt_warriors/24_2.red",
-     "human_warriors/imp.red"),
-    ("corewar/gpt_warriors/14_7.red", "corewar/warriors/dwarf.red", "corewar/gpt_warriors/19_9.red"),
-    ("corewar/warriors/fastestcoreclear.red", "corewar/gpt_warriors/26_7.red", "corewar/gpt_warriors/13_5.red",
-     "corewar/gpt_warriors/5_0.red"),
-    ("corewar/gpt_warriors/22_5.red", "corewar/gpt_warriors/19_0.red", "corewar/gpt_warriors/16_5.red",
-     "corewar/warriors/advanceddwarf.red"),
-    ("corewar/gpt_warriors/16_5.red", "corewar/gpt_warriors/0_2.red", "corewar/gpt_warriors/19_0.red"),
+    (
+        "corewar/gpt_warriors/12_8.red",
+        "corewar/gpt_warriors/22_1.red",
+        "corewar/gpt_warriors/24_2.red",
+        "human_warriors/imp.red",
+    ),
+    (
+        "corewar/gpt_warriors/14_7.red",
+        "corewar/warriors/dwarf.red",
+        "corewar/gpt_warriors/19_9.red",
+    ),
+    (
+        "corewar/warriors/fastestcoreclear.red",
+        "corewar/gpt_warriors/26_7.red",
+        "corewar/gpt_warriors/13_5.red",
+        "corewar/gpt_warriors/5_0.red",
+    ),
+    (
+        "corewar/gpt_warriors/22_5.red",
+        "corewar/gpt_warriors/19_0.red",
+        "corewar/gpt_warriors/16_5.red",
+        "corewar/warriors/advanceddwarf.red",
+    ),
+    (
+        "corewar/gpt_warriors/16_5.red",
+        "corewar/gpt_warriors/0_2.red",
+        "corewar/gpt_warriors/19_0.red",
+    ),
 ]
 
 
@@ -68,12 +105,20 @@ def _settings(cycles: int) -> Settings:
 
 
 def _comparable(drq, ref_warrior, ours) -> None:
-    code = np.array([[_OPS[i.opcode], i.modifier, i.a_mode, i.a_number % 8000, i.b_mode, i.b_number % 8000]
-                     for i in ref_warrior.instructions])
-    assert np.array_equal(code, np.asarray(ours.code)) and ref_warrior.start == ours.start, "assembled differently"
+    code = np.array(
+        [
+            [_OPS[i.opcode], i.modifier, i.a_mode, i.a_number % 8000, i.b_mode, i.b_number % 8000]
+            for i in ref_warrior.instructions
+        ]
+    )
+    assert np.array_equal(code, np.asarray(ours.code)) and ref_warrior.start == ours.start, (
+        "assembled differently"
+    )
     ops = np.asarray(ours.code)[:, :2]
     assert not any(op in _VALUE_OPS for op in ops[:, 0]), "branches on values: semantics differ"
-    assert not any(op in (_ADD, _SUB) and mod == _BA for op, mod in ops), ".BA arithmetic: semantics differ"
+    assert not any(op in (_ADD, _SUB) and mod == _BA for op, mod in ops), (
+        ".BA arithmetic: semantics differ"
+    )
 
 
 def _compare(drq, shared_dir: Path, files, cycles: int, rounds: int) -> None:
@@ -82,7 +127,7 @@ def _compare(drq, shared_dir: Path, files, cycles: int, rounds: int) -> None:
     paths = [shared_dir / "reference" / "drq" / f for f in files]
     theirs = [drq.parse_warrior_from_file(sim, p)[1] for p in paths]
     ours = [assemble_file(p, s) for p in paths]
-    for t, o in zip(theirs, ours):
+    for t, o in zip(theirs, ours, strict=False):
         _comparable(drq, t, o)
     ref = drq.run_multiple_rounds(sim, theirs, n_processes=1)
     assert ref is not None, "the reference failed (it prints why)"
@@ -111,7 +156,7 @@ def test_placements_are_the_references(drq):
     import random
 
     rng = np.random.default_rng(7)
-    for trial in range(12):
+    for _trial in range(12):
         n = int(rng.integers(1, 9))
         lengths = [int(x) for x in rng.integers(1, 101, size=n)]
         seed = int(rng.integers(0, 1000))
@@ -128,7 +173,11 @@ def test_placements_are_the_references(drq):
 # Generality one-on-one, as the public code's eval_warriors.py runs each pair.
 # At 2000 cycles these give wins (22_1 over 13_5 and the dwarf), a loss (14_7 to the dwarf), ties, and a
 # warrior against a copy of itself.
-CHAMPIONS = ("corewar/gpt_warriors/22_1.red", "corewar/gpt_warriors/14_7.red", "corewar/warriors/dwarf.red")
+CHAMPIONS = (
+    "corewar/gpt_warriors/22_1.red",
+    "corewar/gpt_warriors/14_7.red",
+    "corewar/warriors/dwarf.red",
+)
 HELD_OUT = ("corewar/gpt_warriors/13_5.red", "corewar/warriors/dwarf.red", "human_warriors/imp.red")
 
 
@@ -143,10 +192,15 @@ def test_generality_matches_reference_pairs(drq, shared_dir):
     ours = {f: assemble_file(root / f, s) for f in CHAMPIONS + HELD_OUT}
     for f in theirs:
         _comparable(drq, theirs[f], ours[f])
-    rows = generality([(k + 1, ours[f]) for k, f in enumerate(CHAMPIONS)], [(f, ours[f]) for f in HELD_OUT], s,
-                      rounds=rounds, measure="drq")
+    rows = generality(
+        [(k + 1, ours[f]) for k, f in enumerate(CHAMPIONS)],
+        [(f, ours[f]) for f in HELD_OUT],
+        s,
+        rounds=rounds,
+        measure="drq",
+    )
     outcomes = set()
-    for row, champ in zip(rows, CHAMPIONS):
+    for row, champ in zip(rows, CHAMPIONS, strict=False):
         beat = tie = 0
         for j, opp in enumerate(HELD_OUT):
             # Parsed afresh, as eval_warriors.py parses each opponent: its MARS keys state by warrior object.
@@ -158,6 +212,10 @@ def test_generality_matches_reference_pairs(drq, shared_dir):
             beat += mine > their
             tie += mine == their
             outcomes.add("beat" if mine > their else "tie" if mine == their else "lost")
-        assert (row["wins"], row["ties"], row["losses"]) == (beat, tie, len(HELD_OUT) - beat - tie), champ
+        assert (row["wins"], row["ties"], row["losses"]) == (
+            beat,
+            tie,
+            len(HELD_OUT) - beat - tie,
+        ), champ
         assert row["generality"] == (beat + tie) / len(HELD_OUT)
     assert outcomes == {"beat", "tie", "lost"}, outcomes  # every verdict is exercised

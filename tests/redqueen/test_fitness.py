@@ -7,14 +7,30 @@ import pytest
 
 from primordium.corewar import Settings, assemble, battle, builtin_path
 from primordium.corewar.redcode import assemble_file
-from primordium.redqueen.fitness import evaluate, lifetimes, melee_scores, melee_scores_brute, round_seeds
+from primordium.redqueen.fitness import (
+    evaluate,
+    lifetimes,
+    melee_scores,
+    melee_scores_brute,
+    round_seeds,
+)
 
 
-@pytest.mark.parametrize("life,cycles", [
-    ([10, 10], 10), ([0, 10], 10), ([3, 7, 10], 10), ([5, 5, 5, 2], 12), ([0, 0, 0], 4), ([1, 9, 4, 9, 20], 20),
-])
+@pytest.mark.parametrize(
+    "life,cycles",
+    [
+        ([10, 10], 10),
+        ([0, 10], 10),
+        ([3, 7, 10], 10),
+        ([5, 5, 5, 2], 12),
+        ([0, 0, 0], 4),
+        ([1, 9, 4, 9, 20], 20),
+    ],
+)
 def test_closed_form_matches_per_cycle_sum(life, cycles):
-    np.testing.assert_allclose(melee_scores(np.array(life), cycles), melee_scores_brute(life, cycles), atol=1e-12)
+    np.testing.assert_allclose(
+        melee_scores(np.array(life), cycles), melee_scores_brute(life, cycles), atol=1e-12
+    )
 
 
 def test_closed_form_random_cases_and_batch_axes():
@@ -40,15 +56,23 @@ SLOW_SUICIDE = "nop 0, 0\nnop 0, 0\nnop 0, 0\ndat #0, #0\n"  # dies in cycle 4
 
 def test_lifetimes_from_a_real_melee():
     """A warrior's cycle c is its c-th turn (one instruction per cycle, as the public code steps)."""
-    s = Settings(core_size=400, cycles=300, processes=64, length=20, distance=20, rounds=1, warriors=4)
-    ws = [assemble_file(builtin_path("dwarf"), s), assemble_file(builtin_path("imp"), s), assemble(SUICIDE, s),
-          assemble(SLOW_SUICIDE, s)]
+    s = Settings(
+        core_size=400, cycles=300, processes=64, length=20, distance=20, rounds=1, warriors=4
+    )
+    ws = [
+        assemble_file(builtin_path("dwarf"), s),
+        assemble_file(builtin_path("imp"), s),
+        assemble(SUICIDE, s),
+        assemble(SLOW_SUICIDE, s),
+    ]
     for seed in (3, 11, 12345):
         res = battle(ws, s, seed=seed)
         life = lifetimes(res.executed[0, 0], res.alive[0, 0], s.cycles)
         assert life[2] == 0 and life[3] == 3  # died in their 1st and 4th turn
         assert life[0] == s.cycles  # nothing here kills the dwarf
-        np.testing.assert_allclose(melee_scores(life, s.cycles), melee_scores_brute(life, s.cycles), atol=1e-12)
+        np.testing.assert_allclose(
+            melee_scores(life, s.cycles), melee_scores_brute(life, s.cycles), atol=1e-12
+        )
         # While all four live, each earns 1/4 per cycle; the first death comes after 0 cycles.
         assert melee_scores(life, s.cycles)[3] == pytest.approx(4 * 3 / 3 / s.cycles)
 
@@ -63,7 +87,9 @@ def test_evaluate_rotation_is_undone_and_deterministic():
     # The instant suicide scores 0 wherever it stands in the rotated rows.
     assert ev[1].fitness == 0.0 and ev[1].descriptors["spawned"] == 0
     assert ev[0].fitness > 1.0  # the dwarf outlives the DAT and often the imp
-    assert 1 < ev[2].descriptors["coverage"] <= s.cycles + 1  # an imp visits at most one new cell a cycle
+    assert (
+        1 < ev[2].descriptors["coverage"] <= s.cycles + 1
+    )  # an imp visits at most one new cell a cycle
     again = evaluate([dwarf, dead, imp], [imp, dead], s, seeds, placement="pmars")
     assert [e.fitness for e in again] == [e.fitness for e in ev]
 

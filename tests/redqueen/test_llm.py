@@ -13,9 +13,9 @@ import pytest
 pytest.importorskip("openai")
 
 from primordium.cli import main  # noqa: E402
-from primordium.redqueen.config import LLMConfig  # noqa: E402
 from primordium.corewar.redcode import assemble  # noqa: E402
 from primordium.errors import ConfigError  # noqa: E402
+from primordium.redqueen.config import LLMConfig  # noqa: E402
 from primordium.redqueen.llm import LLMClient, LLMError, LLMOperator, default_prompt, extract_code  # noqa: E402
 from primordium.redqueen.mutation import Job  # noqa: E402
 from primordium.store import Store  # noqa: E402
@@ -62,6 +62,7 @@ class Server:
             def do_POST(self):
                 req = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 n = int(req.get("n", 1)) if server.honor_n else 1
+
                 def pop():
                     with server.lock:
                         return server.script.pop(0) if server.script else ("reply", GOOD)
@@ -71,17 +72,29 @@ class Server:
                 steps = [pop()]
                 kind, arg = steps[0]
                 if kind == "status":
-                    self._send(arg, {"error": {"message": "scripted failure", "type": "server_error"}})
+                    self._send(
+                        arg, {"error": {"message": "scripted failure", "type": "server_error"}}
+                    )
                     return
                 if kind == "sleep":
                     time.sleep(arg)
                     steps[0] = ("reply", GOOD)
                 steps += [pop() for _ in range(n - 1)]
                 usage = {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120}
-                body = {"id": "x", "object": "chat.completion", "created": 0, "model": req["model"],
-                        "choices": [{"index": i, "finish_reason": "stop",
-                                     "message": {"role": "assistant", "content": a}}
-                                    for i, (_, a) in enumerate(steps)]}
+                body = {
+                    "id": "x",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": req["model"],
+                    "choices": [
+                        {
+                            "index": i,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": a},
+                        }
+                        for i, (_, a) in enumerate(steps)
+                    ],
+                }
                 if kind != "reply-no-usage":
                     body["usage"] = usage
                 self._send(200, body)
@@ -110,13 +123,17 @@ def test_extract_code():
     assert extract_code(GOOD).startswith(";redcode-94\n;name LLM Dwarf")
     assert extract_code(GOOD).endswith("dat #0, #0\n")
     # Every fenced block, in order, joined.
-    assert extract_code("a\n```\nmov 0, 1\n```\ntext\n```redcode\ndat 0\n```\n") == "mov 0, 1\ndat 0\n"
+    assert (
+        extract_code("a\n```\nmov 0, 1\n```\ntext\n```redcode\ndat 0\n```\n") == "mov 0, 1\ndat 0\n"
+    )
     # No fence: the whole reply (prose will not assemble, and fails as a candidate).
     assert extract_code(NO_CODE) == NO_CODE + "\n"
     assert extract_code("mov.i $0, $1\n") == "mov.i $0, $1\n"
     # A reply cut short inside its block keeps what it wrote.
     assert extract_code("Here:\n```redcode\nmov 0, 1\njmp -1") == "mov 0, 1\njmp -1\n"
-    assert extract_code("") is None and extract_code("  \n\n") is None and extract_code(None) is None
+    assert (
+        extract_code("") is None and extract_code("  \n\n") is None and extract_code(None) is None
+    )
     # The public code's way: fence marks removed, everything else kept.
     assert extract_code("x\n```redcode\nmov 0, 1\n```\ny", "strip-fences") == "x\n\nmov 0, 1\n\ny\n"
 
@@ -127,7 +144,11 @@ def test_retries_on_500_and_timeout_then_succeeds():
     assert reply.text == GOOD
     assert reply.attempts == 3
     assert "HTTP 500" in reply.error and "timeout" in reply.error
-    assert (reply.prompt_tokens, reply.completion_tokens, reply.tokens_estimated) == (100, 20, False)
+    assert (reply.prompt_tokens, reply.completion_tokens, reply.tokens_estimated) == (
+        100,
+        20,
+        False,
+    )
     assert len(srv.requests) == 3
 
 
@@ -141,9 +162,8 @@ def test_gives_up_after_retries_and_estimates_tokens_without_usage():
 
 
 def test_bad_key_is_a_user_error():
-    with Server([("status", 401)]) as srv:
-        with pytest.raises(LLMError, match="refused the key"):
-            LLMClient(cfg(srv.url)).chat([{"role": "user", "content": "hi"}])
+    with Server([("status", 401)]) as srv, pytest.raises(LLMError, match="refused the key"):
+        LLMClient(cfg(srv.url)).chat([{"role": "user", "content": "hi"}])
 
 
 def test_operator_prompts_and_empty_reply():
@@ -153,13 +173,21 @@ def test_operator_prompts_and_empty_reply():
     parent = Elite(3, 1.0, (0, 0), {}, ";name P\nmov.i 0, 1\n")
     with Server([("reply", "")]) as srv:
         op = LLMOperator(cfg(srv.url, concurrency=4), s)
-        props = op.propose([Job("new", 1, 0, 0, 0), Job("mutate", 1, 1, 0, 0, parent=parent),
-                            Job("new", 1, 2, 0, 0)])
+        props = op.propose(
+            [
+                Job("new", 1, 0, 0, 0),
+                Job("mutate", 1, 1, 0, 0, parent=parent),
+                Job("new", 1, 2, 0, 0),
+            ]
+        )
     assert [p.error for p in props if p.source is None] == ["reply has no code"]
     assert all(p.source.startswith(";redcode-94") and p.reply == GOOD for p in props if p.source)
     assert [p.operator for p in props] == ["llm-new", "llm-mutate", "llm-new"]
     sys_prompts = {r["messages"][0]["content"] for r in srv.requests}
-    assert len(sys_prompts) == 1 and "a ring of 800 memory cells" in srv.requests[0]["messages"][0]["content"]
+    assert (
+        len(sys_prompts) == 1
+        and "a ring of 800 memory cells" in srv.requests[0]["messages"][0]["content"]
+    )
     mutate = [r for r in srv.requests if "mov.i 0, 1" in r["messages"][1]["content"]]
     assert len(mutate) == 1  # a parent without a reply shows its code
     assert all(r["model"] == "scripted" for r in srv.requests)
@@ -198,7 +226,9 @@ def test_mutate_prompt_shows_the_parents_whole_reply():
     parent = Elite(3, 1.0, (0, 0), {}, extract_code(GOOD), reply=GOOD)
     with Server([]) as srv:
         LLMOperator(cfg(srv.url), s).propose([Job("mutate", 1, 0, 0, 0, parent=parent)])
-        LLMOperator(cfg(srv.url, parent="code"), s).propose([Job("mutate", 1, 0, 0, 0, parent=parent)])
+        LLMOperator(cfg(srv.url, parent="code"), s).propose(
+            [Job("mutate", 1, 0, 0, 0, parent=parent)]
+        )
     whole, code = (r["messages"][1]["content"] for r in srv.requests)
     assert GOOD in whole and "It bombs every 4th cell." in whole
     assert "It bombs every 4th cell." not in code and extract_code(GOOD).strip() in code
@@ -239,26 +269,48 @@ def test_cli_refuses_mutate_prompt_without_placeholder(tmp_path, monkeypatch, ca
     bad = tmp_path / "mutate.md"
     bad.write_text("Improve the warrior below.\n")
     with pytest.raises(SystemExit) as e:
-        main(["redqueen", "run", *SMALL_FLAGS, "--operator", "llm", "--base-url", "http://127.0.0.1:9/v1",
-              "--mutate-prompt", str(bad)])
+        main(
+            [
+                "redqueen",
+                "run",
+                *SMALL_FLAGS,
+                "--operator",
+                "llm",
+                "--base-url",
+                "http://127.0.0.1:9/v1",
+                "--mutate-prompt",
+                str(bad),
+            ]
+        )
     err = capsys.readouterr().err
     lines = [x for x in err.splitlines() if x.strip()]
-    assert e.value.code == 2 and len(lines) == 1 and "{warrior}" in lines[0] and str(bad) in lines[0]
-    assert not (tmp_path / "home" / "runs").exists() or not any((tmp_path / "home" / "runs").iterdir())
+    assert (
+        e.value.code == 2 and len(lines) == 1 and "{warrior}" in lines[0] and str(bad) in lines[0]
+    )
+    assert not (tmp_path / "home" / "runs").exists() or not any(
+        (tmp_path / "home" / "runs").iterdir()
+    )
 
 
 def test_run_with_llm_end_to_end(tmp_path, monkeypatch, capsys):
     """The paper's defaults (warm-up, drq-imp) on a small core, all champions, two responses per parent."""
     monkeypatch.setenv("PRIMORDIUM_HOME", str(tmp_path / "home"))
     # The round's 3 initial warriors are one request: it fails, times out, then brings three bad replies.
-    script = [("status", 500), ("sleep", 1.5), ("reply", NO_CODE), ("reply", BAD_CODE), ("reply", "")]
+    script = [
+        ("status", 500),
+        ("sleep", 1.5),
+        ("reply", NO_CODE),
+        ("reply", BAD_CODE),
+        ("reply", ""),
+    ]
     with Server(script) as srv:
         toml = tmp_path / "drq.toml"
         toml.write_text(
             "rounds = 2\niterations = 3\nn_init = 3\nbattle_rounds = 3\nhistory = 'all'\nresponses = 2\n"
             "threshold = 10.0\n[core]\ncore_size = 800\ncycles = 1500\nprocesses = 200\nlength = 20\n"
             f"distance = 20\n[llm]\nbase_url = '{srv.url}'\nmodel = 'scripted'\ntimeout = 0.5\nretries = 2\n"
-            "backoff = 0.01\nconcurrency = 1\n")
+            "backoff = 0.01\nconcurrency = 1\n"
+        )
         try:
             main(["redqueen", "run", "--config", str(toml), "--json"])
         except SystemExit as e:
@@ -269,24 +321,42 @@ def test_run_with_llm_end_to_end(tmp_path, monkeypatch, capsys):
     # Per round: 3 initial warriors and 2 per iteration from the LLM; round 1 warms up with drq-imp,
     # round 2 with drq-imp and round 1's champion.
     assert s["llm_calls"] == 2 * (3 + 3 * 2) and s["proposed"] == s["llm_calls"] + 1 + 2
-    assert len(srv.requests) == 2 + 2 * (1 + 3)  # the failed and timed-out attempts, then one per iteration
-    assert s["llm_no_code"] == 1 and s["invalid"] == 3  # an empty reply, prose and bad Redcode: failed candidates
+    assert len(srv.requests) == 2 + 2 * (
+        1 + 3
+    )  # the failed and timed-out attempts, then one per iteration
+    assert (
+        s["llm_no_code"] == 1 and s["invalid"] == 3
+    )  # an empty reply, prose and bad Redcode: failed candidates
     calls = [json.loads(x) for x in (run.dir / "llm_calls.jsonl").read_text().splitlines()]
     assert len(calls) == s["llm_calls"]
-    assert calls[0]["attempts"] == 3 and "HTTP 500" in calls[0]["error"] and "timeout" in calls[0]["error"]
+    assert (
+        calls[0]["attempts"] == 3
+        and "HTTP 500" in calls[0]["error"]
+        and "timeout" in calls[0]["error"]
+    )
     requests = sum(c["choice"] == 0 for c in calls)
     assert s["prompt_tokens"] == 100 * requests and s["completion_tokens"] == 20 * requests
     cands = [json.loads(x) for x in (run.dir / "candidates.jsonl").read_text().splitlines()]
     bad = [c for c in cands if not c["valid"]]
-    assert sorted(c["error"].split(":")[0] for c in bad) == ["does not assemble", "does not assemble",
-                                                               "reply has no code"]
-    assert {c["operator"] for c in cands} == {"llm-new", "llm-mutate", "warmup-opponent", "warmup-champion"}
+    assert sorted(c["error"].split(":")[0] for c in bad) == [
+        "does not assemble",
+        "does not assemble",
+        "reply has no code",
+    ]
+    assert {c["operator"] for c in cands} == {
+        "llm-new",
+        "llm-mutate",
+        "warmup-opponent",
+        "warmup-champion",
+    }
     pairs = [c for c in cands if c["operator"] == "llm-mutate"]
     assert pairs and all(c["parents"] for c in pairs)
     # Mutation shows the parent's whole reply (its explanation too), or, for drq-imp, its code.
     users = [r["messages"][1]["content"] for r in srv.requests]
     assert any(GOOD in u for u in users)
-    assert all(r["seed"] == 0 and "max_tokens" not in r and r["model"] == "scripted" for r in srv.requests)
+    assert all(
+        r["seed"] == 0 and "max_tokens" not in r and r["model"] == "scripted" for r in srv.requests
+    )
     assert all(r["champion"] for r in data["rounds"])
     # The key never reaches the run's files.
-    assert "api_key\"" not in (run.dir / "config.json").read_text()
+    assert 'api_key"' not in (run.dir / "config.json").read_text()

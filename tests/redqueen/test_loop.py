@@ -8,8 +8,15 @@ import numpy as np
 
 from primordium.corewar import Settings
 from primordium.corewar.redcode import assemble
-from primordium.redqueen.loop import (CANDIDATES, archives, candidates, champions, load_config, open_experiment,
-                                      run_drq)
+from primordium.redqueen.loop import (
+    CANDIDATES,
+    archives,
+    candidates,
+    champions,
+    load_config,
+    open_experiment,
+    run_drq,
+)
 from tests.redqueen.conftest import small_config
 
 
@@ -30,7 +37,15 @@ def test_run_records_everything(store):
     # Each round: n_init initial warriors + one per iteration.
     assert len(cands) == cfg.rounds * (cfg.n_init + cfg.iterations)
     for c in cands:
-        assert set(c) >= {"source", "fitness", "descriptors", "parents", "operator", "round", "cell"}
+        assert set(c) >= {
+            "source",
+            "fitness",
+            "descriptors",
+            "parents",
+            "operator",
+            "round",
+            "cell",
+        }
         assert c["valid"]  # offline proposals always assemble
     mutants = [c for c in cands if c["parents"]]
     assert mutants and all(p < c["id"] for c in mutants for p in c["parents"])
@@ -39,7 +54,7 @@ def test_run_records_everything(store):
     champs = champions(run)
     assert [r for r, _ in champs] == [1, 2, 3]
     s = Settings(core_size=800, length=20)
-    for (r, path), arc in zip(champs, arcs):
+    for (r, path), arc in zip(champs, arcs, strict=False):
         best = arc.best()
         assert path.read_text() == best.source
         assemble(path.read_text(), s)
@@ -71,7 +86,10 @@ def test_same_seed_same_run_other_seed_other_run(store):
     a = _fingerprint(run_drq(store, small_config(seed=5)))
     b = _fingerprint(run_drq(store, small_config(seed=5)))
     c = _fingerprint(run_drq(store, small_config(seed=6)))
-    strip = lambda f: (f[0], f[1], f[2], [{k: v for k, v in m.items() if k != "time"} for m in f[3]])  # noqa: E731
+
+    def strip(f):
+        return f[0], f[1], f[2], [{k: v for k, v in m.items() if k != "time"} for m in f[3]]
+
     assert strip(a) == strip(b)
     assert a[0] != c[0]
 
@@ -133,7 +151,10 @@ def test_descriptor_choice_sets_the_archive_axes(store):
     assert arc.descriptors == ("opcodes", "length")
     for e in arc.cells.values():
         assert e.cell == arc.cell_of(e.descriptors)
-    assert json.loads((run.dir / "config.json").read_text())["drq"]["descriptors"] == ["opcodes", "length"]
+    assert json.loads((run.dir / "config.json").read_text())["drq"]["descriptors"] == [
+        "opcodes",
+        "length",
+    ]
     assert np.isfinite(arc.grid()).sum() == len(arc)
 
 
@@ -158,8 +179,16 @@ def test_worker_processes_give_the_same_run(store):
 
 def test_single_cell_responses_history_all_and_warmup(store):
     """The public code's options: one cell for all, several children per parent, every champion, warm-up."""
-    cfg = small_config(rounds=3, iterations=4, responses=3, history=None, single_cell=True, warmup_opponents=True,
-                       warmup_champions=True, batch=1)
+    cfg = small_config(
+        rounds=3,
+        iterations=4,
+        responses=3,
+        history=None,
+        single_cell=True,
+        warmup_opponents=True,
+        warmup_champions=True,
+        batch=1,
+    )
     exp = open_experiment(store, cfg)
     sizes = []
     while True:
@@ -180,7 +209,9 @@ def test_single_cell_responses_history_all_and_warmup(store):
     for arc in archives(run):
         assert list(arc.cells) == [(0, 0)]  # one cell: selection by fitness alone
     for r, arc in enumerate(archives(run), 1):
-        assert arc.best().fitness == max(c["fitness"] for c in cands if c["round"] == r and c["valid"])
+        assert arc.best().fitness == max(
+            c["fitness"] for c in cands if c["round"] == r and c["valid"]
+        )
 
 
 def test_first_iteration_runs_even_past_the_threshold(store):
@@ -208,8 +239,13 @@ def test_placement_drq_and_pmars_are_what_the_loop_evaluates_with(store):
         champ1 = assemble(champions(run)[0][1].read_text(), s)
         for c in cands:
             opps = opp if c["round"] == 1 else opp + [champ1]
-            seeds = (drq_round_seeds(1, cfg.battle_rounds) if placement == "drq" else
-                     round_seeds(cfg.seed, c["round"], c["iteration"], c["slot"], cfg.battle_rounds)[None])
+            seeds = (
+                drq_round_seeds(1, cfg.battle_rounds)
+                if placement == "drq"
+                else round_seeds(
+                    cfg.seed, c["round"], c["iteration"], c["slot"], cfg.battle_rounds
+                )[None]
+            )
             ev = evaluate([assemble(c["source"], s)], opps, s, seeds, placement=placement)[0]
             assert ev.fitness == c["fitness"], (placement, c["id"])
         fits[placement] = [c["fitness"] for c in cands]

@@ -66,7 +66,9 @@ def test_head_wrap():
     # '>' 2L times comes back to 0.
     prog = b">" * (2 * L - 2)
     t = tape_of(prog, fill=0)
-    t[-2:] = np.frombuffer(b">+", np.uint8)  # the (2L-1)th '>' then '+' at h0 = 2L-1 ... wraps at the end
+    t[-2:] = np.frombuffer(
+        b">+", np.uint8
+    )  # the (2L-1)th '>' then '+' at h0 = 2L-1 ... wraps at the end
     out, _ = execute("bff_noheads", t, 8192)
     assert out[2 * L - 1] == ord("+") + 1
 
@@ -179,7 +181,10 @@ def test_back_to_front_copier_counts_as_a_replicator():
     assert np.array_equal(out[L:], prog[::-1])
     check = copy_check(prog, "bff_noheads", partner="random")
     assert check["replicates"]
-    assert check["left"]["reversed_copy_fraction"] == [1.0] * 4 and check["left"]["parent_kept"] == [1.0] * 4
+    assert (
+        check["left"]["reversed_copy_fraction"] == [1.0] * 4
+        and check["left"]["parent_kept"] == [1.0] * 4
+    )
 
 
 def test_random_program_is_not_a_replicator():
@@ -212,6 +217,10 @@ def test_bff_selfmove_copy_moves_its_source_head():
 def test_bff_noheads_4bit_reads_low_nibbles():
     # 0x16 is '[' and 0x17 ']' (low nibbles 6, 7); a loop test sees "zero" in any byte with low nibble 0.
     t = np.full(2 * L, 0x21, dtype=np.uint8)  # low nibble 1: a no-op
-    t[:3] = (0x10, 0x16, 0x28)  # h0 = 0 reads 0x10: "zero", so '[' at 1 looks for its ']': there is none
+    t[:3] = (
+        0x10,
+        0x16,
+        0x28,
+    )  # h0 = 0 reads 0x10: "zero", so '[' at 1 looks for its ']': there is none
     out, ops = execute("bff_noheads_4bit", t, 8192)
     assert ops == 1 and np.array_equal(out, t)

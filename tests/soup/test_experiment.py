@@ -34,9 +34,22 @@ def cli(capsys, *args):
 def test_run_writes_metrics_checkpoint_and_pictures(store_home):
     store = Store()
     config = SoupConfig(programs=256, seed=4)
-    run, result = run_soup(store, config, Schedule(epochs=100, log_every=10, checkpoint_every=30, snapshot_every=25,
-                                                   snapshot_programs=64))
-    assert set(result) == {"epochs", "ops", "seconds", "high_order_entropy", "transition_epoch", "selfreps", "stopped"}
+    run, result = run_soup(
+        store,
+        config,
+        Schedule(
+            epochs=100, log_every=10, checkpoint_every=30, snapshot_every=25, snapshot_programs=64
+        ),
+    )
+    assert set(result) == {
+        "epochs",
+        "ops",
+        "seconds",
+        "high_order_entropy",
+        "transition_epoch",
+        "selfreps",
+        "stopped",
+    }
     assert result["epochs"] == 100 and result["ops"] > 0
     rows = run.metrics()
     assert [r["epoch"] for r in rows] == [0] + list(range(10, 101, 10))
@@ -49,7 +62,9 @@ def test_run_writes_metrics_checkpoint_and_pictures(store_home):
     for name in ("soup.png", "soup.gif", "curves.png", "result.json", "census.json"):
         assert (run.dir / name).stat().st_size > 0
     # Same seed, same soup, in a second run.
-    run2, result2 = run_soup(store, config, Schedule(epochs=100, log_every=10, checkpoint_every=30), pictures=False)
+    run2, result2 = run_soup(
+        store, config, Schedule(epochs=100, log_every=10, checkpoint_every=30), pictures=False
+    )
     assert np.array_equal(load_soup(run2)[1], soup) and result2["ops"] == result["ops"]
 
 
@@ -57,7 +72,9 @@ def test_resume_extends_and_matches_one_long_run(store_home):
     store = Store()
     config = SoupConfig(programs=128, seed=9)
     sched = Schedule(epochs=40, log_every=8, checkpoint_every=16)
-    long_run, long_res = run_soup(store, config, Schedule(epochs=70, log_every=8, checkpoint_every=16), pictures=False)
+    long_run, long_res = run_soup(
+        store, config, Schedule(epochs=70, log_every=8, checkpoint_every=16), pictures=False
+    )
     short, _ = run_soup(store, config, sched, pictures=False)
     _, res = run_soup(store, resume=short.id, epochs=70, pictures=False)
     assert res["epochs"] == 70 and res["ops"] == long_res["ops"]
@@ -73,8 +90,23 @@ def _checkpoint_epoch(path: Path) -> int:
 
 def test_sigkill_then_resume_is_bit_identical(store_home, tmp_path):
     """A real `primordium soup run`, killed with SIGKILL mid-run, resumed, equals an uninterrupted run."""
-    args = ["soup", "run", "--programs", "1024", "--epochs", "3000", "--seed", "21", "--log-every", "20",
-            "--checkpoint-every", "50", "--snapshot-every", "500", "--json"]
+    args = [
+        "soup",
+        "run",
+        "--programs",
+        "1024",
+        "--epochs",
+        "3000",
+        "--seed",
+        "21",
+        "--log-every",
+        "20",
+        "--checkpoint-every",
+        "50",
+        "--snapshot-every",
+        "500",
+        "--json",
+    ]
     env = dict(os.environ, PRIMORDIUM_HOME=str(store_home))
     proc = subprocess.Popen([EXE, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     store = Store(store_home)
@@ -94,8 +126,13 @@ def test_sigkill_then_resume_is_bit_identical(store_home, tmp_path):
     assert 200 <= killed_at < 3000, killed_at
     run_id = store.list()[0]["id"]
     assert store.open(run_id).status == "interrupted"
-    done = subprocess.run([EXE, "soup", "run", "--resume", run_id, "--json"], env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [EXE, "soup", "run", "--resume", run_id, "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["epochs"] == 3000
@@ -105,39 +142,67 @@ def test_sigkill_then_resume_is_bit_identical(store_home, tmp_path):
     steps = [r["step"] for r in resumed.metrics()]
     assert steps == [0] + list(range(20, 3001, 20))
     # The uninterrupted twin, in-process.
-    twin, twin_res = run_soup(Store(tmp_path / "twin"), SoupConfig(programs=1024, seed=21),
-                              Schedule(epochs=3000, log_every=20, checkpoint_every=50), pictures=False)
+    twin, twin_res = run_soup(
+        Store(tmp_path / "twin"),
+        SoupConfig(programs=1024, seed=21),
+        Schedule(epochs=3000, log_every=20, checkpoint_every=50),
+        pictures=False,
+    )
     assert np.array_equal(load_soup(resumed)[1], load_soup(twin)[1])
     assert result["ops"] == twin_res["ops"]
     # Every logged row matches too (the kill fell between checkpoints and log rows alike).
-    science = ("epoch", "ops", "ops_per_tape", "total_ops", "h0", "brotli_bpb", "high_order_entropy")
-    assert [{k: r[k] for k in science} for r in resumed.metrics()] == \
-        [{k: r[k] for k in science} for r in twin.metrics()]
+    science = (
+        "epoch",
+        "ops",
+        "ops_per_tape",
+        "total_ops",
+        "h0",
+        "brotli_bpb",
+        "high_order_entropy",
+    )
+    assert [{k: r[k] for k in science} for r in resumed.metrics()] == [
+        {k: r[k] for k in science} for r in twin.metrics()
+    ]
 
 
 def test_corrupt_checkpoint_is_one_line_exit_2_and_nothing_overwritten(store_home, capsys):
-    run, _ = run_soup(Store(), SoupConfig(programs=64, seed=1), Schedule(epochs=20, log_every=5, checkpoint_every=5),
-                      pictures=False)
+    run, _ = run_soup(
+        Store(),
+        SoupConfig(programs=64, seed=1),
+        Schedule(epochs=20, log_every=5, checkpoint_every=5),
+        pictures=False,
+    )
     ckpt = run.dir / "checkpoint.npz"
     ckpt.write_bytes(b"not a checkpoint at all")
     rows = len(run.metrics())
     code, out, err = cli(capsys, "soup", "run", "--resume", run.id, "--epochs", "40")
-    assert code == 2 and err.count("\n") == 1 and "corrupt checkpoint" in err and "checkpoint.npz" in err
+    assert (
+        code == 2
+        and err.count("\n") == 1
+        and "corrupt checkpoint" in err
+        and "checkpoint.npz" in err
+    )
     assert ckpt.read_bytes() == b"not a checkpoint at all" and len(run.metrics()) == rows
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["soup", "run", "--lang", "cobol", "--programs", "64", "--epochs", "1"], "unknown language"),
-    (["soup", "run", "--programs", "63", "--epochs", "1"], "even"),
-    (["soup", "run", "--grid", "3x", "--epochs", "1"], "WIDTHxHEIGHT"),
-    (["soup", "run", "--grid", "8x8", "--programs", "60", "--epochs", "1"], "holds 64"),
-    (["soup", "run", "--resume", "no-such-run"], "no run"),
-    (["soup", "exec", "--tape", "zz"], "not hex"),
-    (["soup", "exec", "--tape", "00ff"], "2 x 64 = 128 bytes"),
-    (["soup", "exec", "--lang", "cobol", "--tape", "00" * 128], "unknown language"),
-    (["soup", "trace", "--tape", "0"], "not hex"),
-    (["soup", "inspect", "no-such-run"], "no run"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (
+            ["soup", "run", "--lang", "cobol", "--programs", "64", "--epochs", "1"],
+            "unknown language",
+        ),
+        (["soup", "run", "--programs", "63", "--epochs", "1"], "even"),
+        (["soup", "run", "--grid", "3x", "--epochs", "1"], "WIDTHxHEIGHT"),
+        (["soup", "run", "--grid", "8x8", "--programs", "60", "--epochs", "1"], "holds 64"),
+        (["soup", "run", "--resume", "no-such-run"], "no run"),
+        (["soup", "exec", "--tape", "zz"], "not hex"),
+        (["soup", "exec", "--tape", "00ff"], "2 x 64 = 128 bytes"),
+        (["soup", "exec", "--lang", "cobol", "--tape", "00" * 128], "unknown language"),
+        (["soup", "trace", "--tape", "0"], "not hex"),
+        (["soup", "inspect", "no-such-run"], "no run"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(store_home, capsys, args, msg):
     code, out, err = cli(capsys, *args)
     assert code == 2, (out, err)
@@ -152,7 +217,9 @@ def test_exec_json_and_text(capsys):
     code, out, _ = cli(capsys, "soup", "exec", "--tape", tape, "--json")
     assert code == 0
     got = json.loads(out)
-    assert set(got) == {"tape", "ops"} and got["tape"] == (REPLICATOR * 2).hex() and got["ops"] == 8192
+    assert (
+        set(got) == {"tape", "ops"} and got["tape"] == (REPLICATOR * 2).hex() and got["ops"] == 8192
+    )
     code, out, _ = cli(capsys, "soup", "exec", "--tape", tape, "--steps", "10")
     assert code == 0 and "ops 10" in out and "[{.>]" in out
 
@@ -179,16 +246,40 @@ def test_trace_shows_each_step(capsys):
 
 
 def test_run_json_inspect_and_render(store_home, capsys, tmp_path):
-    code, out, err = cli(capsys, "soup", "run", "--programs", "128", "--epochs", "64", "--seed", "2", "--log-every",
-                         "16", "--snapshot-every", "16", "--json")
+    code, out, err = cli(
+        capsys,
+        "soup",
+        "run",
+        "--programs",
+        "128",
+        "--epochs",
+        "64",
+        "--seed",
+        "2",
+        "--log-every",
+        "16",
+        "--snapshot-every",
+        "16",
+        "--json",
+    )
     assert code == 0, err
-    assert list(json.loads(out)) == ["epochs", "ops", "seconds", "high_order_entropy", "transition_epoch", "selfreps",
-                                     "stopped"]
+    assert list(json.loads(out)) == [
+        "epochs",
+        "ops",
+        "seconds",
+        "high_order_entropy",
+        "transition_epoch",
+        "selfreps",
+        "stopped",
+    ]
     run_id = Store().list()[0]["id"]
     code, out, _ = cli(capsys, "soup", "inspect", run_id, "--json")
     info = json.loads(out)
     assert code == 0 and info["epoch"] == 64 and info["whole_soup"] and len(info["programs"]) == 10
-    assert all(isinstance(p["selfrep_score"], int) and isinstance(p["copies"], bool) for p in info["programs"])
+    assert all(
+        isinstance(p["selfrep_score"], int) and isinstance(p["copies"], bool)
+        for p in info["programs"]
+    )
     code, out, _ = cli(capsys, "soup", "inspect", run_id, "--epoch", "40", "--top", "3")
     assert code == 0 and "epoch 32" in out and "sample" in out
     for name, extra in (("a.png", []), ("b.gif", []), ("c.png", ["--curves"])):
@@ -200,8 +291,11 @@ def test_run_json_inspect_and_render(store_home, capsys, tmp_path):
 
 
 def test_grid_run(store_home):
-    run, result = run_soup(Store(), SoupConfig(programs=256, grid=(16, 16), radius=2, seed=1),
-                           Schedule(epochs=30, log_every=10, checkpoint_every=10))
+    run, result = run_soup(
+        Store(),
+        SoupConfig(programs=256, grid=(16, 16), radius=2, seed=1),
+        Schedule(epochs=30, log_every=10, checkpoint_every=10),
+    )
     assert result["epochs"] == 30 and (run.dir / "soup_grid.png").exists()
 
 

@@ -7,7 +7,6 @@ import numpy as np
 from primordium.soup.languages import execute
 from tests.soup.conftest import L
 
-
 NOP = 0x20  # a Forth no-op
 
 

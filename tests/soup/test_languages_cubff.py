@@ -36,9 +36,18 @@ pytestmark = pytest.mark.skipif(
 # Bytes worth over-sampling: every BFF-family op (ASCII, 4-bit, permuted,
 # selfmove), all Forth opcodes, 0x13 (forthtrivial_reset's trigger), small
 # constants, short jumps both ways, and small SUBLEQ addresses.
-HOT = np.array(sorted(set(b"<>{}-+.,[]") | set(range(0x20)) | {0x13} | set(range(0x40, 0x48))
-                      | set(range(0x80, 0x84)) | set(range(0xC0, 0xC4)) | set(range(0x16, 0x100, 0x10))),
-               dtype=np.uint8)
+HOT = np.array(
+    sorted(
+        set(b"<>{}-+.,[]")
+        | set(range(0x20))
+        | {0x13}
+        | set(range(0x40, 0x48))
+        | set(range(0x80, 0x84))
+        | set(range(0xC0, 0xC4))
+        | set(range(0x16, 0x100, 0x10))
+    ),
+    dtype=np.uint8,
+)
 
 
 def tapes_for(lang: str, count: int, seed: int) -> np.ndarray:
@@ -49,26 +58,34 @@ def tapes_for(lang: str, count: int, seed: int) -> np.ndarray:
     """
     rng = np.random.default_rng([seed, sorted(LANGUAGES).index(lang)])
     tapes = rng.integers(0, 256, size=(count, TAPE), dtype=np.uint8)
-    biased = tapes[count // 2:]
+    biased = tapes[count // 2 :]
     hot = rng.random(biased.shape) < 0.8
     biased[hot] = rng.choice(HOT, int(hot.sum()))
-    marked = biased[: len(biased) // 3, TAPE // 2:]
+    marked = biased[: len(biased) // 3, TAPE // 2 :]
     marked[rng.random(marked.shape) < 0.75] = 0x13
     return tapes
 
 
 def cubff_eval(lang: str, tapes: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
     text = "".join(t.tobytes().hex() + "\n" for t in tapes)
-    done = subprocess.run([str(Path(CUBFF, f"eval_{lang}")), str(steps)], input=text, capture_output=True,
-                          text=True, check=True, timeout=300)
+    done = subprocess.run(
+        [str(Path(CUBFF, f"eval_{lang}")), str(steps)],
+        input=text,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
     rows = [line.split() for line in done.stdout.splitlines()]
     assert len(rows) == len(tapes), done.stderr
-    final = np.frombuffer(bytes.fromhex("".join(r[0] for r in rows)), dtype=np.uint8).reshape(len(rows), TAPE)
+    final = np.frombuffer(bytes.fromhex("".join(r[0] for r in rows)), dtype=np.uint8).reshape(
+        len(rows), TAPE
+    )
     return final, np.array([int(r[1]) for r in rows], dtype=np.int64)
 
 
 def test_all_of_cubffs_languages_are_here():
-    cubff = sorted(p.name[len("eval_"):] for p in Path(CUBFF).glob("eval_*"))
+    cubff = sorted(p.name[len("eval_") :] for p in Path(CUBFF).glob("eval_*"))
     assert cubff == sorted(LANGUAGES)
 
 
@@ -80,8 +97,10 @@ def test_kernel_equals_cubff(lang, steps):
     got = tapes.copy()
     ops = run_batch(LANGUAGES[lang].id, got, steps)
     wrong = np.nonzero((got != want_tape).any(axis=1) | (ops != want_ops))[0]
-    assert wrong.size == 0, (f"{wrong.size} of {TAPES} tapes differ from cubff; first: {tapes[wrong[0]].tobytes().hex()}"
-                             f" ops {ops[wrong[0]]} vs {want_ops[wrong[0]]}")
+    assert wrong.size == 0, (
+        f"{wrong.size} of {TAPES} tapes differ from cubff; first: {tapes[wrong[0]].tobytes().hex()}"
+        f" ops {ops[wrong[0]]} vs {want_ops[wrong[0]]}"
+    )
     # The workload is not trivial: tapes do run ops, and some use the whole budget.
     assert want_ops.sum() > TAPES
 
@@ -93,7 +112,10 @@ def test_tracer_equals_cubff(lang):
     want_tape, want_ops = cubff_eval(lang, tapes, steps)
     for i, t in enumerate(tapes):
         *_, final = trace(lang, t, steps)
-        assert np.array_equal(final["tape"], want_tape[i]) and final["ops"] == want_ops[i], (lang, t.tobytes().hex())
+        assert np.array_equal(final["tape"], want_tape[i]) and final["ops"] == want_ops[i], (
+            lang,
+            t.tobytes().hex(),
+        )
 
 
 def test_forthtrivial_reset_is_exercised():

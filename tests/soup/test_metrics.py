@@ -8,8 +8,14 @@ from collections import Counter
 import brotli
 import numpy as np
 
-from primordium.soup.metrics import (TransitionDetector, brotli_bits_per_byte, census, detect_transition, entropy,
-                                     shannon_h0)
+from primordium.soup.metrics import (
+    TransitionDetector,
+    brotli_bits_per_byte,
+    census,
+    detect_transition,
+    entropy,
+    shannon_h0,
+)
 
 
 def direct_h0(data: bytes) -> float:
@@ -31,8 +37,12 @@ def test_entropy_against_direct_computation():
         h0 = direct_h0(data)
         bpb = 8 * len(brotli.compress(data, quality=2, lgwin=24)) / len(data)
         got = entropy(soup)
-        assert math.isclose(got["h0"], h0, abs_tol=1e-9) and math.isclose(shannon_h0(soup), h0, abs_tol=1e-9)
-        assert math.isclose(got["brotli_bpb"], bpb) and math.isclose(brotli_bits_per_byte(soup), bpb)
+        assert math.isclose(got["h0"], h0, abs_tol=1e-9) and math.isclose(
+            shannon_h0(soup), h0, abs_tol=1e-9
+        )
+        assert math.isclose(got["brotli_bpb"], bpb) and math.isclose(
+            brotli_bits_per_byte(soup), bpb
+        )
         assert math.isclose(got["high_order_entropy"], h0 - bpb)
     # Random bytes: nothing to find beyond H0. A repeated program: nearly all of H0 is high-order.
     assert abs(entropy(soups[0])["high_order_entropy"]) < 0.05
@@ -63,7 +73,11 @@ def test_census_counts_programs_and_substrings():
 
 def test_transition_detector():
     det = TransitionDetector(entropy_threshold=1.0, ops_factor=2.0, baseline_rows=3)
-    rows = [(64 * i, 0.01, 5.0) for i in range(1, 6)] + [(384, 1.5, 6.0), (448, 2.0, 40.0), (512, 3.0, 80.0)]
+    rows = [(64 * i, 0.01, 5.0) for i in range(1, 6)] + [
+        (384, 1.5, 6.0),
+        (448, 2.0, 40.0),
+        (512, 3.0, 80.0),
+    ]
     hits = [det.update(*r) for r in rows]
     assert det.transition_epoch == 448 and hits.count(True) == 1
     # Offline, over logged rows, and resumable from its state.
@@ -73,9 +87,13 @@ def test_transition_detector():
     assert again.transition_epoch == 448 and again.baseline == det.baseline
     assert detect_transition(logged[:6], baseline_rows=3) is None
     # Entropy up but ops flat (a soup compressing for another reason): no transition.
-    flat = [{"epoch": 64 * i, "high_order_entropy": 0.1 * i, "ops_per_tape": 5.0} for i in range(1, 30)]
+    flat = [
+        {"epoch": 64 * i, "high_order_entropy": 0.1 * i, "ops_per_tape": 5.0} for i in range(1, 30)
+    ]
     assert detect_transition(flat) is None
     # Replicators win before the first row (as in Forth with copy ops): the first row is the transition.
-    fast = [{"epoch": 64, "high_order_entropy": 5.6, "ops_per_tape": 3000.0},
-            {"epoch": 128, "high_order_entropy": 5.5, "ops_per_tape": 8000.0}]
+    fast = [
+        {"epoch": 64, "high_order_entropy": 5.6, "ops_per_tape": 3000.0},
+        {"epoch": 128, "high_order_entropy": 5.5, "ops_per_tape": 8000.0},
+    ]
     assert detect_transition(fast) == 64

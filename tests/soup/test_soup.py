@@ -44,7 +44,9 @@ def test_epoch_is_pure():
 def test_pairs_are_concatenated_and_split_back():
     # With no mutation and programs made only of no-ops, an epoch only permutes whole programs.
     c = SoupConfig(programs=64, mutation=0.0, seed=3)
-    soup = np.repeat(np.arange(64, dtype=np.uint8)[:, None] + 128, 64, axis=1)  # 128..191: BFF no-ops
+    soup = np.repeat(
+        np.arange(64, dtype=np.uint8)[:, None] + 128, 64, axis=1
+    )  # 128..191: BFF no-ops
     out, ops, tapes = epoch(soup, c, 0)
     assert ops == 0 and tapes == 32
     assert sorted(map(bytes, out)) == sorted(map(bytes, soup))
@@ -86,15 +88,18 @@ def test_grid_soup_runs_and_is_deterministic():
     assert np.array_equal(a, b) and oa == ob and oa > 0
 
 
-@pytest.mark.parametrize("kw, msg", [
-    ({"programs": 7}, "even"),
-    ({"programs": 0}, "even"),
-    ({"lang": "cobol"}, "unknown language"),
-    ({"programs": 100, "grid": (10, 11)}, "holds 110"),
-    ({"programs": 16, "grid": (4, 4), "radius": 0}, "radius"),
-    ({"mutation": 1.5}, "probability"),
-    ({"seed": -1}, "seed"),
-])
+@pytest.mark.parametrize(
+    "kw, msg",
+    [
+        ({"programs": 7}, "even"),
+        ({"programs": 0}, "even"),
+        ({"lang": "cobol"}, "unknown language"),
+        ({"programs": 100, "grid": (10, 11)}, "holds 110"),
+        ({"programs": 16, "grid": (4, 4), "radius": 0}, "radius"),
+        ({"mutation": 1.5}, "probability"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_bad_settings(kw, msg):
     with pytest.raises(ConfigError, match=msg):
         SoupConfig(**kw)

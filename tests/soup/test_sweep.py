@@ -56,7 +56,9 @@ def test_resume_finishes_only_the_missing_seeds(tmp_path):
 
 def test_cli_sweep_json_and_bad_input(tmp_path, monkeypatch, cli):
     monkeypatch.setenv("PRIMORDIUM_HOME", str(tmp_path / "home"))
-    code, out, err = cli("soup", "sweep", "--seeds", "0..2", "--programs", "256", "--epochs", "16", "--json")
+    code, out, err = cli(
+        "soup", "sweep", "--seeds", "0..2", "--programs", "256", "--epochs", "16", "--json"
+    )
     assert code == 0, err
     data = json.loads(out)
     assert data["seeds"] == [0, 1, 2] and len(data["transition_epochs"]) == 3

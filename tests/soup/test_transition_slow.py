@@ -16,8 +16,13 @@ def test_small_bff_soup_reaches_the_transition(store_home):
     # 2^14 programs, seed 0: the transition comes at about epoch 3.5k (found by a seed scan at the
     # mutation rate of the time, 0.00024, kept here; the default is now cubff's 1/4096).
     config = SoupConfig(lang="bff_noheads", programs=2**14, seed=0, mutation=0.00024)
-    run, result = run_soup(Store(), config, Schedule(epochs=6000, log_every=64, checkpoint_every=512),
-                           stop_after_transition=256, pictures=False)
+    run, result = run_soup(
+        Store(),
+        config,
+        Schedule(epochs=6000, log_every=64, checkpoint_every=512),
+        stop_after_transition=256,
+        pictures=False,
+    )
     t = result["transition_epoch"]
     assert t is not None and 1000 < t < 6000, result
     rows = run.metrics()
@@ -25,9 +30,15 @@ def test_small_bff_soup_reaches_the_transition(store_home):
     after = [r for r in rows if r["epoch"] > t + 128]
     assert max(r["high_order_entropy"] for r in before) < 1.0
     assert min(r["high_order_entropy"] for r in after) > 1.0
-    assert np.mean([r["ops_per_tape"] for r in after]) > 3 * np.median([r["ops_per_tape"] for r in before])
+    assert np.mean([r["ops_per_tape"] for r in after]) > 3 * np.median(
+        [r["ops_per_tape"] for r in before]
+    )
     # The most common program after the transition copies itself.
     _, soup, _ = load_soup(run)
     top = census(soup, config.lang, top=5)["programs"]
-    assert any(copy_check(np.frombuffer(bytes.fromhex(p["hex"]), np.uint8), config.lang,
-                                partner="random")["replicates"] for p in top)
+    assert any(
+        copy_check(np.frombuffer(bytes.fromhex(p["hex"]), np.uint8), config.lang, partner="random")[
+            "replicates"
+        ]
+        for p in top
+    )

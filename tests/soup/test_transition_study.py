@@ -24,16 +24,33 @@ def study():
 def test_crossing_is_the_first_row_below_the_threshold(study, tmp_path):
     log = tmp_path / "log.csv"
     # 4 programs of 64 bytes = 256 bytes: bits per byte = brotli_size / 32.
-    log.write_text("epoch,brotli_size,soup_size,higher_entropy\n"
-                   "1,260,4,0.0\n17,140,4,3.0\n33,120,4,3.5\n49,300,4,0.0\n")
+    log.write_text(
+        "epoch,brotli_size,soup_size,higher_entropy\n"
+        "1,260,4,0.0\n17,140,4,3.0\n33,120,4,3.5\n49,300,4,0.0\n"
+    )
     assert study.crossing(log, 4.0, 64) == (33, 49, 3.75)
     assert study.crossing(log, 2.0, 64) == (None, 49, 3.75)
 
 
 def test_table_counts_only_seeds_both_engines_finished(study, tmp_path, capsys):
-    rows = [{"engine": e, "lang": "forth", "programs": 64, "seed": s, "epochs": 32, "every": 16, "bpb": 4.0,
-             "transition_epoch": t}
-            for e, s, t in (("cubff", 1, 17), ("cubff", 2, None), ("primordium", 1, None), ("primordium", 3, 33))]
+    rows = [
+        {
+            "engine": e,
+            "lang": "forth",
+            "programs": 64,
+            "seed": s,
+            "epochs": 32,
+            "every": 16,
+            "bpb": 4.0,
+            "transition_epoch": t,
+        }
+        for e, s, t in (
+            ("cubff", 1, 17),
+            ("cubff", 2, None),
+            ("primordium", 1, None),
+            ("primordium", 3, 33),
+        )
+    ]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     study.cmd_table(type("Args", (), {"out": str(tmp_path)}))
     lines = capsys.readouterr().out.splitlines()
@@ -43,11 +60,28 @@ def test_table_counts_only_seeds_both_engines_finished(study, tmp_path, capsys):
 
 def test_both_engines_log_the_same_epochs(study, tmp_path, shared_dir, monkeypatch):
     """A tiny study: cubff's --max_epochs ends at its first row past the cap; primordium runs to that same row."""
-    cubff = os.environ.get("CUBFF") or subprocess.run(
-        ["bash", str(shared_dir / "tools" / "cubff-oracle")], check=True, capture_output=True, text=True).stdout.strip()
+    cubff = (
+        os.environ.get("CUBFF")
+        or subprocess.run(
+            ["bash", str(shared_dir / "tools" / "cubff-oracle")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
     monkeypatch.setenv("CUBFF", cubff)
-    jobs = [{"engine": e, "lang": "forthtrivial", "programs": 64, "seed": 3, "epochs": 40, "every": 16, "bpb": 4.0}
-            for e in ("cubff", "primordium")]
+    jobs = [
+        {
+            "engine": e,
+            "lang": "forthtrivial",
+            "programs": 64,
+            "seed": 3,
+            "epochs": 40,
+            "every": 16,
+            "bpb": 4.0,
+        }
+        for e in ("cubff", "primordium")
+    ]
     results = [study.run_job(j) for j in jobs]
     for r in results:
         epochs = [int(line.split(",")[0]) for line in r["log"].splitlines()[1:]]

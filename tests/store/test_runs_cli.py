@@ -53,14 +53,24 @@ def test_show(capsys, store):
     code, out, _ = run_cli(capsys, "runs", "show", rid[:12], "--json", "--metrics")
     info = json.loads(out)
     assert code == 0 and info["id"] == rid and info["summary"] == {"champion": "Imp"}
-    assert info["metrics"] == [{"step": 1, "score": 3}] and info["last_metrics"] == {"step": 1, "score": 3}
+    assert info["metrics"] == [{"step": 1, "score": 3}] and info["last_metrics"] == {
+        "step": 1,
+        "score": 3,
+    }
     assert {f["path"] for f in info["files"]} == {"config.json", "warriors/imp.red"}
     code, out, _ = run_cli(capsys, "runs", "show", rid)
     assert code == 0 and "alpha" in out and "warriors/imp.red" in out
 
 
-@pytest.mark.parametrize("argv", [["runs", "show", "nope"], ["runs", "rm", "nope", "--yes"],
-                                  ["runs", "export", "nope"], ["runs", "path", "nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["runs", "show", "nope"],
+        ["runs", "rm", "nope", "--yes"],
+        ["runs", "export", "nope"],
+        ["runs", "path", "nope"],
+    ],
+)
 def test_unknown_run_is_one_line_exit_2(capsys, store, argv):
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == ""
@@ -110,7 +120,12 @@ def test_export(capsys, store, tmp_path):
     assert code == 0 and json.loads(out)["archive"] == str(dest)
     with tarfile.open(dest) as t:
         names = set(t.getnames())
-    assert {f"{rid}/config.json", f"{rid}/metrics.jsonl", f"{rid}/run.json", f"{rid}/warriors/imp.red"} <= names
+    assert {
+        f"{rid}/config.json",
+        f"{rid}/metrics.jsonl",
+        f"{rid}/run.json",
+        f"{rid}/warriors/imp.red",
+    } <= names
     code, _, err = run_cli(capsys, "runs", "export", rid, "-o", str(tmp_path / "x.7z"))
     assert code == 2 and "unknown archive type" in err
 

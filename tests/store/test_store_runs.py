@@ -50,7 +50,12 @@ def test_metrics_since_gives_new_rows_and_a_count_that_reveals_truncation(tmp_pa
     run.log(3, x=30)
     rows, _, count = run.metrics_since(cursor)
     assert rows == [{"step": 2, "x": 20}, {"step": 3, "x": 30}] and count == 4
-    assert run.metrics() == [{"step": 0, "x": 0}, {"step": 1, "x": 1}, {"step": 2, "x": 20}, {"step": 3, "x": 30}]
+    assert run.metrics() == [
+        {"step": 0, "x": 0},
+        {"step": 1, "x": 1},
+        {"step": 2, "x": 20},
+        {"step": 3, "x": 30},
+    ]
     with pytest.raises(StoreError, match="bad metrics cursor"):
         run.metrics_since("nonsense")
 
@@ -137,10 +142,20 @@ def test_export_holds_config_metrics_and_every_artifact(tmp_path, name):
         with tarfile.open(dest) as t:
             files = {m.name: t.extractfile(m).read() for m in t.getmembers() if m.isfile()}
     root = run.id + "/"
-    assert set(files) == {root + p for p in ("run.json", "metrics.jsonl", "config.json",
-                                              "snapshots/epoch_0.npy", "files/run.json")}
+    assert set(files) == {
+        root + p
+        for p in (
+            "run.json",
+            "metrics.jsonl",
+            "config.json",
+            "snapshots/epoch_0.npy",
+            "files/run.json",
+        )
+    }
     info = json.loads(files[root + "run.json"])
-    assert info["id"] == run.id and info["status"] == "finished" and info["summary"] == {"epochs": 5}
+    assert (
+        info["id"] == run.id and info["status"] == "finished" and info["summary"] == {"epochs": 5}
+    )
     rows = [json.loads(line) for line in files[root + "metrics.jsonl"].decode().splitlines()]
     assert rows == [{"step": 0, "h": 0.1}, {"step": 5, "h": 0.2}]
     assert files[root + "snapshots/epoch_0.npy"] == bytes(range(256))

@@ -12,8 +12,16 @@ import pytest
 
 CHROMIUM = os.environ.get("PRIMORDIUM_CHROMIUM", "/usr/bin/chromium")
 # The machine's network is closed: without these Chromium keeps trying to phone home.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _asal_like_run(store):
@@ -24,8 +32,11 @@ def _asal_like_run(store):
     """
     from primordium.viz import save_png, save_video
 
-    run = store.create("asal", {"substrate": "lenia", "model": "pixels", "objective": "illumination", "seed": 0},
-                       name="illumination-shaped run (hand-made)")
+    run = store.create(
+        "asal",
+        {"substrate": "lenia", "model": "pixels", "objective": "illumination", "seed": 0},
+        name="illumination-shaped run (hand-made)",
+    )
     rng = np.random.default_rng(0)
     frames = (rng.random((12, 64, 64, 3)) * 255).astype(np.uint8)
     save_video(frames, run.artifact("video.mp4"), fps=6)
@@ -49,9 +60,14 @@ def build_gallery_store(home: Path) -> dict[str, str]:
     ids = {}
     run, _ = run_tournament(store, rounds=20, seed=1, name="classic warriors")
     ids["corewar"] = run.id
-    run, _ = run_soup(store, SoupConfig(programs=256, seed=1),
-                      Schedule(epochs=64, log_every=8, checkpoint_every=32, snapshot_every=16, snapshot_programs=64),
-                      name="tiny soup")
+    run, _ = run_soup(
+        store,
+        SoupConfig(programs=256, seed=1),
+        Schedule(
+            epochs=64, log_every=8, checkpoint_every=32, snapshot_every=16, snapshot_programs=64
+        ),
+        name="tiny soup",
+    )
     assert (run.dir / "census.json").is_file()  # the soup run writes its census itself
     ids["soup"] = run.id
     try:
@@ -100,10 +116,14 @@ class Server:
         self.sock = bind_socket("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(create_app(home), log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.server = uvicorn.Server(
+            uvicorn.Config(create_app(home), log_level="warning", lifespan="off")
+        )
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         self.thread.start()
         deadline = time.monotonic() + 20
         while not self.server.started:
@@ -127,8 +147,10 @@ def server(gallery_store):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).is_file():
-        pytest.fail(f"Debian's Chromium is missing at {CHROMIUM}: `make test` installs it "
-                    "(apt-get install chromium); never `playwright install`")
+        pytest.fail(
+            f"Debian's Chromium is missing at {CHROMIUM}: `make test` installs it "
+            "(apt-get install chromium); never `playwright install`"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -146,7 +168,21 @@ def page(browser):
     pg.js_errors = []
     pg.outside = []
     pg.on("pageerror", lambda e: pg.js_errors.append(str(e)))
-    pg.on("console", lambda m: pg.js_errors.append(m.text) if m.type == "error" and "status of 40" not in m.text else None)
-    pg.on("request", lambda r: pg.outside.append(r.url) if not r.url.startswith(("http://127.0.0.1", "data:")) else None)
+    pg.on(
+        "console",
+        lambda m: (
+            pg.js_errors.append(m.text)
+            if m.type == "error" and "status of 40" not in m.text
+            else None
+        ),
+    )
+    pg.on(
+        "request",
+        lambda r: (
+            pg.outside.append(r.url)
+            if not r.url.startswith(("http://127.0.0.1", "data:"))
+            else None
+        ),
+    )
     yield pg
     context.close()

@@ -28,9 +28,17 @@ def _get(server, path: str, host: str | None = None) -> tuple[int, dict, bytes]:
         conn.close()
 
 
-@pytest.mark.parametrize("tail", ["../../primordium.db", "..%2F..%2Fprimordium.db", "%2e%2e/%2e%2e/primordium.db",
-                                  "..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2fetc/passwd",
-                                  "/etc/passwd", "%2Fetc%2Fpasswd"])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "../../primordium.db",
+        "..%2F..%2Fprimordium.db",
+        "%2e%2e/%2e%2e/primordium.db",
+        "..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2f..%2fetc/passwd",
+        "/etc/passwd",
+        "%2Fetc%2Fpasswd",
+    ],
+)
 def test_traversal_refused_as_sent(server, gallery_store, tail):
     _, ids = gallery_store
     status, headers, body = _get(server, f"/files/{ids['corewar']}/{tail}")
@@ -64,7 +72,9 @@ def test_files_inside_a_run_are_served_with_safe_types(server, gallery_store):
     assert status == 200 and body == (run_dir / "results.png").read_bytes()
     assert headers["content-type"] == "image/png" and headers["x-content-type-options"] == "nosniff"
     status, headers, body = _get(server, f"/files/{ids['corewar']}/warriors/imp.red")
-    assert status == 200 and headers["content-type"].startswith("text/plain") and b";name Imp" in body
+    assert (
+        status == 200 and headers["content-type"].startswith("text/plain") and b";name Imp" in body
+    )
     # Anything that is not a known safe type downloads instead of rendering in the gallery's origin.
     status, headers, _ = _get(server, f"/files/{ids['soup']}/checkpoint.npz")
     assert status == 200 and headers["content-type"] == "application/octet-stream"
@@ -131,8 +141,12 @@ def test_serve_command_serves_the_store(gallery_store):
     home, ids = gallery_store
     port = _free_port()
     exe = Path(sys.executable).with_name("primordium")
-    proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--home", str(home)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--port", str(port), "--home", str(home)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -144,7 +158,9 @@ def test_serve_command_serves_the_store(gallery_store):
                 break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    raise AssertionError(f"serve did not start: {proc.communicate(timeout=5)}")
+                    raise AssertionError(
+                        f"serve did not start: {proc.communicate(timeout=5)}"
+                    ) from None
                 time.sleep(0.2)
         assert ids["corewar"] in {r["id"] for r in data["runs"]}
         conn.request("GET", "/")
@@ -169,4 +185,7 @@ def test_a_corrupt_metric_row_is_a_clear_message(server, gallery_store):
         store.remove(run.id)
         store.close()
     assert status == 422
-    assert json.loads(body)["error"] == f"run {run.id}: the metric row at step 3 is corrupt (not a JSON object)"
+    assert (
+        json.loads(body)["error"]
+        == f"run {run.id}: the metric row at step 3 is corrupt (not a JSON object)"
+    )

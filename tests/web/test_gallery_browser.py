@@ -13,7 +13,8 @@ from primordium.store import Store
 
 def _images_loaded(page, selector: str) -> list[dict]:
     return page.eval_on_selector_all(
-        selector, "els => els.map(e => ({src: e.getAttribute('src'), ok: e.complete && e.naturalWidth > 0}))"
+        selector,
+        "els => els.map(e => ({src: e.getAttribute('src'), ok: e.complete && e.naturalWidth > 0}))",
     )
 
 
@@ -34,7 +35,10 @@ def test_list_shows_every_run_with_status_engine_and_thumbnail(page, server, gal
         card = page.query_selector(f'.card[data-run="{rid}"]')
         badges = [b.inner_text() for b in card.query_selector_all(".badge")]
         if engine in ("corewar", "soup", "redqueen", "asal", "poster"):
-            assert {"asal" if engine == "poster" else engine, "finished"} <= set(badges), (engine, badges)
+            assert {"asal" if engine == "poster" else engine, "finished"} <= set(badges), (
+                engine,
+                badges,
+            )
     assert "damaged" in page.query_selector(f'.card[data-run="{ids["garbage"]}"]').inner_text()
     thumbs = _wait_images(page, ".card .thumb img")
     assert len(thumbs) >= 4 and all(t["ok"] for t in thumbs), thumbs
@@ -56,8 +60,10 @@ def test_corewar_page_shows_tournament_sources_heatmap_and_replay(page, server, 
     imgs = _wait_images(page, "#media img")
     srcs = {i["src"].split("?")[0].rsplit("/", 1)[-1] for i in imgs if i["ok"]}
     assert {"results.png", "replay.gif"} <= srcs, imgs
-    page.wait_for_function("() => document.querySelectorAll('#warriors pre.source').length === 4 && "
-                           "[...document.querySelectorAll('#warriors pre.source')].every(p => p.textContent.includes(';name'))")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#warriors pre.source').length === 4 && "
+        "[...document.querySelectorAll('#warriors pre.source')].every(p => p.textContent.includes(';name'))"
+    )
     assert "mov.i   $0, $1" in page.inner_text("#warriors")  # the Imp's source, as written
     assert not page.js_errors and not page.outside
 
@@ -66,7 +72,10 @@ def test_soup_page_shows_pictures_entropy_curves_and_census(page, server, galler
     _, ids = gallery_store
     page.goto(f"{server.url}/run/{ids['soup']}")
     page.wait_for_selector("#plots .chart")
-    titles = [t.inner_text() for t in page.query_selector_all("#plots .chart figcaption > span:first-child")]
+    titles = [
+        t.inner_text()
+        for t in page.query_selector_all("#plots .chart figcaption > span:first-child")
+    ]
     assert "high_order_entropy" in titles and "h0" in titles
     # The first chart is entropy, drawn from the metric rows (a path with one point per row).
     d = page.get_attribute("#plots .chart path.series", "d")
@@ -100,7 +109,9 @@ def test_asal_page_plays_the_best_video(page, server, gallery_store):
         pytest.skip("primordium.asal has no quickstart_run in this tree")
     page.goto(f"{server.url}/run/{ids['asal']}")
     page.wait_for_selector("#media video")
-    page.wait_for_function("() => document.querySelector('#media video').readyState >= 1", timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('#media video').readyState >= 1", timeout=15_000
+    )
     assert page.eval_on_selector("#media video", "v => v.videoWidth") > 0
     imgs = _wait_images(page, "#media img")
     assert imgs and all(i["ok"] for i in imgs), imgs
@@ -112,11 +123,15 @@ def test_illumination_page_plays_video_and_shows_poster(page, server, gallery_st
     _, ids = gallery_store
     page.goto(f"{server.url}/run/{ids['poster']}")
     page.wait_for_selector("#media video")
-    page.wait_for_function("() => document.querySelector('#media video').readyState >= 1", timeout=15_000)
+    page.wait_for_function(
+        "() => document.querySelector('#media video').readyState >= 1", timeout=15_000
+    )
     assert page.eval_on_selector("#media video", "v => v.videoWidth") == 64
     # The poster comes first and spans the row.
     first = page.query_selector("#media figure")
-    assert "poster.png" in first.get_attribute("data-path") and "wide" in first.get_attribute("class")
+    assert "poster.png" in first.get_attribute("data-path") and "wide" in first.get_attribute(
+        "class"
+    )
     assert all(i["ok"] for i in _wait_images(page, "#media img"))
     assert not page.js_errors and not page.outside
 
@@ -124,7 +139,9 @@ def test_illumination_page_plays_video_and_shows_poster(page, server, gallery_st
 def test_running_run_refreshes_live(page, server, gallery_store):
     home, _ = gallery_store
     store = Store(home)
-    run = store.create("soup", {"soup": {"lang": "bff"}}, name="live run")  # our pid: it reads as running
+    run = store.create(
+        "soup", {"soup": {"lang": "bff"}}, name="live run"
+    )  # our pid: it reads as running
     for step in range(3):
         run.log(step, high_order_entropy=0.1 * step)
     try:
@@ -145,15 +162,19 @@ def test_running_run_refreshes_live(page, server, gallery_store):
 
         t = threading.Thread(target=write_more)
         t.start()
-        page.wait_for_function("() => document.querySelector('#plots h2').textContent.includes('8 rows')",
-                               timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('#plots h2').textContent.includes('8 rows')",
+            timeout=15_000,
+        )
         t.join()
         assert page.inner_text("#plots .readout") == "last 0.7000"
         # A resume drops the rows after its checkpoint and logs again: the page follows, no stale rows.
         run.truncate_metrics(4)
         run.log(5, high_order_entropy=0.55)
-        page.wait_for_function("() => document.querySelector('#plots h2').textContent.includes('6 rows')",
-                               timeout=15_000)
+        page.wait_for_function(
+            "() => document.querySelector('#plots h2').textContent.includes('6 rows')",
+            timeout=15_000,
+        )
         assert page.inner_text("#plots .readout") == "last 0.5500"
         # New files show up too, and when the run ends the page says so and stops polling.
         run.set_status("finished")
@@ -176,8 +197,15 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("tail", ["..%2F..%2Fprimordium.db", "../../primordium.db", "%2e%2e/%2e%2e/primordium.db",
-                                  "..%2F" * 12 + "etc%2Fpasswd"])
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "..%2F..%2Fprimordium.db",
+        "../../primordium.db",
+        "%2e%2e/%2e%2e/primordium.db",
+        "..%2F" * 12 + "etc%2Fpasswd",
+    ],
+)
 def test_traversal_urls_are_refused_in_the_browser(page, server, gallery_store, tail):
     _, ids = gallery_store
     response = page.goto(f"{server.url}/files/{ids['corewar']}/{tail}")

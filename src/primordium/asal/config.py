@@ -13,9 +13,20 @@ MODES = ("target", "open-endedness", "illuminate")
 ALGOS = ("cma-es", "ga", "map-elites")
 
 # Simulation lengths from the ASAL paper's settings (per substrate).
-DEFAULT_STEPS = {"gol": 1024, "life_like": 1024, "lenia": 256, "lenia_soup": 256, "particle_life": 1000,
-                 "particle_life_pp": 1000, "boids": 1000, "particle_lenia": 1000, "nca_d1": 1000, "nca_d3": 1000,
-                 "nca_sobel": 1000, "dnca": 1000}
+DEFAULT_STEPS = {
+    "gol": 1024,
+    "life_like": 1024,
+    "lenia": 256,
+    "lenia_soup": 256,
+    "particle_life": 1000,
+    "particle_life_pp": 1000,
+    "boids": 1000,
+    "particle_lenia": 1000,
+    "nca_d1": 1000,
+    "nca_d3": 1000,
+    "nca_sobel": 1000,
+    "dnca": 1000,
+}
 # The paper's particle substrates (their rollout_steps) and primordium's mean-field boids.
 DEFAULT_STEPS.update({"plife": 1000, "plife_plus": 1000, "plenia": 1000, "boids_meanfield": 1000})
 
@@ -47,12 +58,14 @@ class AsalConfig:
     sigma: float = 0.1
     bins: int = 16  # MAP-Elites grid side
 
-    def resolved(self) -> "AsalConfig":
+    def resolved(self) -> AsalConfig:
         """Fill the automatic fields and check everything; raises ConfigError."""
         from primordium.asal.embed.base import MODELS
         from primordium.asal.substrates import get_substrate
 
-        c = dataclasses.replace(self, substrate_options=dict(self.substrate_options), prompts=list(self.prompts))
+        c = dataclasses.replace(
+            self, substrate_options=dict(self.substrate_options), prompts=list(self.prompts)
+        )
         _check_types(c)
         sub = get_substrate(c.substrate, **c.substrate_options)
         c.substrate = sub.name
@@ -60,7 +73,9 @@ class AsalConfig:
             raise ConfigError(f"unknown mode {c.mode!r} (choose from {', '.join(MODES)})")
         base_fm = c.fm.partition(":")[0].lower()
         if base_fm not in MODELS:
-            raise ConfigError(f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})")
+            raise ConfigError(
+                f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})"
+            )
         if c.algo is None:
             c.algo = "ga" if c.mode == "illuminate" else "cma-es"
         if c.algo not in ALGOS:
@@ -71,11 +86,15 @@ class AsalConfig:
             raise ConfigError("--mode illuminate needs --algo ga or map-elites")
         if c.mode == "target":
             if not c.prompts and not c.target_image:
-                raise ConfigError("--mode target needs --prompt TEXT (repeat for a sequence) or --target-image FILE")
+                raise ConfigError(
+                    "--mode target needs --prompt TEXT (repeat for a sequence) or --target-image FILE"
+                )
             if c.prompts and c.target_image:
                 raise ConfigError("give either --prompt or --target-image, not both")
             if c.prompts and base_fm == "pixels":
-                raise ConfigError("the pixels model cannot embed text prompts; use --fm clip, or --target-image FILE")
+                raise ConfigError(
+                    "the pixels model cannot embed text prompts; use --fm clip, or --target-image FILE"
+                )
             if c.target_image and not Path(c.target_image).is_file():
                 raise ConfigError("no such target image", file=c.target_image)
         elif c.prompts or c.target_image:
@@ -96,7 +115,9 @@ class AsalConfig:
             if getattr(c, name) < 1:
                 raise ConfigError(f"{name} must be at least 1")
         if c.mode == "target" and c.frames % n_prompts:
-            raise ConfigError(f"frames ({c.frames}) must be a multiple of the number of prompts ({n_prompts})")
+            raise ConfigError(
+                f"frames ({c.frames}) must be a multiple of the number of prompts ({n_prompts})"
+            )
         if c.tiling not in ("tile", "blocks"):
             raise ConfigError(f"unknown tiling {c.tiling!r} (choose from tile, blocks)")
         if c.mode == "illuminate" and c.pop < 2:
@@ -106,7 +127,9 @@ class AsalConfig:
         if c.mode == "open-endedness" and c.frames < 2:
             raise ConfigError("--mode open-endedness needs --frames of at least 2")
         if c.steps is None:
-            c.steps = int(getattr(sub, "rollout_steps", None) or DEFAULT_STEPS.get(c.substrate, 1000))
+            c.steps = int(
+                getattr(sub, "rollout_steps", None) or DEFAULT_STEPS.get(c.substrate, 1000)
+            )
         if c.steps < c.frames:
             raise ConfigError(f"--steps ({c.steps}) must be at least --frames ({c.frames})")
         if c.size < 8:
@@ -125,18 +148,20 @@ class AsalConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any], source: str = "config") -> "AsalConfig":
+    def from_dict(cls, d: dict[str, Any], source: str = "config") -> AsalConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
-            raise ConfigError(f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(names))})", file=source)
+            raise ConfigError(
+                f"unknown field {unknown[0]!r} (fields: {', '.join(sorted(names))})", file=source
+            )
         try:
             return cls(**d)
         except TypeError as e:
             raise ConfigError(str(e), file=source) from None
 
     @classmethod
-    def from_toml(cls, path: str | Path) -> "AsalConfig":
+    def from_toml(cls, path: str | Path) -> AsalConfig:
         try:
             data = tomllib.loads(read_text_file(path))
         except tomllib.TOMLDecodeError as e:
@@ -150,7 +175,7 @@ _INTS = ("pop", "gens", "seed", "steps", "frames", "size", "bs", "children", "k_
 _STRINGS = ("substrate", "mode", "fm", "tiling")
 
 
-def _check_types(c: "AsalConfig") -> None:
+def _check_types(c: AsalConfig) -> None:
     """Wrong types (a TOML string where a number belongs) -> one line naming the field."""
     for name in _NUMBERS:
         v = getattr(c, name)

@@ -49,12 +49,20 @@ def illuminate_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
             history.append(row)
             run.log(gen, **{k: v for k, v in row.items() if k != "gen"})
             gen += 1
-            save_checkpoint(ckpt, {"archive": archive, "archive_z": archive_z, "rng": np.asarray(rng)},
-                            {"gen": gen, "history": history})
+            save_checkpoint(
+                ckpt,
+                {"archive": archive, "archive_z": archive_z, "rng": np.asarray(rng)},
+                {"gen": gen, "history": history},
+            )
             bar.advance(1, status=f"score {row['score']:.4f}")
     final = float(obj.illumination_score(jnp.asarray(archive_z)))
-    return {"archive": archive, "archive_z": archive_z, "best_score": final, "history": history,
-            "best_flat": archive[0]}
+    return {
+        "archive": archive,
+        "archive_z": archive_z,
+        "best_score": final,
+        "history": history,
+        "best_flat": archive[0],
+    }
 
 
 def map_elites_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
@@ -73,7 +81,9 @@ def map_elites_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
         run.truncate_metrics(gen - 1)
     else:
         keys = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 7), cfg.pop)
-        start = np.asarray(jax.vmap(lambda k: ravel_pytree(ctx.substrate.default_params(k))[0])(keys), np.float32)
+        start = np.asarray(
+            jax.vmap(lambda k: ravel_pytree(ctx.substrate.default_params(k))[0])(keys), np.float32
+        )
         elites.insert(start, ev.embeddings(start, key)[:, 0, -1], np.zeros(len(start), np.float32))
         gen, history = 0, []
     with progress(output, f"{cfg.substrate} {cfg.algo}", cfg.gens) as bar:
@@ -81,7 +91,9 @@ def map_elites_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
         while gen < cfg.gens:
             rng = np.random.default_rng([cfg.seed, gen])
             kids = mutate(rng, elites.sample_parents(rng, cfg.pop), cfg.pop, cfg.sigma)
-            improved = elites.insert(kids, ev.embeddings(kids, key)[:, 0, -1], np.zeros(len(kids), np.float32))
+            improved = elites.insert(
+                kids, ev.embeddings(kids, key)[:, 0, -1], np.zeros(len(kids), np.float32)
+            )
             cells = elites.filled()
             archive_z = elites.z[cells[:, 0], cells[:, 1]]
             score = float(obj.illumination_score(jnp.asarray(archive_z))) if len(cells) > 1 else 1.0
@@ -94,5 +106,10 @@ def map_elites_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
     cells = elites.filled()
     archive = elites.params[cells[:, 0], cells[:, 1]]
     archive_z = elites.z[cells[:, 0], cells[:, 1]]
-    return {"archive": archive, "archive_z": archive_z, "best_score": history[-1]["score"] if history else 1.0,
-            "history": history, "best_flat": archive[0]}
+    return {
+        "archive": archive,
+        "archive_z": archive_z,
+        "best_score": history[-1]["score"] if history else 1.0,
+        "history": history,
+        "best_flat": archive[0],
+    }

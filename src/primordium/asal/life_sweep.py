@@ -32,23 +32,36 @@ class SweepConfig:
     frames: int = 32
     size: int | None = None
     seed: int = 0
-    bs: int = 16  # initial states per rule, split(PRNGKey(seed), bs) as the paper's sweep draws them
-    batch: int | None = None  # rules per compiled call; None: 256 (pixels/thumbnail) or 4 (CLIP, DINO)
+    bs: int = (
+        16  # initial states per rule, split(PRNGKey(seed), bs) as the paper's sweep draws them
+    )
+    batch: int | None = (
+        None  # rules per compiled call; None: 256 (pixels/thumbnail) or 4 (CLIP, DINO)
+    )
     sample: int | None = None  # score a random subset (always with B3/S23) instead of all 2^18
 
-    QUICK = {"substrate": "life_like", "fm": "pixels", "steps": 512, "frames": 8, "bs": 1, "size": 64}
+    QUICK = {
+        "substrate": "life_like",
+        "fm": "pixels",
+        "steps": 512,
+        "frames": 8,
+        "bs": 1,
+        "size": 64,
+    }
 
     @classmethod
-    def quick(cls, **overrides) -> "SweepConfig":
+    def quick(cls, **overrides) -> SweepConfig:
         return cls(**(cls.QUICK | overrides))
 
-    def resolved(self) -> "SweepConfig":
+    def resolved(self) -> SweepConfig:
         from primordium.asal.embed.base import MODELS
 
         c = dataclasses.replace(self)
         base_fm = c.fm.partition(":")[0].lower()
         if base_fm not in MODELS:
-            raise ConfigError(f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})")
+            raise ConfigError(
+                f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})"
+            )
         in_graph = base_fm in ("pixels", "thumbnail")
         if c.size is None:
             c.size = 224  # the paper renders at the CLIP side
@@ -56,7 +69,9 @@ class SweepConfig:
             # Frames for CLIP leave the compiled rollout: keep a batch's frames in memory bounds.
             c.batch = 256 if in_graph else 4
         if c.substrate not in SWEEP_SUBSTRATES:
-            raise ConfigError(f"field 'substrate' must be one of {', '.join(SWEEP_SUBSTRATES)}, not {c.substrate!r}")
+            raise ConfigError(
+                f"field 'substrate' must be one of {', '.join(SWEEP_SUBSTRATES)}, not {c.substrate!r}"
+            )
         for name in ("grid", "steps", "batch", "bs"):
             if getattr(c, name) < 1:
                 raise ConfigError(f"field {name!r} must be at least 1")
@@ -104,7 +119,9 @@ def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = Non
     cfg = cfg.resolved()
     fm = get_model(cfg.fm, weights=cfg.fm_weights)
     if run is None:
-        run = store.create(ENGINE, {"kind": "sweep-life"} | dataclasses.asdict(cfg), name=f"life sweep ({cfg.fm})")
+        run = store.create(
+            ENGINE, {"kind": "sweep-life"} | dataclasses.asdict(cfg), name=f"life sweep ({cfg.fm})"
+        )
     else:
         run.claim()
     rules = cfg.rules()
@@ -144,8 +161,10 @@ def sweep_ranking(rules: np.ndarray, scores: np.ndarray) -> list[dict[str, Any]]
     from primordium.asal.substrates.life import rule_string
 
     order = np.argsort(scores, kind="stable")
-    return [{"rank": r + 1, "rule": rule_string(int(rules[i])), "score": float(scores[i])}
-            for r, i in enumerate(order)]
+    return [
+        {"rank": r + 1, "rule": rule_string(int(rules[i])), "score": float(scores[i])}
+        for r, i in enumerate(order)
+    ]
 
 
 def _write_sweep_outputs(cfg, run, rules, scores, fm, life, key) -> None:
@@ -156,24 +175,34 @@ def _write_sweep_outputs(cfg, run, rules, scores, fm, life, key) -> None:
 
     ranking = sweep_ranking(rules[np.isfinite(scores)], scores[np.isfinite(scores)])
     run.write_json("ranking.json", ranking)
-    run.write_text("ranking.csv", "rank,rule,score\n" + "".join(f"{r['rank']},{r['rule']},{r['score']:.6f}\n"
-                                                                 for r in ranking))
+    run.write_text(
+        "ranking.csv",
+        "rank,rule,score\n"
+        + "".join(f"{r['rank']},{r['rule']},{r['score']:.6f}\n" for r in ranking),
+    )
     conway = next((r for r in ranking if r["rule"] == "B3/S23"), None)
     top = np.array([parse_rule(r["rule"]) for r in ranking[:24]])
-    frames, _ = rollout(life, poster_key(cfg, key), rule_params(top, life), cfg.steps, cfg.frames, 96, batched=True)
+    frames, _ = rollout(
+        life, poster_key(cfg, key), rule_params(top, life), cfg.steps, cfg.frames, 96, batched=True
+    )
     frames = to_uint8(frames)
     z = fm.embed_images(frames[:, -1])
     outputs.poster(frames[:, -1], z, run.artifact("top_rules.png"))
-    run.update_summary(rules=len(ranking), best=ranking[0]["rule"],
-                       conway_rank=conway["rank"] if conway else None)
+    run.update_summary(
+        rules=len(ranking), best=ranking[0]["rule"], conway_rank=conway["rank"] if conway else None
+    )
 
 
 def sweep_result(run: Run, top: int | None = None) -> dict[str, Any]:
     ranking = read_json(run.dir / "ranking.json")
     out = ranking if top is None else ranking[:top]
     conway = next((r for r in ranking if r["rule"] == "B3/S23"), None)
-    return {"run": run.id, "total": len(ranking), "conway": conway,
-            "rules": [{"rule": r["rule"], "score": r["score"]} for r in out]}
+    return {
+        "run": run.id,
+        "total": len(ranking),
+        "conway": conway,
+        "rules": [{"rule": r["rule"], "score": r["score"]} for r in out],
+    }
 
 
 def resume_sweep(store: Store, run_id: str, output=None) -> Run:

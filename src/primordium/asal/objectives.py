@@ -33,7 +33,9 @@ TILINGS = ("tile", "blocks")
 def prompt_index(n_frames: int, n_prompts: int, tiling: str = "tile") -> jax.Array:
     """Which prompt each frame is compared with."""
     if n_prompts < 1 or n_frames % n_prompts:
-        raise ValueError(f"the number of frames ({n_frames}) must be a multiple of the number of prompts ({n_prompts})")
+        raise ValueError(
+            f"the number of frames ({n_frames}) must be a multiple of the number of prompts ({n_prompts})"
+        )
     t = jnp.arange(n_frames)
     if tiling == "tile":
         return t % n_prompts
@@ -52,8 +54,12 @@ def target_score(z_frames: jax.Array, z_prompts: jax.Array, tiling: str = "tile"
     return -jnp.mean(jnp.diagonal(_kernel(z_frames, z_prompts, tiling), axis1=-2, axis2=-1), -1)
 
 
-def target_softmax_score(z_frames: jax.Array, z_prompts: jax.Array, temperature: float = TEMPERATURE_SOFTMAX,
-                         tiling: str = "tile") -> jax.Array:
+def target_softmax_score(
+    z_frames: jax.Array,
+    z_prompts: jax.Array,
+    temperature: float = TEMPERATURE_SOFTMAX,
+    tiling: str = "tile",
+) -> jax.Array:
     """Two-way cross-entropy of the diagonal of the prompt/frame kernel -> f32[...]."""
     logits = _kernel(z_frames, z_prompts, tiling) / temperature
     # log of the softmax, not log_softmax: the paper's code underflows to inf
@@ -80,8 +86,14 @@ def nearest_similarity(z: jax.Array) -> jax.Array:
     return jnp.max(jnp.where(jnp.eye(z.shape[0], dtype=bool), -jnp.inf, sim), -1)
 
 
-def asal_loss(z_frames: jax.Array, z_prompts: jax.Array | None, coef_prompt: float = 1.0, coef_softmax: float = 0.0,
-              coef_oe: float = 0.0, tiling: str = "tile") -> dict[str, jax.Array]:
+def asal_loss(
+    z_frames: jax.Array,
+    z_prompts: jax.Array | None,
+    coef_prompt: float = 1.0,
+    coef_softmax: float = 0.0,
+    coef_oe: float = 0.0,
+    tiling: str = "tile",
+) -> dict[str, jax.Array]:
     """The paper's combined loss for one rollout (or a batch of them).
 
     ``loss = coef_prompt * target + coef_softmax * softmax + coef_oe * open-endedness``;

@@ -43,14 +43,24 @@ def cma_loop(ctx: Context, run: Run, output) -> dict[str, Any]:
             _, k_init = jax.random.split(k_gen)
             parts = losses(ctx, ev.embeddings(np.asarray(x), jax.random.split(k_init, cfg.bs)))
             es_state = tell(x, jnp.asarray(parts["loss"]), es_state, h)
-            row = {"gen": gen, "best_score": float(es_state.best_fitness), "gen_best": float(parts["loss"].min()),
-                   "gen_mean": float(parts["loss"].mean())}
+            row = {
+                "gen": gen,
+                "best_score": float(es_state.best_fitness),
+                "gen_best": float(parts["loss"].min()),
+                "gen_mean": float(parts["loss"].mean()),
+            }
             row |= {k: float(v.mean()) for k, v in parts.items() if k != "loss"}
             history.append(row)
             run.log(gen, **{k: v for k, v in row.items() if k != "gen"})
             gen += 1
-            save_checkpoint(ckpt, es.state_arrays(es_state) | {"rng": np.asarray(rng)},
-                            {"gen": gen, "history": history})
+            save_checkpoint(
+                ckpt,
+                es.state_arrays(es_state) | {"rng": np.asarray(rng)},
+                {"gen": gen, "history": history},
+            )
             bar.advance(1, status=f"best {row['best_score']:.4f}")
-    return {"best_flat": np.asarray(es_state.best_member), "best_score": float(es_state.best_fitness),
-            "history": history}
+    return {
+        "best_flat": np.asarray(es_state.best_member),
+        "best_score": float(es_state.best_fitness),
+        "history": history,
+    }

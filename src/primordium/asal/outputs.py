@@ -19,12 +19,14 @@ def result_npz(result: dict, history: list[dict]) -> bytes:
     history column."""
     import io
 
-    arrays = {"best_params": np.asarray(result["best_flat"], np.float32),
-              "best_score": np.asarray(result["best_score"], np.float64)}
+    arrays = {
+        "best_params": np.asarray(result["best_flat"], np.float32),
+        "best_score": np.asarray(result["best_score"], np.float64),
+    }
     if "archive" in result:
         arrays["archive_params"] = np.asarray(result["archive"], np.float32)
         arrays["archive_z"] = np.asarray(result["archive_z"], np.float32)
-    for col in (history[0] if history else {}):
+    for col in history[0] if history else {}:
         arrays[f"history_{col}"] = np.asarray([h.get(col, np.nan) for h in history])
     buf = io.BytesIO()
     np.savez(buf, **arrays)
@@ -95,14 +97,16 @@ def poster(frames: np.ndarray, z: np.ndarray, path: Path, thumb: int = 96) -> Pa
     pos = layout_positions(z, grid)
     gap = 4
     board = np.full((grid * (thumb + gap) + gap, grid * (thumb + gap) + gap, 3), 24, np.uint8)
-    for f, (r, c) in zip(frames, pos):
+    for f, (r, c) in zip(frames, pos, strict=False):
         im = np.asarray(Image.fromarray(f).resize((thumb, thumb), Image.NEAREST))
         y, x = gap + r * (thumb + gap), gap + c * (thumb + gap)
         board[y : y + thumb, x : x + thumb] = im
     return save_png(board, path)
 
 
-def params_document(substrate, flat: np.ndarray, unravel, score: float | None = None) -> dict[str, Any]:
+def params_document(
+    substrate, flat: np.ndarray, unravel, score: float | None = None
+) -> dict[str, Any]:
     """What best_params.json holds: readable params plus the flat vector."""
     tree = unravel(jnp.asarray(flat, jnp.float32))
     doc: dict[str, Any] = {
@@ -135,7 +139,9 @@ def write_video(frames: np.ndarray, path: Path, fps: float = 15.0) -> Path:
         return save_video(frames, path, fps=fps)
 
 
-def video_frames(substrate, params, steps: int, seed: int, size: int, n_frames: int | None = None) -> np.ndarray:
+def video_frames(
+    substrate, params, steps: int, seed: int, size: int, n_frames: int | None = None
+) -> np.ndarray:
     from primordium.asal.substrates import rollout, to_uint8
 
     n = n_frames or min(steps, 96)

@@ -7,6 +7,7 @@ uninterrupted one: all randomness comes from the seed and the generation.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +23,18 @@ from primordium.errors import StoreError
 from primordium.store import Run, Store
 
 
-def run_search(cfg: AsalConfig, store: Store, output=None, run: Run | None = None, executor=None) -> Run:
+def run_search(
+    cfg: AsalConfig, store: Store, output=None, run: Run | None = None, executor=None
+) -> Run:
     """Run (or, given ``run``, resume) a search; returns the finished run."""
     cfg = cfg.resolved()
     ctx = build(cfg, executor)
     if run is None:
-        run = store.create(ENGINE, {"kind": "search"} | cfg.to_dict(),
-                           name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})")
+        run = store.create(
+            ENGINE,
+            {"kind": "search"} | cfg.to_dict(),
+            name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})",
+        )
     else:
         run.claim()
     try:
@@ -52,8 +58,13 @@ def resume_search(store: Store, run_id: str, output=None, executor=None) -> Run:
         raise StoreError(f"run {run.id} is not an ASAL search (use sweep-life --resume for sweeps)")
     if run.status == "finished":
         return run
-    return run_search(AsalConfig.from_dict(config, source=str(run.dir / "config.json")), store, output, run=run,
-                      executor=executor)
+    return run_search(
+        AsalConfig.from_dict(config, source=str(run.dir / "config.json")),
+        store,
+        output,
+        run=run,
+        executor=executor,
+    )
 
 
 def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None:
@@ -62,28 +73,42 @@ def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None
     cfg, ev = ctx.cfg, ctx.evaluator
     history = result["history"]
     run.write_json("history.json", history)
-    outputs.score_plot(history, run.artifact("scores.png"), "illumination score" if cfg.mode == "illuminate"
-                       else f"{cfg.mode} score")
+    outputs.score_plot(
+        history,
+        run.artifact("scores.png"),
+        "illumination score" if cfg.mode == "illuminate" else f"{cfg.mode} score",
+    )
     summary: dict[str, Any] = {"best_score": result["best_score"], "gens": len(history)}
     if cfg.mode == "illuminate":
         archive = result["archive"]
-        run.write_json("archive.json", [params_document(ev.substrate, f, ev.unravel) for f in archive])
+        run.write_json(
+            "archive.json", [params_document(ev.substrate, f, ev.unravel) for f in archive]
+        )
         from primordium.asal.substrates import rollout, to_uint8
 
         # Re-rendered larger than the search saw them, so the poster is legible.
-        frames, _ = rollout(ev.substrate, jax.random.PRNGKey(cfg.seed), ev.unravel_batch(archive), cfg.steps,
-                            size=max(cfg.size, 128), batched=True, time_sampling="final")
-        outputs.poster(to_uint8(frames)[:, -1], result["archive_z"], run.artifact("poster.png"), thumb=128)
+        frames, _ = rollout(
+            ev.substrate,
+            jax.random.PRNGKey(cfg.seed),
+            ev.unravel_batch(archive),
+            cfg.steps,
+            size=max(cfg.size, 128),
+            batched=True,
+            time_sampling="final",
+        )
+        outputs.poster(
+            to_uint8(frames)[:, -1], result["archive_z"], run.artifact("poster.png"), thumb=128
+        )
         summary["archive"] = len(archive)
     doc = params_document(ev.substrate, result["best_flat"], ev.unravel, result["best_score"])
     run.write_json("best_params.json", doc)
     run.write_bytes("result.npz", outputs.result_npz(result, history))
-    video = video_frames(ev.substrate, ev.unravel(jnp.asarray(result["best_flat"])), cfg.steps, cfg.seed, cfg.size)
+    video = video_frames(
+        ev.substrate, ev.unravel(jnp.asarray(result["best_flat"])), cfg.steps, cfg.seed, cfg.size
+    )
     write_video(video, run.artifact("best.gif"), fps=15)
-    try:
+    with contextlib.suppress(Exception):  # MP4 needs ffmpeg; the GIF is always there
         write_video(video, run.artifact("best.mp4"), fps=15)
-    except Exception:  # MP4 needs ffmpeg; the GIF is always there
-        pass
     if "rule" in doc:
         summary["rule"] = doc["rule"]
     run.update_summary(**summary)
@@ -92,9 +117,13 @@ def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None
 def search_result(run: Run) -> dict[str, Any]:
     """The JSON a finished search reports: best score, best params, history."""
     doc = read_json(run.dir / "best_params.json")
-    return {"run": run.id, "best_score": run.summary.get("best_score"), "best_params": doc.get("params"),
-            **({"rule": doc["rule"]} if "rule" in doc else {}),
-            "history": read_json(run.dir / "history.json")}
+    return {
+        "run": run.id,
+        "best_score": run.summary.get("best_score"),
+        "best_params": doc.get("params"),
+        **({"rule": doc["rule"]} if "rule" in doc else {}),
+        "history": read_json(run.dir / "history.json"),
+    }
 
 
 def read_json(path: Path):

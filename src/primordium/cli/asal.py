@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -22,35 +21,56 @@ def _store():
 
 @app.command()
 def search(
-    substrate: Optional[str] = typer.Option(None, help="gol, lenia, nca_d1, nca_d3, dnca, boids, particle_life, particle_life_pp, particle_lenia; "
-                                            "primordium's own: life_like, lenia_soup, nca_sobel"),
-    mode: Optional[str] = typer.Option(None, help="target, open-endedness or illuminate"),
-    prompt: list[str] = typer.Option([], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"),
-    target_image: Optional[Path] = typer.Option(None, help="Target image file (works with --fm pixels)"),
-    softmax: bool = typer.Option(False, "--softmax", help="Add the softmax term (coef_softmax 1 when it is 0)"),
-    coef_prompt: Optional[float] = typer.Option(None, help="Weight of the prompt-similarity term [1]"),
-    coef_softmax: Optional[float] = typer.Option(None, help="Weight of the softmax (cross-entropy) term [0]"),
-    coef_oe: Optional[float] = typer.Option(None, help="Weight of the open-endedness term [0; 1 in open-endedness]"),
-    tiling: Optional[str] = typer.Option(None, help="Prompts over frames: tile (the paper's) or blocks"),
-    bs: Optional[int] = typer.Option(None, help="Initial states each simulation is averaged over [1]"),
-    children: Optional[int] = typer.Option(None, help="Illumination GA: children per generation [32]"),
-    k_nbrs: Optional[int] = typer.Option(None, help="Illumination GA: neighbours in the novelty estimate [2]"),
-    fm: Optional[str] = typer.Option(None, help="Foundation model: clip (or clip:<checkpoint>) or pixels"),
-    fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
-    algo: Optional[str] = typer.Option(None, help="cma-es, ga or map-elites (default: by mode)"),
-    pop: Optional[int] = typer.Option(None, help="Population size [16 cma-es, 256 ga]"),
-    gens: Optional[int] = typer.Option(None, help="Generations [1000]"),
-    seed: Optional[int] = typer.Option(None, help="Seed [0]"),
-    steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
-    frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [8]"),
-    size: Optional[int] = typer.Option(None, help="Render side in pixels [224 clip, 64 pixels]"),
-    sigma: Optional[float] = typer.Option(None, help="Initial step size / mutation scale [0.1]"),
-    set_: list[str] = typer.Option([], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"),
-    config: Optional[Path] = typer.Option(None, help="TOML config (flags override it)"),
-    resume: Optional[str] = typer.Option(None, help="Resume an interrupted run by id"),
+    substrate: str | None = typer.Option(
+        None,
+        help="gol, lenia, nca_d1, nca_d3, dnca, boids, particle_life, particle_life_pp, particle_lenia; "
+        "primordium's own: life_like, lenia_soup, nca_sobel",
+    ),
+    mode: str | None = typer.Option(None, help="target, open-endedness or illuminate"),
+    prompt: list[str] = typer.Option(
+        [], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"
+    ),
+    target_image: Path | None = typer.Option(
+        None, help="Target image file (works with --fm pixels)"
+    ),
+    softmax: bool = typer.Option(
+        False, "--softmax", help="Add the softmax term (coef_softmax 1 when it is 0)"
+    ),
+    coef_prompt: float | None = typer.Option(None, help="Weight of the prompt-similarity term [1]"),
+    coef_softmax: float | None = typer.Option(
+        None, help="Weight of the softmax (cross-entropy) term [0]"
+    ),
+    coef_oe: float | None = typer.Option(
+        None, help="Weight of the open-endedness term [0; 1 in open-endedness]"
+    ),
+    tiling: str | None = typer.Option(
+        None, help="Prompts over frames: tile (the paper's) or blocks"
+    ),
+    bs: int | None = typer.Option(None, help="Initial states each simulation is averaged over [1]"),
+    children: int | None = typer.Option(None, help="Illumination GA: children per generation [32]"),
+    k_nbrs: int | None = typer.Option(
+        None, help="Illumination GA: neighbours in the novelty estimate [2]"
+    ),
+    fm: str | None = typer.Option(
+        None, help="Foundation model: clip (or clip:<checkpoint>) or pixels"
+    ),
+    fm_weights: Path | None = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    algo: str | None = typer.Option(None, help="cma-es, ga or map-elites (default: by mode)"),
+    pop: int | None = typer.Option(None, help="Population size [16 cma-es, 256 ga]"),
+    gens: int | None = typer.Option(None, help="Generations [1000]"),
+    seed: int | None = typer.Option(None, help="Seed [0]"),
+    steps: int | None = typer.Option(None, help="Simulation steps [per substrate]"),
+    frames: int | None = typer.Option(None, help="Frames sampled per simulation [8]"),
+    size: int | None = typer.Option(None, help="Render side in pixels [224 clip, 64 pixels]"),
+    sigma: float | None = typer.Option(None, help="Initial step size / mutation scale [0.1]"),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"
+    ),
+    config: Path | None = typer.Option(None, help="TOML config (flags override it)"),
+    resume: str | None = typer.Option(None, help="Resume an interrupted run by id"),
     executor: str = ExecutorKind,
-    address: Optional[str] = Address,
-    workers: Optional[int] = Workers,
+    address: str | None = Address,
+    workers: int | None = Workers,
     json_: bool = typer.Option(False, "--json", help="Print the result as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
 ) -> None:
@@ -61,17 +81,39 @@ def search(
     out = Output(json_mode=json_, quiet=quiet)
     store = _store()
     if resume:
-        given = [n for n, v in (("--substrate", substrate), ("--mode", mode), ("--config", config)) if v is not None]
+        given = [
+            n
+            for n, v in (("--substrate", substrate), ("--mode", mode), ("--config", config))
+            if v is not None
+        ]
         if given or prompt or set_:
-            raise ConfigError(f"--resume continues a run with its own config; drop {', '.join(given) or '--prompt/--set'}")
+            raise ConfigError(
+                f"--resume continues a run with its own config; drop {', '.join(given) or '--prompt/--set'}"
+            )
         with executor_from_flags(executor, address, workers) as pool:
             run = resume_search(store, resume, out, executor=pool)
     else:
         cfg = AsalConfig.from_toml(config) if config else AsalConfig()
-        overrides = {"substrate": substrate, "mode": mode, "fm": fm, "algo": algo, "pop": pop, "gens": gens,
-                     "seed": seed, "steps": steps, "frames": frames, "size": size, "sigma": sigma,
-                     "coef_prompt": coef_prompt, "coef_softmax": coef_softmax, "coef_oe": coef_oe, "tiling": tiling,
-                     "bs": bs, "children": children, "k_nbrs": k_nbrs}
+        overrides = {
+            "substrate": substrate,
+            "mode": mode,
+            "fm": fm,
+            "algo": algo,
+            "pop": pop,
+            "gens": gens,
+            "seed": seed,
+            "steps": steps,
+            "frames": frames,
+            "size": size,
+            "sigma": sigma,
+            "coef_prompt": coef_prompt,
+            "coef_softmax": coef_softmax,
+            "coef_oe": coef_oe,
+            "tiling": tiling,
+            "bs": bs,
+            "children": children,
+            "k_nbrs": k_nbrs,
+        }
         for k, v in overrides.items():
             if v is not None:
                 setattr(cfg, k, v)
@@ -91,28 +133,42 @@ def search(
     if json_:
         out.json(result)
         return
-    out.print(f"run {run.id}: best score {result['best_score']:.4f}" + (f" ({result['rule']})" if "rule" in result else ""))
+    out.print(
+        f"run {run.id}: best score {result['best_score']:.4f}"
+        + (f" ({result['rule']})" if "rule" in result else "")
+    )
     out.print(f"outputs in {run.dir}")
 
 
 @app.command("sweep-life")
 def sweep_life(
-    quick: bool = typer.Option(False, "--quick", help="primordium's fast settings: life_like soups, pixels, 512 steps, 8 "
-                                                      "frames, 1 initial state, 64 px (default: the paper's)"),
-    fm: Optional[str] = typer.Option(None, help="Foundation model [clip; pixels with --quick]"),
-    fm_weights: Optional[Path] = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
-    substrate: Optional[str] = typer.Option(None, help="Initial soups and stepping: gol (the paper's) or life_like "
-                                                       "(density 0.5) [gol; life_like with --quick]"),
+    quick: bool = typer.Option(
+        False,
+        "--quick",
+        help="primordium's fast settings: life_like soups, pixels, 512 steps, 8 "
+        "frames, 1 initial state, 64 px (default: the paper's)",
+    ),
+    fm: str | None = typer.Option(None, help="Foundation model [clip; pixels with --quick]"),
+    fm_weights: Path | None = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    substrate: str | None = typer.Option(
+        None,
+        help="Initial soups and stepping: gol (the paper's) or life_like "
+        "(density 0.5) [gol; life_like with --quick]",
+    ),
     top: int = typer.Option(20, help="How many rules to show"),
-    grid: Optional[int] = typer.Option(None, help="Torus side [64]"),
-    steps: Optional[int] = typer.Option(None, help="Steps per simulation [4096; 512 with --quick]"),
-    frames: Optional[int] = typer.Option(None, help="Frames sampled per simulation [32; 8 with --quick]"),
-    bs: Optional[int] = typer.Option(None, help="Initial states per rule [16; 1 with --quick]"),
-    size: Optional[int] = typer.Option(None, help="Render side [224; 64 with --quick]"),
-    seed: Optional[int] = typer.Option(None, help="Seed of the initial states [0]"),
-    batch: Optional[int] = typer.Option(None, help="Rules simulated at once [256 pixels, 4 clip]"),
-    sample: Optional[int] = typer.Option(None, help="Score a random sample of N rules (B3/S23 always included)"),
-    resume: Optional[str] = typer.Option(None, help="Resume an interrupted sweep by run id"),
+    grid: int | None = typer.Option(None, help="Torus side [64]"),
+    steps: int | None = typer.Option(None, help="Steps per simulation [4096; 512 with --quick]"),
+    frames: int | None = typer.Option(
+        None, help="Frames sampled per simulation [32; 8 with --quick]"
+    ),
+    bs: int | None = typer.Option(None, help="Initial states per rule [16; 1 with --quick]"),
+    size: int | None = typer.Option(None, help="Render side [224; 64 with --quick]"),
+    seed: int | None = typer.Option(None, help="Seed of the initial states [0]"),
+    batch: int | None = typer.Option(None, help="Rules simulated at once [256 pixels, 4 clip]"),
+    sample: int | None = typer.Option(
+        None, help="Score a random sample of N rules (B3/S23 always included)"
+    ),
+    resume: str | None = typer.Option(None, help="Resume an interrupted sweep by run id"),
     json_: bool = typer.Option(False, "--json", help="Print the ranking as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
 ) -> None:
@@ -126,8 +182,19 @@ def sweep_life(
     if resume:
         run = resume_sweep(store, resume, out)
     else:
-        given = {"substrate": substrate, "fm": fm, "fm_weights": str(fm_weights) if fm_weights else None, "grid": grid, "steps": steps,
-                 "frames": frames, "bs": bs, "size": size, "seed": seed, "batch": batch, "sample": sample}
+        given = {
+            "substrate": substrate,
+            "fm": fm,
+            "fm_weights": str(fm_weights) if fm_weights else None,
+            "grid": grid,
+            "steps": steps,
+            "frames": frames,
+            "bs": bs,
+            "size": size,
+            "seed": seed,
+            "batch": batch,
+            "sample": sample,
+        }
         given = {k: v for k, v in given.items() if v is not None}
         cfg = SweepConfig.quick(**given) if quick else SweepConfig(**given)
         run = run_sweep(cfg, store, out)
@@ -137,7 +204,9 @@ def sweep_life(
         return
     from rich.table import Table
 
-    table = Table(title=f"Life-like rules by open-endedness ({result['total']} scored, lower = more open-ended)")
+    table = Table(
+        title=f"Life-like rules by open-endedness ({result['total']} scored, lower = more open-ended)"
+    )
     table.add_column("rank", justify="right")
     table.add_column("rule")
     table.add_column("score", justify="right")
@@ -146,17 +215,25 @@ def sweep_life(
     out.print(table)
     if result["conway"]:
         c = result["conway"]
-        out.print(f"B3/S23 (Conway's Life) ranks {c['rank']} of {result['total']} (score {c['score']:.4f})")
+        out.print(
+            f"B3/S23 (Conway's Life) ranks {c['rank']} of {result['total']} (score {c['score']:.4f})"
+        )
     out.print(f"run {run.id}: outputs in {run.dir}")
 
 
 @app.command()
 def render(
     substrate: str = typer.Option(..., help="Substrate name"),
-    params: Optional[Path] = typer.Option(None, help="Params file (best_params.json of a run); default: random"),
-    rule: Optional[str] = typer.Option(None, help="Life-like rule such as B3/S23 (substrates gol, life_like)"),
-    out_path: Path = typer.Option(..., "--out", help="Output video: .mp4, .gif (or .png for the last frame)"),
-    steps: Optional[int] = typer.Option(None, help="Simulation steps [per substrate]"),
+    params: Path | None = typer.Option(
+        None, help="Params file (best_params.json of a run); default: random"
+    ),
+    rule: str | None = typer.Option(
+        None, help="Life-like rule such as B3/S23 (substrates gol, life_like)"
+    ),
+    out_path: Path = typer.Option(
+        ..., "--out", help="Output video: .mp4, .gif (or .png for the last frame)"
+    ),
+    steps: int | None = typer.Option(None, help="Simulation steps [per substrate]"),
     frames: int = typer.Option(96, help="Frames in the video"),
     size: int = typer.Option(256, help="Video side in pixels"),
     fps: float = typer.Option(15.0, help="Frames per second"),
@@ -174,7 +251,9 @@ def render(
 
     out = Output(json_mode=json_, quiet=quiet)
     if out_path.suffix.lower() not in (".mp4", ".gif", ".png"):
-        raise ConfigError(f"unsupported video format {out_path.suffix!r} (use .mp4, .gif or .png)", file=out_path)
+        raise ConfigError(
+            f"unsupported video format {out_path.suffix!r} (use .mp4, .gif or .png)", file=out_path
+        )
     sub = get_substrate(substrate, **parse_options(set_))
     if rule is not None and params is not None:
         raise ConfigError("give --params or --rule, not both")

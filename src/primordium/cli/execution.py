@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,17 +13,26 @@ if TYPE_CHECKING:
 
 _P = "Execution"
 ExecutorKind = typer.Option(
-    "local", "--executor", help="local: this machine (all cores); ray: a Ray cluster.", rich_help_panel=_P
+    "local",
+    "--executor",
+    help="local: this machine (all cores); ray: a Ray cluster.",
+    rich_help_panel=_P,
 )
-Address = typer.Option(None, "--address", help="Ray cluster address (with --executor ray).", rich_help_panel=_P)
+Address = typer.Option(
+    None, "--address", help="Ray cluster address (with --executor ray).", rich_help_panel=_P
+)
 Workers = typer.Option(
-    None, "--workers", help="Local worker processes (default: this process, numba threads on all cores).",
+    None,
+    "--workers",
+    help="Local worker processes (default: this process, numba threads on all cores).",
     rich_help_panel=_P,
 )
 
 
 @contextmanager
-def executor_from_flags(kind: str, address: str | None, workers: int | None) -> Iterator["Executor | None"]:
+def executor_from_flags(
+    kind: str, address: str | None, workers: int | None
+) -> Iterator[Executor | None]:
     """None for the default (work stays in this process); else an executor, closed afterwards."""
     if kind == "local" and address is None and (workers or 1) <= 1:
         yield None

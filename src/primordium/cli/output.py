@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 
 # The two flags every command takes, declared once.
 Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
@@ -40,7 +40,7 @@ class Output:
             self.err.print(message)
 
     @contextmanager
-    def progress(self, description: str, total: int | None) -> Iterator["_Task"]:
+    def progress(self, description: str, total: int | None) -> Iterator[_Task]:
         """A progress bar on stderr, or a silent counter with --quiet/--json off a tty."""
         show = not self.quiet and self.err.is_terminal
         if not show:

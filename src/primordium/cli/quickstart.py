@@ -14,8 +14,8 @@ from __future__ import annotations
 import importlib
 import shlex
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import typer
 
@@ -35,8 +35,13 @@ ABOUT = {
 def _corewar(store, seed: int, progress: Callable[[dict], None]):
     from primordium.corewar.experiment import run_tournament
 
-    run, _ = run_tournament(store, rounds=100, seed=seed, name=f"quickstart corewar (seed {seed})",
-                            progress=lambda done, total: progress({"done": done, "total": total}))
+    run, _ = run_tournament(
+        store,
+        rounds=100,
+        seed=seed,
+        name=f"quickstart corewar (seed {seed})",
+        progress=lambda done, total: progress({"done": done, "total": total}),
+    )
     return run
 
 
@@ -44,16 +49,28 @@ def _soup(store, seed: int, progress: Callable[[dict], None]):
     from primordium.soup.experiment import quickstart_run
 
     # The run writes its own census.json (which programs took over, and whether they replicate).
-    return quickstart_run(store, seed=seed, progress=lambda p: progress(
-        {"done": p["epoch"], "total": p["target"],
-         "status": f"high-order entropy {p['high_order_entropy']:.3f}"}))
+    return quickstart_run(
+        store,
+        seed=seed,
+        progress=lambda p: progress(
+            {
+                "done": p["epoch"],
+                "total": p["target"],
+                "status": f"high-order entropy {p['high_order_entropy']:.3f}",
+            }
+        ),
+    )
 
 
 def _from_engine(engine: str):
     """The engine's own quickstart_run, or None while that engine does not offer one."""
     import inspect
 
-    for where in (f"primordium.{engine}.experiment", f"primordium.{engine}.loop", f"primordium.{engine}"):
+    for where in (
+        f"primordium.{engine}.experiment",
+        f"primordium.{engine}.loop",
+        f"primordium.{engine}",
+    ):
         try:
             module = importlib.import_module(where)
         except ModuleNotFoundError as e:
@@ -93,9 +110,15 @@ def available() -> dict[str, Callable]:
 
 
 def quickstart(
-    home: Optional[Path] = typer.Option(None, "--home", help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder)."),
+    home: Path | None = typer.Option(
+        None,
+        "--home",
+        help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder).",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice."),
-    only: Optional[str] = typer.Option(None, "--only", help="Comma-separated engines to run (default: all there are)."),
+    only: str | None = typer.Option(
+        None, "--only", help="Comma-separated engines to run (default: all there are)."
+    ),
     json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing but errors."),
 ) -> None:
@@ -115,8 +138,10 @@ def quickstart(
         steps = {e: s for e, s in steps.items() if e in wanted}
     store = Store(home)
     skipped = [e for e in ENGINES if e not in available()]
-    out.info(f"quickstart: {len(steps)} short runs into {store.home.resolve()}"
-             + (f" (not yet available: {', '.join(skipped)})" if skipped and only is None else ""))
+    out.info(
+        f"quickstart: {len(steps)} short runs into {store.home.resolve()}"
+        + (f" (not yet available: {', '.join(skipped)})" if skipped and only is None else "")
+    )
     results, failed = [], []
     t_all = time.perf_counter()
     for k, (engine, step) in enumerate(steps.items(), 1):
@@ -137,18 +162,36 @@ def quickstart(
             out.info(f"[red]  {engine} failed ({type(e).__name__}):[/red] {e}")
             continue
         seconds = time.perf_counter() - t0
-        results.append({"engine": engine, "id": run.id, "status": run.status, "seconds": round(seconds, 1),
-                        "summary": run.summary})
+        results.append(
+            {
+                "engine": engine,
+                "id": run.id,
+                "status": run.status,
+                "seconds": round(seconds, 1),
+                "summary": run.summary,
+            }
+        )
         out.info(f"  done in {seconds:.1f} s: run {run.id}")
     home_arg = "" if home is None else f" --home {shlex.quote(str(home))}"
     command = f"primordium serve{home_arg}"
     if json:
-        out.json({"home": str(store.home.resolve()), "runs": results, "failed": failed, "serve": command,
-                  "seconds": round(time.perf_counter() - t_all, 1)})
+        out.json(
+            {
+                "home": str(store.home.resolve()),
+                "runs": results,
+                "failed": failed,
+                "serve": command,
+                "seconds": round(time.perf_counter() - t_all, 1),
+            }
+        )
     else:
-        out.print(f"{len(results)} runs in {time.perf_counter() - t_all:.0f} s. Open the gallery with:")
+        out.print(
+            f"{len(results)} runs in {time.perf_counter() - t_all:.0f} s. Open the gallery with:"
+        )
         out.print(f"\n    {command}\n")
-        out.print("then visit http://127.0.0.1:8765/ (or list the runs with `primordium runs list`).")
+        out.print(
+            "then visit http://127.0.0.1:8765/ (or list the runs with `primordium runs list`)."
+        )
     if failed:
         raise typer.Exit(1)
 
@@ -161,8 +204,11 @@ def _reporter(out: Output, engine: str, bar) -> Callable[[dict], None]:
         done = next((p[k] for k in ("done", "epoch", "completed") if p.get(k) is not None), None)
         total = next((p[k] for k in ("total", "target") if p.get(k) is not None), None)
         status = p.get("status") or " ".join(
-            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in p.items()
-            if k not in ("done", "epoch", "completed", "total", "target") and isinstance(v, (int, float)))
+            f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}"
+            for k, v in p.items()
+            if k not in ("done", "epoch", "completed", "total", "target")
+            and isinstance(v, (int, float))
+        )
         if done is not None:
             bar.update(done, status=status, total=total)
         now = time.monotonic()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -40,10 +39,17 @@ def _champion_rows(run) -> list[dict]:
     rows = []
     for k, a in enumerate(archives(run)):
         b = a.best()
-        rows.append({"round": k + 1, "champion": str(run.dir / "champions" / f"round_{k + 1:03d}.red") if b else None,
-                     "name": b.name if b else None, "fitness": b.fitness if b else None,
-                     "cell": list(b.cell) if b else None, "descriptors": b.descriptors if b else None,
-                     "archive": len(a)})
+        rows.append(
+            {
+                "round": k + 1,
+                "champion": str(run.dir / "champions" / f"round_{k + 1:03d}.red") if b else None,
+                "name": b.name if b else None,
+                "fitness": b.fitness if b else None,
+                "cell": list(b.cell) if b else None,
+                "descriptors": b.descriptors if b else None,
+                "archive": len(a),
+            }
+        )
     return rows
 
 
@@ -60,55 +66,184 @@ def _print_champions(out: Output, run, rows: list[dict]) -> None:
         if r["fitness"] is None:
             t.add_row(str(r["round"]), "-", "-", "-", "-", str(r["archive"]), "(no valid warrior)")
             continue
-        t.add_row(str(r["round"]), f"{r['fitness']:.3f}", f"{r['descriptors'][d1]:.4g}", f"{r['descriptors'][d2]:.4g}",
-                  f"{r['cell'][0]},{r['cell'][1]}", str(r["archive"]), r["name"] or "")
+        t.add_row(
+            str(r["round"]),
+            f"{r['fitness']:.3f}",
+            f"{r['descriptors'][d1]:.4g}",
+            f"{r['descriptors'][d2]:.4g}",
+            f"{r['cell'][0]},{r['cell'][1]}",
+            str(r["archive"]),
+            r["name"] or "",
+        )
     out.print(t)
 
 
 @app.command()
 def run(
-    config: Optional[Path] = typer.Option(None, "--config", "-c", help="A drq.toml (flags override it)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of every random choice [0].", rich_help_panel=_A),
-    rounds: Optional[int] = typer.Option(None, "--rounds", "-T", help="Rounds T [20].", rich_help_panel=_A),
-    iterations: Optional[int] = typer.Option(None, "--iterations", "-n", help="Iterations per round [250].", rich_help_panel=_A),
-    history: Optional[str] = typer.Option(None, "--history", "-K", help="Opponents: champions of the last K rounds, or 'all' [20].", rich_help_panel=_A),
-    p_new: Optional[float] = typer.Option(None, "--p-new", help="Chance an iteration asks for a new warrior [0.1].", rich_help_panel=_A),
-    n_init: Optional[int] = typer.Option(None, "--n-init", help="New warriors at each round's start [8].", rich_help_panel=_A),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="End a round early past this fitness [0.8].", rich_help_panel=_A),
-    battle_rounds: Optional[int] = typer.Option(None, "--battle-rounds", "-R", help="Battle rounds per evaluation R [20].", rich_help_panel=_A),
-    batch: Optional[int] = typer.Option(None, "--batch", help="Iterations proposed from one archive state and evaluated together [1].", rich_help_panel=_A),
-    responses: Optional[int] = typer.Option(None, "--responses", help="Candidates per iteration from the same parent (one LLM request with n replies) [1].", rich_help_panel=_A),
-    single_cell: Optional[bool] = typer.Option(None, "--single-cell/--no-single-cell", help="Ablation: one MAP-Elites cell for all candidates.", rich_help_panel=_A),
-    placement: Optional[str] = typer.Option(None, "--placement", help="Where warriors load: drq (the DRQ code's slices, round r seeded with r) or pmars [drq].", rich_help_panel=_A),
-    descriptors: Optional[str] = typer.Option(None, "--descriptors", help="Two of spawned, coverage, opcodes, length [spawned,coverage].", rich_help_panel=_A),
-    opponent: Optional[List[str]] = typer.Option(None, "--opponent", help="Initial opponent: a built-in name or a .red file; repeat for several [drq-imp].", rich_help_panel=_A),
-    warmup_opponents: Optional[bool] = typer.Option(None, "--warmup-opponents/--no-warmup-opponents", help="Also try the initial opponents as round-start candidates [on].", rich_help_panel=_A),
-    warmup_champions: Optional[bool] = typer.Option(None, "--warmup-champions/--no-warmup-champions", help="Also try past champions as round-start candidates [on].", rich_help_panel=_A),
-    operator: Optional[str] = typer.Option(None, "--operator", help="llm, offline (no network: instruction edits) or strategy (no network: the classic families) [llm].", rich_help_panel=_A),
-    core_size: Optional[int] = typer.Option(None, "--core-size", help="[8000]", rich_help_panel=_C),
-    cycles: Optional[int] = typer.Option(None, "--cycles", help="[80000]", rich_help_panel=_C),
-    processes: Optional[int] = typer.Option(None, "--processes", help="[8000]", rich_help_panel=_C),
-    length: Optional[int] = typer.Option(None, "--length", help="[100]", rich_help_panel=_C),
-    distance: Optional[int] = typer.Option(None, "--distance", help="[100]", rich_help_panel=_C),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 [$OPENAI_BASE_URL].", rich_help_panel=_L),
-    model: Optional[str] = typer.Option(None, "--model", help="Model name [gpt-4.1-mini-2025-04-14].", rich_help_panel=_L),
-    temperature: Optional[float] = typer.Option(None, "--temperature", help="[1.0]", rich_help_panel=_L),
-    llm_seed: Optional[str] = typer.Option(None, "--llm-seed", help="Seed sent with every request, or 'none' [0].", rich_help_panel=_L),
-    max_tokens: Optional[str] = typer.Option(None, "--max-tokens", help="Reply length limit, or 'none' for the server's own [none].", rich_help_panel=_L),
-    parent_text: Optional[str] = typer.Option(None, "--parent-text", help="What the mutate prompt shows of the parent: reply (its whole reply) or code [reply].", rich_help_panel=_L),
-    extract: Optional[str] = typer.Option(None, "--extract", help="blocks (every fenced block, else the whole reply) or strip-fences [blocks].", rich_help_panel=_L),
-    system_prompt: Optional[Path] = typer.Option(None, "--system-prompt", help="System prompt file [shipped].", rich_help_panel=_L),
-    new_prompt: Optional[Path] = typer.Option(None, "--new-prompt", help="'Write a new warrior' prompt file [shipped].", rich_help_panel=_L),
-    mutate_prompt: Optional[Path] = typer.Option(None, "--mutate-prompt", help="'Improve this warrior' prompt file, with a {warrior} placeholder [shipped].", rich_help_panel=_L),
-    api_key: Optional[str] = typer.Option(None, "--api-key", help="API key (never stored) [$OPENAI_API_KEY].", rich_help_panel=_L),
-    llm_timeout: Optional[float] = typer.Option(None, "--llm-timeout", help="Seconds per request [120].", rich_help_panel=_L),
-    llm_retries: Optional[int] = typer.Option(None, "--llm-retries", help="Retries of a failed request [4].", rich_help_panel=_L),
-    concurrency: Optional[int] = typer.Option(None, "--concurrency", help="Requests in flight at once [8].", rich_help_panel=_L),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue this run from its last checkpoint."),
-    name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    config: Path | None = typer.Option(
+        None, "--config", "-c", help="A drq.toml (flags override it)."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of every random choice [0].", rich_help_panel=_A
+    ),
+    rounds: int | None = typer.Option(
+        None, "--rounds", "-T", help="Rounds T [20].", rich_help_panel=_A
+    ),
+    iterations: int | None = typer.Option(
+        None, "--iterations", "-n", help="Iterations per round [250].", rich_help_panel=_A
+    ),
+    history: str | None = typer.Option(
+        None,
+        "--history",
+        "-K",
+        help="Opponents: champions of the last K rounds, or 'all' [20].",
+        rich_help_panel=_A,
+    ),
+    p_new: float | None = typer.Option(
+        None,
+        "--p-new",
+        help="Chance an iteration asks for a new warrior [0.1].",
+        rich_help_panel=_A,
+    ),
+    n_init: int | None = typer.Option(
+        None, "--n-init", help="New warriors at each round's start [8].", rich_help_panel=_A
+    ),
+    threshold: float | None = typer.Option(
+        None, "--threshold", help="End a round early past this fitness [0.8].", rich_help_panel=_A
+    ),
+    battle_rounds: int | None = typer.Option(
+        None,
+        "--battle-rounds",
+        "-R",
+        help="Battle rounds per evaluation R [20].",
+        rich_help_panel=_A,
+    ),
+    batch: int | None = typer.Option(
+        None,
+        "--batch",
+        help="Iterations proposed from one archive state and evaluated together [1].",
+        rich_help_panel=_A,
+    ),
+    responses: int | None = typer.Option(
+        None,
+        "--responses",
+        help="Candidates per iteration from the same parent (one LLM request with n replies) [1].",
+        rich_help_panel=_A,
+    ),
+    single_cell: bool | None = typer.Option(
+        None,
+        "--single-cell/--no-single-cell",
+        help="Ablation: one MAP-Elites cell for all candidates.",
+        rich_help_panel=_A,
+    ),
+    placement: str | None = typer.Option(
+        None,
+        "--placement",
+        help="Where warriors load: drq (the DRQ code's slices, round r seeded with r) or pmars [drq].",
+        rich_help_panel=_A,
+    ),
+    descriptors: str | None = typer.Option(
+        None,
+        "--descriptors",
+        help="Two of spawned, coverage, opcodes, length [spawned,coverage].",
+        rich_help_panel=_A,
+    ),
+    opponent: list[str] | None = typer.Option(
+        None,
+        "--opponent",
+        help="Initial opponent: a built-in name or a .red file; repeat for several [drq-imp].",
+        rich_help_panel=_A,
+    ),
+    warmup_opponents: bool | None = typer.Option(
+        None,
+        "--warmup-opponents/--no-warmup-opponents",
+        help="Also try the initial opponents as round-start candidates [on].",
+        rich_help_panel=_A,
+    ),
+    warmup_champions: bool | None = typer.Option(
+        None,
+        "--warmup-champions/--no-warmup-champions",
+        help="Also try past champions as round-start candidates [on].",
+        rich_help_panel=_A,
+    ),
+    operator: str | None = typer.Option(
+        None,
+        "--operator",
+        help="llm, offline (no network: instruction edits) or strategy (no network: the classic families) [llm].",
+        rich_help_panel=_A,
+    ),
+    core_size: int | None = typer.Option(None, "--core-size", help="[8000]", rich_help_panel=_C),
+    cycles: int | None = typer.Option(None, "--cycles", help="[80000]", rich_help_panel=_C),
+    processes: int | None = typer.Option(None, "--processes", help="[8000]", rich_help_panel=_C),
+    length: int | None = typer.Option(None, "--length", help="[100]", rich_help_panel=_C),
+    distance: int | None = typer.Option(None, "--distance", help="[100]", rich_help_panel=_C),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1 [$OPENAI_BASE_URL].",
+        rich_help_panel=_L,
+    ),
+    model: str | None = typer.Option(
+        None, "--model", help="Model name [gpt-4.1-mini-2025-04-14].", rich_help_panel=_L
+    ),
+    temperature: float | None = typer.Option(
+        None, "--temperature", help="[1.0]", rich_help_panel=_L
+    ),
+    llm_seed: str | None = typer.Option(
+        None, "--llm-seed", help="Seed sent with every request, or 'none' [0].", rich_help_panel=_L
+    ),
+    max_tokens: str | None = typer.Option(
+        None,
+        "--max-tokens",
+        help="Reply length limit, or 'none' for the server's own [none].",
+        rich_help_panel=_L,
+    ),
+    parent_text: str | None = typer.Option(
+        None,
+        "--parent-text",
+        help="What the mutate prompt shows of the parent: reply (its whole reply) or code [reply].",
+        rich_help_panel=_L,
+    ),
+    extract: str | None = typer.Option(
+        None,
+        "--extract",
+        help="blocks (every fenced block, else the whole reply) or strip-fences [blocks].",
+        rich_help_panel=_L,
+    ),
+    system_prompt: Path | None = typer.Option(
+        None, "--system-prompt", help="System prompt file [shipped].", rich_help_panel=_L
+    ),
+    new_prompt: Path | None = typer.Option(
+        None,
+        "--new-prompt",
+        help="'Write a new warrior' prompt file [shipped].",
+        rich_help_panel=_L,
+    ),
+    mutate_prompt: Path | None = typer.Option(
+        None,
+        "--mutate-prompt",
+        help="'Improve this warrior' prompt file, with a {warrior} placeholder [shipped].",
+        rich_help_panel=_L,
+    ),
+    api_key: str | None = typer.Option(
+        None, "--api-key", help="API key (never stored) [$OPENAI_API_KEY].", rich_help_panel=_L
+    ),
+    llm_timeout: float | None = typer.Option(
+        None, "--llm-timeout", help="Seconds per request [120].", rich_help_panel=_L
+    ),
+    llm_retries: int | None = typer.Option(
+        None, "--llm-retries", help="Retries of a failed request [4].", rich_help_panel=_L
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", help="Requests in flight at once [8].", rich_help_panel=_L
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue this run from its last checkpoint."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A name for the run."),
     executor: str = ExecutorKind,
-    address: Optional[str] = Address,
-    workers: Optional[int] = Workers,
+    address: str | None = Address,
+    workers: int | None = Workers,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -118,40 +253,76 @@ def run(
 
     out = Output(json, quiet)
     overrides = {
-        "seed": seed, "rounds": rounds, "iterations": iterations, "history": history, "p_new": p_new,
-        "n_init": n_init, "threshold": threshold, "battle_rounds": battle_rounds, "batch": batch,
-        "responses": responses, "single_cell": single_cell, "placement": placement, "descriptors": descriptors, "initial_opponents": opponent or None, "warmup_opponents": warmup_opponents,
-        "warmup_champions": warmup_champions, "operator": operator,
-        "core.core_size": core_size, "core.cycles": cycles, "core.processes": processes, "core.length": length,
-        "core.distance": distance, "llm.base_url": base_url, "llm.model": model, "llm.temperature": temperature,
-        "llm.timeout": llm_timeout, "llm.retries": llm_retries, "llm.concurrency": concurrency,
-        "llm.seed": _int_or_word(llm_seed, "none"), "llm.max_tokens": _int_or_word(max_tokens, "none"),
-        "llm.parent": parent_text, "llm.extract": extract,
-        "llm.system_prompt": _path(system_prompt), "llm.new_prompt": _path(new_prompt),
+        "seed": seed,
+        "rounds": rounds,
+        "iterations": iterations,
+        "history": history,
+        "p_new": p_new,
+        "n_init": n_init,
+        "threshold": threshold,
+        "battle_rounds": battle_rounds,
+        "batch": batch,
+        "responses": responses,
+        "single_cell": single_cell,
+        "placement": placement,
+        "descriptors": descriptors,
+        "initial_opponents": opponent or None,
+        "warmup_opponents": warmup_opponents,
+        "warmup_champions": warmup_champions,
+        "operator": operator,
+        "core.core_size": core_size,
+        "core.cycles": cycles,
+        "core.processes": processes,
+        "core.length": length,
+        "core.distance": distance,
+        "llm.base_url": base_url,
+        "llm.model": model,
+        "llm.temperature": temperature,
+        "llm.timeout": llm_timeout,
+        "llm.retries": llm_retries,
+        "llm.concurrency": concurrency,
+        "llm.seed": _int_or_word(llm_seed, "none"),
+        "llm.max_tokens": _int_or_word(max_tokens, "none"),
+        "llm.parent": parent_text,
+        "llm.extract": extract,
+        "llm.system_prompt": _path(system_prompt),
+        "llm.new_prompt": _path(new_prompt),
         "llm.mutate_prompt": _path(mutate_prompt),
     }
     overrides["history"] = _int_or_word(history, "all")
     if resume is not None:
         given = [k for k, v in overrides.items() if v is not None] + (["config"] if config else [])
         if given:
-            raise ConfigError(f"--resume continues a run with its own config; drop {', '.join(given)}")
+            raise ConfigError(
+                f"--resume continues a run with its own config; drop {', '.join(given)}"
+            )
         cfg = None
     else:
         cfg = load_toml(config) if config is not None else DRQConfig()
         cfg = with_overrides(cfg, overrides)
     with executor_from_flags(executor, address, workers) as pool:
-        exp = open_experiment(_store(), cfg, resume=resume, name=name, api_key=api_key, executor=pool)
+        exp = open_experiment(
+            _store(), cfg, resume=resume, name=name, api_key=api_key, executor=pool
+        )
         out.info(f"run {exp.run.id} ({'resumed' if resume else 'new'}) in {exp.run.dir}")
         r = _run_with_progress(out, exp)
     rows = _champion_rows(r)
     if json:
-        out.json({"run": r.id, "dir": str(r.dir), "status": r.status, "rounds": rows, "stats": r.summary})
+        out.json(
+            {"run": r.id, "dir": str(r.dir), "status": r.status, "rounds": rows, "stats": r.summary}
+        )
         return
     _print_champions(out, r, rows)
     s = r.summary
-    out.print(f"{s.get('evaluated', 0)} evaluated, {s.get('invalid', 0)} invalid, {s.get('placed', 0)} placed"
-              + (f"; LLM: {s.get('llm_calls', 0)} calls, {s.get('llm_failed', 0)} failed, "
-                 f"{s.get('prompt_tokens', 0)}+{s.get('completion_tokens', 0)} tokens" if s.get("llm_calls") else ""))
+    out.print(
+        f"{s.get('evaluated', 0)} evaluated, {s.get('invalid', 0)} invalid, {s.get('placed', 0)} placed"
+        + (
+            f"; LLM: {s.get('llm_calls', 0)} calls, {s.get('llm_failed', 0)} failed, "
+            f"{s.get('prompt_tokens', 0)}+{s.get('completion_tokens', 0)} tokens"
+            if s.get("llm_calls")
+            else ""
+        )
+    )
     out.print(f"pictures and champions in {r.dir}")
 
 
@@ -195,18 +366,32 @@ def show(
     cfg = load_config(r)
     rows = _champion_rows(r)
     if json:
-        out.json({"run": r.id, "dir": str(r.dir), "status": r.status, "config": cfg.to_dict(), "summary": r.summary,
-                  "rounds": rows})
+        out.json(
+            {
+                "run": r.id,
+                "dir": str(r.dir),
+                "status": r.status,
+                "config": cfg.to_dict(),
+                "summary": r.summary,
+                "rounds": rows,
+            }
+        )
         return
     s = r.summary
-    out.print(f"[bold]{r.id}[/bold]  {r.status}  round {s.get('round', 0)}/{cfg.rounds}  operator {cfg.operator}"
-              f"  seed {cfg.seed}")
+    out.print(
+        f"[bold]{r.id}[/bold]  {r.status}  round {s.get('round', 0)}/{cfg.rounds}  operator {cfg.operator}"
+        f"  seed {cfg.seed}"
+    )
     k = "all" if cfg.history is None else cfg.history
-    out.print(f"T={cfg.rounds} iterations={cfg.iterations} K={k} R={cfg.battle_rounds} p_new={cfg.p_new} "
-              f"n_init={cfg.n_init} threshold={cfg.threshold} batch={cfg.batch} responses={cfg.responses} "
-              f"descriptors={','.join(cfg.descriptors)}" + (" single_cell" if cfg.single_cell else ""))
+    out.print(
+        f"T={cfg.rounds} iterations={cfg.iterations} K={k} R={cfg.battle_rounds} p_new={cfg.p_new} "
+        f"n_init={cfg.n_init} threshold={cfg.threshold} batch={cfg.batch} responses={cfg.responses} "
+        f"descriptors={','.join(cfg.descriptors)}" + (" single_cell" if cfg.single_cell else "")
+    )
     c = cfg.core
-    out.print(f"core {c.core_size}, cycles {c.cycles}, processes {c.processes}, length {c.length}, distance {c.distance}")
+    out.print(
+        f"core {c.core_size}, cycles {c.cycles}, processes {c.processes}, length {c.length}, distance {c.distance}"
+    )
     if rows:
         _print_champions(out, r, rows)
     out.print(f"{s.get('evaluated', 0)} evaluated, {s.get('invalid', 0)} invalid; folder {r.dir}")
@@ -217,8 +402,14 @@ def eval_(
     run_id: str = typer.Argument(..., metavar="RUN", help="A run id (or a unique prefix)."),
     against: Path = typer.Option(..., "--against", help="A folder of .red warriors (held out)."),
     rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds per pair."),
-    measure: str = typer.Option("drq", "--measure", help="drq (the DRQ code's scores: higher mean score beats) or pmars (pMARS battles: more rounds won beats)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of pMARS's placements (--measure pmars) [0]."),
+    measure: str = typer.Option(
+        "drq",
+        "--measure",
+        help="drq (the DRQ code's scores: higher mean score beats) or pmars (pMARS battles: more rounds won beats).",
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="Seed of pMARS's placements (--measure pmars) [0]."
+    ),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -228,34 +419,61 @@ def eval_(
     from primordium.redqueen.evaluate import evaluate_run
 
     if seed is not None and measure == "drq":
-        raise ConfigError("--seed moves pMARS's placements; --measure drq seeds round r with r, as the DRQ code")
+        raise ConfigError(
+            "--seed moves pMARS's placements; --measure drq seeds round r with r, as the DRQ code"
+        )
     out = Output(json, quiet)
     r = _open(run_id)
     with out.progress("battles", None) as bar:
-        result = evaluate_run(r, against, rounds=rounds, seed=seed or 0, measure=measure, on_progress=bar.advance)
+        result = evaluate_run(
+            r, against, rounds=rounds, seed=seed or 0, measure=measure, on_progress=bar.advance
+        )
     if json:
         out.json(result)
         return
     if result["skipped"]:
-        out.info(f"skipped {len(result['skipped'])} warrior(s) that do not assemble for this run's core settings")
-    t = Table(title=f"{r.id}: champions against {result['opponents']} warriors in {result['against']}")
+        out.info(
+            f"skipped {len(result['skipped'])} warrior(s) that do not assemble for this run's core settings"
+        )
+    t = Table(
+        title=f"{r.id}: champions against {result['opponents']} warriors in {result['against']}"
+    )
     drq = result["measure"] == "drq"
-    for col in ("round", "generality", "wins", "ties", "losses") + (("mean score",) if drq else ()) + ("name",):
+    for col in (
+        ("round", "generality", "wins", "ties", "losses")
+        + (("mean score",) if drq else ())
+        + ("name",)
+    ):
         t.add_column(col, justify="left" if col == "name" else "right")
     for row in result["rounds"]:
-        t.add_row(str(row["round"]), f"{row['generality']:.3f}", str(row["wins"]), str(row["ties"]),
-                  str(row["losses"]), *((f"{row['score']:.3f}",) if drq else ()), row["name"])
+        t.add_row(
+            str(row["round"]),
+            f"{row['generality']:.3f}",
+            str(row["wins"]),
+            str(row["ties"]),
+            str(row["losses"]),
+            *((f"{row['score']:.3f}",) if drq else ()),
+            row["name"],
+        )
     out.print(t)
     out.print(f"plot: {r.dir / 'generality.png'}")
 
 
 @app.command()
 def compare(
-    run_ids: List[str] = typer.Argument(..., metavar="RUN...", help="Two or more runs with different seeds."),
-    against: Path = typer.Option(..., "--against", help="A folder of .red warriors: the fixed set phenotypes are measured on."),
-    rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds per champion and warrior."),
+    run_ids: list[str] = typer.Argument(
+        ..., metavar="RUN...", help="Two or more runs with different seeds."
+    ),
+    against: Path = typer.Option(
+        ...,
+        "--against",
+        help="A folder of .red warriors: the fixed set phenotypes are measured on.",
+    ),
+    rounds: int = typer.Option(
+        20, "--rounds", "-r", help="Battle rounds per champion and warrior."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the placements."),
-    out_file: Optional[Path] = typer.Option(None, "--out", help="Also draw both curves as a PNG."),
+    out_file: Path | None = typer.Option(None, "--out", help="Also draw both curves as a PNG."),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -278,12 +496,23 @@ def compare(
     if json:
         out.json(result)
         return
-    t = Table(title=f"champions of {len(runs)} runs against {result['opponents']} warriors in {result['against']}")
-    for col in ("round", "runs", "phenotype similarity", "phenotype variance", "genotype distance", "fitness"):
+    t = Table(
+        title=f"champions of {len(runs)} runs against {result['opponents']} warriors in {result['against']}"
+    )
+    for col in (
+        "round",
+        "runs",
+        "phenotype similarity",
+        "phenotype variance",
+        "genotype distance",
+        "fitness",
+    ):
         t.add_column(col, justify="right")
     for row in result["rounds"]:
-        cells = [f"{row[k]:.3f}" if row[k] is not None else "-"
-                 for k in ("phenotype_similarity", "phenotype_variance", "genotype_distance", "fitness")]
+        cells = [
+            f"{row[k]:.3f}" if row[k] is not None else "-"
+            for k in ("phenotype_similarity", "phenotype_variance", "genotype_distance", "fitness")
+        ]
         t.add_row(str(row["round"]), str(row["runs"]), *cells)
     out.print(t)
 
@@ -308,11 +537,20 @@ def plot(
 
 @app.command()
 def fitness(
-    warriors: List[Path] = typer.Argument(..., metavar="CANDIDATE.red OPPONENT.red...",
-                                          help="The candidate, then its opponents, all in one melee."),
-    rounds: int = typer.Option(20, "--rounds", "-r", help="Battle rounds; round r is seeded with r."),
-    placement: str = typer.Option("drq", "--placement", help="drq (the DRQ code's slices) or pmars."),
-    cycles: int = typer.Option(80000, "--cycles", help="Cycles per round (the other MARS settings are the paper's)."),
+    warriors: list[Path] = typer.Argument(
+        ...,
+        metavar="CANDIDATE.red OPPONENT.red...",
+        help="The candidate, then its opponents, all in one melee.",
+    ),
+    rounds: int = typer.Option(
+        20, "--rounds", "-r", help="Battle rounds; round r is seeded with r."
+    ),
+    placement: str = typer.Option(
+        "drq", "--placement", help="drq (the DRQ code's slices) or pmars."
+    ),
+    cycles: int = typer.Option(
+        80000, "--cycles", help="Cycles per round (the other MARS settings are the paper's)."
+    ),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -334,8 +572,19 @@ def fitness(
         t.add_column(col, justify="left" if col == "warrior" else "right")
     for w in result["warriors"]:
         for r in range(rounds):
-            t.add_row(Path(w["file"]).name if r == 0 else "", str(r), f"{w['fitness'][r]:.4f}", str(w["spawned"][r]),
-                      str(w["coverage"][r]))
-        t.add_row("", "mean", f"{np.mean(w['fitness']):.4f}", f"{np.mean(w['spawned']):.1f}",
-                  f"{np.mean(w['coverage']):.1f}", end_section=True)
+            t.add_row(
+                Path(w["file"]).name if r == 0 else "",
+                str(r),
+                f"{w['fitness'][r]:.4f}",
+                str(w["spawned"][r]),
+                str(w["coverage"][r]),
+            )
+        t.add_row(
+            "",
+            "mean",
+            f"{np.mean(w['fitness']):.4f}",
+            f"{np.mean(w['spawned']):.1f}",
+            f"{np.mean(w['coverage']):.1f}",
+            end_section=True,
+        )
     out.print(t)

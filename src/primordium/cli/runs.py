@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import List, Optional
 
 import typer
 
@@ -14,10 +13,12 @@ from primordium.errors import ConfigError
 
 app = typer.Typer(no_args_is_help=True)
 
-Home = typer.Option(None, "--home", help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder).")
+Home = typer.Option(
+    None, "--home", help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder)."
+)
 
 
-def _store(home: Optional[Path]):
+def _store(home: Path | None):
     from primordium.store import Store
 
     # Never create a store by looking at one: a wrong folder is an error, not a new empty store.
@@ -46,9 +47,9 @@ _STYLE = {"running": "green", "finished": "", "failed": "red", "interrupted": "y
 
 @app.command("list")
 def list_(
-    engine: Optional[str] = typer.Option(None, "--engine", "-e", help="Only runs of this engine."),
-    status: Optional[str] = typer.Option(None, "--status", "-s", help="Only runs with this status."),
-    home: Optional[Path] = Home,
+    engine: str | None = typer.Option(None, "--engine", "-e", help="Only runs of this engine."),
+    status: str | None = typer.Option(None, "--status", "-s", help="Only runs with this status."),
+    home: Path | None = Home,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -76,7 +77,12 @@ def list_(
         table.add_column(col, overflow="fold", no_wrap=col not in ("name", "summary"))
     for r in runs:
         style = _STYLE.get(r["status"], "")
-        row = [r["id"], r["engine"], f"[{style}]{r['status']}[/]" if style else r["status"], _when(r["created"])]
+        row = [
+            r["id"],
+            r["engine"],
+            f"[{style}]{r['status']}[/]" if style else r["status"],
+            _when(r["created"]),
+        ]
         if wide:
             row += [r["name"] if r["name"] != r["id"] else "", _short(r["summary"])]
         table.add_row(*row)
@@ -87,7 +93,7 @@ def list_(
 def show(
     run_id: str = typer.Argument(..., help="A run id (a unique prefix will do)."),
     metrics: bool = typer.Option(False, "--metrics", help="With --json, include every metric row."),
-    home: Optional[Path] = Home,
+    home: Path | None = Home,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -110,7 +116,9 @@ def show(
     took = info["updated"] - info["created"]
     out.print(f"[bold]{info['name']}[/bold]  ({info['id']})")
     out.print(f"engine    {info['engine']}")
-    out.print(f"status    {info['status']}  (started {_when(info['created'])}, last update after {took:.1f} s)")
+    out.print(
+        f"status    {info['status']}  (started {_when(info['created'])}, last update after {took:.1f} s)"
+    )
     out.print(f"folder    {info['dir']}")
     for problem in info["problems"]:
         out.print(f"[red]damaged[/red]   {problem}")
@@ -128,10 +136,10 @@ def show(
 
 @app.command()
 def rm(
-    run_ids: List[str] = typer.Argument(..., help="Run ids (unique prefixes will do)."),
+    run_ids: list[str] = typer.Argument(..., help="Run ids (unique prefixes will do)."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
     force: bool = typer.Option(False, "--force", help="Remove runs even while they are running."),
-    home: Optional[Path] = Home,
+    home: Path | None = Home,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -145,7 +153,9 @@ def rm(
         raise ConfigError(f"run {running[0]} is running; stop it first or pass --force")
     if not yes:
         if not sys.stdin.isatty():
-            raise ConfigError(f"refusing to remove {len(ids)} run(s) without --yes (no terminal to ask)")
+            raise ConfigError(
+                f"refusing to remove {len(ids)} run(s) without --yes (no terminal to ask)"
+            )
         if not typer.confirm(f"Remove {len(ids)} run(s): {', '.join(ids)}?"):
             raise typer.Abort()
     for rid in ids:
@@ -159,8 +169,13 @@ def rm(
 @app.command()
 def export(
     run_id: str = typer.Argument(..., help="A run id (a unique prefix will do)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Archive to write (.tar.gz, .tgz or .zip) [default: RUN_ID.tar.gz]."),
-    home: Optional[Path] = Home,
+    output: Path | None = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Archive to write (.tar.gz, .tgz or .zip) [default: RUN_ID.tar.gz].",
+    ),
+    home: Path | None = Home,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -180,7 +195,7 @@ def export(
 @app.command()
 def path(
     run_id: str = typer.Argument(..., help="A run id (a unique prefix will do)."),
-    home: Optional[Path] = Home,
+    home: Path | None = Home,
 ) -> None:
     """Print a run's folder (for scripts: cd "$(primordium runs path ID)")."""
     print(_store(home).open(run_id).dir)

@@ -6,7 +6,6 @@ import errno
 import ipaddress
 import socket
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -27,7 +26,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
     if not 0 <= port <= 65535:
         raise ConfigError(f"--port {port} is not a port (0..65535)")
     try:
-        family, kind, proto, _, addr = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM)[0]
+        family, kind, proto, _, addr = socket.getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM
+        )[0]
     except socket.gaierror as e:
         raise ConfigError(f"--host {host!r}: cannot resolve ({e.strerror})") from None
     sock = socket.socket(family, kind, proto)
@@ -38,18 +39,28 @@ def bind_socket(host: str, port: int) -> socket.socket:
     except OSError as e:
         sock.close()
         if e.errno == errno.EADDRINUSE:
-            raise ConfigError(f"port {port} on {host} is in use; stop what holds it or pick another with --port") from None
+            raise ConfigError(
+                f"port {port} on {host} is in use; stop what holds it or pick another with --port"
+            ) from None
         if e.errno == errno.EACCES:
-            raise ConfigError(f"port {port} on {host}: permission denied (ports below 1024 need root)") from None
+            raise ConfigError(
+                f"port {port} on {host}: permission denied (ports below 1024 need root)"
+            ) from None
         raise ConfigError(f"cannot listen on {host}:{port} ({e.strerror})") from None
     sock.set_inheritable(True)
     return sock
 
 
 def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (loopback only by default)."),
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (loopback only by default)."
+    ),
     port: int = typer.Option(8765, "--port", "-p", help="Port to listen on."),
-    home: Optional[Path] = typer.Option(None, "--home", help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder)."),
+    home: Path | None = typer.Option(
+        None,
+        "--home",
+        help="The store's folder (default: $PRIMORDIUM_HOME, else the current folder).",
+    ),
 ) -> None:
     """Open the web gallery of the run store (read-only) at http://HOST:PORT/."""
     try:
@@ -57,7 +68,9 @@ def serve(
 
         from primordium.web.app import create_app
     except ImportError as e:
-        raise ConfigError(f"the gallery needs the 'web' extra (pip install 'primordium[web]'): {e}") from None
+        raise ConfigError(
+            f"the gallery needs the 'web' extra (pip install 'primordium[web]'): {e}"
+        ) from None
 
     loopback = _is_loopback(host)
     app = create_app(home, loopback_only=loopback)  # a StoreError here if the folder is not a store
@@ -67,9 +80,13 @@ def serve(
     from rich.console import Console
 
     err = Console(stderr=True, highlight=False)
-    err.print(f"primordium gallery at [bold]http://{shown}:{bound}/[/bold]  (store: {Path(home).resolve() if home else _home()}; Ctrl-C to stop)")
+    err.print(
+        f"primordium gallery at [bold]http://{shown}:{bound}/[/bold]  (store: {Path(home).resolve() if home else _home()}; Ctrl-C to stop)"
+    )
     if not loopback:
-        err.print("[yellow]warning:[/yellow] listening beyond this machine: anyone who can reach it can read every run")
+        err.print(
+            "[yellow]warning:[/yellow] listening beyond this machine: anyone who can reach it can read every run"
+        )
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
 

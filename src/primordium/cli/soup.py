@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -15,13 +14,22 @@ from primordium.errors import ConfigError
 app = typer.Typer(no_args_is_help=True)
 
 _S = "Soup settings"
-Lang = typer.Option("bff_noheads", "--lang", help="One of cubff's 13 languages: bff_noheads, bff, bff8, bff8_noheads, bff_noheads_4bit, bff_perm, bff_selfmove, forth, forthtrivial, forthtrivial_reset, forthcopy, subleq, rsubleq4.", rich_help_panel=_S)
-Steps = typer.Option(8192, "--steps", min=1, help="Step budget per tape (2^13 in the paper).", rich_help_panel=_S)
-Length = typer.Option(64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S)
+Lang = typer.Option(
+    "bff_noheads",
+    "--lang",
+    help="One of cubff's 13 languages: bff_noheads, bff, bff8, bff8_noheads, bff_noheads_4bit, bff_perm, bff_selfmove, forth, forthtrivial, forthtrivial_reset, forthcopy, subleq, rsubleq4.",
+    rich_help_panel=_S,
+)
+Steps = typer.Option(
+    8192, "--steps", min=1, help="Step budget per tape (2^13 in the paper).", rich_help_panel=_S
+)
+Length = typer.Option(
+    64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S
+)
 Tape = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes).")
 
 
-def _grid(text: Optional[str]) -> Optional[tuple[int, int]]:
+def _grid(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
@@ -50,32 +58,117 @@ def _tape(hex_text: str, length: int, what: str = "--tape"):
 @app.command()
 def run(
     lang: str = Lang,
-    programs: Optional[int] = typer.Option(None, "--programs", help="Programs in the soup [default: 131072, or WxH with --grid].", rich_help_panel=_S),
-    epochs: Optional[int] = typer.Option(None, "--epochs", min=0, help="Epochs to run [default: 16000]; with --resume, a new total."),
+    programs: int | None = typer.Option(
+        None,
+        "--programs",
+        help="Programs in the soup [default: 131072, or WxH with --grid].",
+        rich_help_panel=_S,
+    ),
+    epochs: int | None = typer.Option(
+        None, "--epochs", min=0, help="Epochs to run [default: 16000]; with --resume, a new total."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice.", rich_help_panel=_S),
-    mutation: float = typer.Option(1 / 4096, "--mutation", help="Probability per byte per epoch of a random byte [cubff's 1/4096].", rich_help_panel=_S),
+    mutation: float = typer.Option(
+        1 / 4096,
+        "--mutation",
+        help="Probability per byte per epoch of a random byte [cubff's 1/4096].",
+        rich_help_panel=_S,
+    ),
     steps: int = Steps,
     length: int = Length,
-    grid: Optional[str] = typer.Option(None, "--grid", help="2D soup: WIDTHxHEIGHT grid; programs pair with neighbours.", rich_help_panel=_S),
-    radius: int = typer.Option(2, "--radius", help="2D soup: neighbours within this many cells.", rich_help_panel=_S),
-    interaction_pattern: Optional[Path] = typer.Option(None, "--interaction-pattern", help="Pair along this graph: lines 'a b' (program a may run with b), cubff's format.", rich_help_panel=_S),
-    pairing: str = typer.Option("shuffle", "--pairing", help="shuffle (random pairs each epoch), cyclic (no reshuffling) or fixed (cubff's fixed shuffle).", rich_help_panel=_S),
-    initial_program: Optional[str] = typer.Option(None, "--initial-program", help="Write this program over the soup's start (BFF: op characters; others: hex).", rich_help_panel=_S),
-    zero_init: bool = typer.Option(False, "--zero-init", help="Start from (and reset to) all-zero programs.", rich_help_panel=_S),
-    reset_interval: Optional[int] = typer.Option(None, "--reset-interval", help="Replace the soup by a fresh one after epoch indices 0, N, 2N, ... (as cubff).", rich_help_panel=_S),
-    eval_selfrep: bool = typer.Option(False, "--eval-selfrep", help="Count cubff's self-replicators at every logged row (the CSV's number_selfreps)."),
-    stop_bpb: Optional[float] = typer.Option(None, "--stop-bpb", help="End the run at the first logged row whose brotli bits per byte is below this."),
-    stop_selfreps: Optional[int] = typer.Option(None, "--stop-selfreps", help="End the run at the first logged row counting this many self-replicators (implies --eval-selfrep)."),
-    save_every: Optional[int] = typer.Option(None, "--save-every", help="Also keep a numbered cubff-format checkpoint every N epochs (checkpoints/*.dat)."),
-    load: Optional[Path] = typer.Option(None, "--load", help="Start a new run from a cubff-format checkpoint (cubff's or a numbered one), at its epoch."),
-    log: Optional[Path] = typer.Option(None, "--log", help="Also write the CSV log (cubff's --log columns) here; the run folder always has log.csv."),
-    log_every: int = typer.Option(64, "--log-every", help="Epochs between metric rows (entropies are costly)."),
-    log_offset: int = typer.Option(0, "--log-offset", help="Rows after epochs offset + k x --log-every; 1 logs where cubff does (1, 65, 129, ...)."),
-    checkpoint_every: int = typer.Option(512, "--checkpoint-every", help="Epochs between checkpoints."),
-    snapshot_every: int = typer.Option(512, "--snapshot-every", help="Epochs between saved soup samples (for pictures)."),
-    stop_after_transition: Optional[int] = typer.Option(None, "--stop-after-transition", min=0, help="End the run this many epochs after the transition is detected."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue this run from its last checkpoint."),
-    name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    grid: str | None = typer.Option(
+        None,
+        "--grid",
+        help="2D soup: WIDTHxHEIGHT grid; programs pair with neighbours.",
+        rich_help_panel=_S,
+    ),
+    radius: int = typer.Option(
+        2, "--radius", help="2D soup: neighbours within this many cells.", rich_help_panel=_S
+    ),
+    interaction_pattern: Path | None = typer.Option(
+        None,
+        "--interaction-pattern",
+        help="Pair along this graph: lines 'a b' (program a may run with b), cubff's format.",
+        rich_help_panel=_S,
+    ),
+    pairing: str = typer.Option(
+        "shuffle",
+        "--pairing",
+        help="shuffle (random pairs each epoch), cyclic (no reshuffling) or fixed (cubff's fixed shuffle).",
+        rich_help_panel=_S,
+    ),
+    initial_program: str | None = typer.Option(
+        None,
+        "--initial-program",
+        help="Write this program over the soup's start (BFF: op characters; others: hex).",
+        rich_help_panel=_S,
+    ),
+    zero_init: bool = typer.Option(
+        False,
+        "--zero-init",
+        help="Start from (and reset to) all-zero programs.",
+        rich_help_panel=_S,
+    ),
+    reset_interval: int | None = typer.Option(
+        None,
+        "--reset-interval",
+        help="Replace the soup by a fresh one after epoch indices 0, N, 2N, ... (as cubff).",
+        rich_help_panel=_S,
+    ),
+    eval_selfrep: bool = typer.Option(
+        False,
+        "--eval-selfrep",
+        help="Count cubff's self-replicators at every logged row (the CSV's number_selfreps).",
+    ),
+    stop_bpb: float | None = typer.Option(
+        None,
+        "--stop-bpb",
+        help="End the run at the first logged row whose brotli bits per byte is below this.",
+    ),
+    stop_selfreps: int | None = typer.Option(
+        None,
+        "--stop-selfreps",
+        help="End the run at the first logged row counting this many self-replicators (implies --eval-selfrep).",
+    ),
+    save_every: int | None = typer.Option(
+        None,
+        "--save-every",
+        help="Also keep a numbered cubff-format checkpoint every N epochs (checkpoints/*.dat).",
+    ),
+    load: Path | None = typer.Option(
+        None,
+        "--load",
+        help="Start a new run from a cubff-format checkpoint (cubff's or a numbered one), at its epoch.",
+    ),
+    log: Path | None = typer.Option(
+        None,
+        "--log",
+        help="Also write the CSV log (cubff's --log columns) here; the run folder always has log.csv.",
+    ),
+    log_every: int = typer.Option(
+        64, "--log-every", help="Epochs between metric rows (entropies are costly)."
+    ),
+    log_offset: int = typer.Option(
+        0,
+        "--log-offset",
+        help="Rows after epochs offset + k x --log-every; 1 logs where cubff does (1, 65, 129, ...).",
+    ),
+    checkpoint_every: int = typer.Option(
+        512, "--checkpoint-every", help="Epochs between checkpoints."
+    ),
+    snapshot_every: int = typer.Option(
+        512, "--snapshot-every", help="Epochs between saved soup samples (for pictures)."
+    ),
+    stop_after_transition: int | None = typer.Option(
+        None,
+        "--stop-after-transition",
+        min=0,
+        help="End the run this many epochs after the transition is detected.",
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue this run from its last checkpoint."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A name for the run."),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -86,7 +179,9 @@ def run(
 
     out = Output(json, quiet)
     if resume is not None and load is not None:
-        raise ConfigError("--resume continues a run, --load starts a new one from a checkpoint: use one")
+        raise ConfigError(
+            "--resume continues a run, --load starts a new one from a checkpoint: use one"
+        )
     store = Store()
     if resume is not None:
         config = schedule = None
@@ -97,42 +192,74 @@ def run(
             from primordium.soup.cubff_files import read_dat
 
             n = read_dat(load, length)[0].shape[0]
-        config = SoupConfig(lang=lang, programs=n, length=length, mutation=mutation, max_steps=steps, seed=seed,
-                            grid=g, radius=radius, pairing=pairing, zero_init=zero_init,
-                            interactions=str(interaction_pattern) if interaction_pattern is not None else None,
-                            initial_program=initial_program, reset_interval=reset_interval)
-        schedule = Schedule(epochs=16000 if epochs is None else epochs, log_every=log_every,
-                            checkpoint_every=checkpoint_every, snapshot_every=snapshot_every, save_every=save_every,
-                            eval_selfrep=eval_selfrep, stop_bpb=stop_bpb, stop_selfreps=stop_selfreps,
-                            log=str(log) if log is not None else None, log_offset=log_offset)
+        config = SoupConfig(
+            lang=lang,
+            programs=n,
+            length=length,
+            mutation=mutation,
+            max_steps=steps,
+            seed=seed,
+            grid=g,
+            radius=radius,
+            pairing=pairing,
+            zero_init=zero_init,
+            interactions=str(interaction_pattern) if interaction_pattern is not None else None,
+            initial_program=initial_program,
+            reset_interval=reset_interval,
+        )
+        schedule = Schedule(
+            epochs=16000 if epochs is None else epochs,
+            log_every=log_every,
+            checkpoint_every=checkpoint_every,
+            snapshot_every=snapshot_every,
+            save_every=save_every,
+            eval_selfrep=eval_selfrep,
+            stop_bpb=stop_bpb,
+            stop_selfreps=stop_selfreps,
+            log=str(log) if log is not None else None,
+            log_offset=log_offset,
+        )
     total = schedule.epochs if schedule is not None else epochs
     announced: list[str] = []
     with out.progress("soup", total=total) as task:
+
         def progress(p: dict) -> None:
             if not announced:
                 announced.append(p["run"])
                 out.info(f"run {p['run']} (resume with: primordium soup run --resume {p['run']})")
-            line = (f"epoch {p['epoch']}/{p['target']}  {p['mops']:.1f} M ops/s  H0 {p['h0']:.3f}  "
-                    f"high-order {p['high_order_entropy']:.3f}")
+            line = (
+                f"epoch {p['epoch']}/{p['target']}  {p['mops']:.1f} M ops/s  H0 {p['h0']:.3f}  "
+                f"high-order {p['high_order_entropy']:.3f}"
+            )
             task.update(p["epoch"], status=line)
             # Off a terminal (a log file, a background job) a line now and then stands in for the bar.
             if not out.err.is_terminal and not quiet and not json and p["epoch"] % 256 == 0:
                 out.info(line)
 
-        run_, result = run_soup(store, config, schedule, resume=resume, load=str(load) if load else None,
-                                 epochs=epochs, name=name, stop_after_transition=stop_after_transition,
-                                 progress=progress)
+        run_, result = run_soup(
+            store,
+            config,
+            schedule,
+            resume=resume,
+            load=str(load) if load else None,
+            epochs=epochs,
+            name=name,
+            stop_after_transition=stop_after_transition,
+            progress=progress,
+        )
     if json:
         out.json(result)
     else:
         out.info(f"run {run_.id} in {run_.dir}")
         t = result["transition_epoch"]
-        out.print(f"{result['epochs']} epochs, {result['ops']:,} ops in {result['seconds']:.1f} s "
-                  f"({result['ops'] / max(result['seconds'], 1e-9) / 1e6:.1f} M ops/s); "
-                  f"high-order entropy {result['high_order_entropy']:.3f} bits/byte; "
-                  + (f"transition at epoch {t}" if t is not None else "no transition detected")
-                  + (f"; {result['selfreps']} self-replicators" if result["selfreps"] is not None else "")
-                  + (f"; stopped early ({result['stopped']})" if result["stopped"] else ""))
+        out.print(
+            f"{result['epochs']} epochs, {result['ops']:,} ops in {result['seconds']:.1f} s "
+            f"({result['ops'] / max(result['seconds'], 1e-9) / 1e6:.1f} M ops/s); "
+            f"high-order entropy {result['high_order_entropy']:.3f} bits/byte; "
+            + (f"transition at epoch {t}" if t is not None else "no transition detected")
+            + (f"; {result['selfreps']} self-replicators" if result["selfreps"] is not None else "")
+            + (f"; stopped early ({result['stopped']})" if result["stopped"] else "")
+        )
 
 
 @app.command("exec")
@@ -204,13 +331,23 @@ def trace(
 def selfrep(
     program: str = typer.Option(..., "--program", help="One program in hex (--length bytes)."),
     lang: str = Lang,
-    check: str = typer.Option("cubff", "--check", help="cubff (cubff's eval_selfrep score, >= 5 replicates) or copy (whole copies, several generations)."),
-    partner: str = typer.Option("random", "--partner", help="copy check: zero or random, the bytes beside it."),
-    generations: int = typer.Option(4, "--generations", min=1, help="copy check: rounds of copy-of-a-copy."),
+    check: str = typer.Option(
+        "cubff",
+        "--check",
+        help="cubff (cubff's eval_selfrep score, >= 5 replicates) or copy (whole copies, several generations).",
+    ),
+    partner: str = typer.Option(
+        "random", "--partner", help="copy check: zero or random, the bytes beside it."
+    ),
+    generations: int = typer.Option(
+        4, "--generations", min=1, help="copy check: rounds of copy-of-a-copy."
+    ),
     steps: int = Steps,
     length: int = Length,
     seed: int = typer.Option(0, "--seed", help="Seed of the random partners (cubff: its --seed)."),
-    epoch: int = typer.Option(0, "--epoch", min=0, help="cubff check: the epoch index whose noise it uses."),
+    epoch: int = typer.Option(
+        0, "--epoch", min=0, help="cubff check: the epoch index whose noise it uses."
+    ),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -228,31 +365,43 @@ def selfrep(
     prog = _tape(program, length // 2, what="--program")
     if check == "cubff":
         score = selfrep_score(prog, language, seed=seed, epoch=epoch, max_steps=steps)
-        res = {"check": "cubff", "score": score, "threshold": SELFREP_THRESHOLD,
-               "replicates": score >= SELFREP_THRESHOLD}
+        res = {
+            "check": "cubff",
+            "score": score,
+            "threshold": SELFREP_THRESHOLD,
+            "replicates": score >= SELFREP_THRESHOLD,
+        }
         if json:
             out.json(res)
         else:
             out.print(f"cubff score {score} (replicator at {SELFREP_THRESHOLD} or more)")
             out.print("replicates" if res["replicates"] else "does not replicate")
         return
-    res = copy_check(prog, language, partner=partner, generations=generations, max_steps=steps, seed=seed)
+    res = copy_check(
+        prog, language, partner=partner, generations=generations, max_steps=steps, seed=seed
+    )
     if json:
         out.json(res)
         return
     for side in ("left", "right"):
         r = res[side]
-        out.print(f"program on the {side}: copies {', '.join(f'{x:.2f}' for x in r['copy_fraction'])}; "
-                  f"reversed {', '.join(f'{x:.2f}' for x in r['reversed_copy_fraction'])}; "
-                  f"parent kept {', '.join(f'{x:.2f}' for x in r['parent_kept'])}"
-                  f" -> {'replicates' if r['replicates'] else 'does not replicate'}")
+        out.print(
+            f"program on the {side}: copies {', '.join(f'{x:.2f}' for x in r['copy_fraction'])}; "
+            f"reversed {', '.join(f'{x:.2f}' for x in r['reversed_copy_fraction'])}; "
+            f"parent kept {', '.join(f'{x:.2f}' for x in r['parent_kept'])}"
+            f" -> {'replicates' if r['replicates'] else 'does not replicate'}"
+        )
     out.print("replicates" if res["replicates"] else "does not replicate")
 
 
 @app.command()
 def inspect(
     run_id: str = typer.Argument(..., metavar="RUN", help="A soup run id (or a unique prefix)."),
-    epoch: Optional[int] = typer.Option(None, "--epoch", help="Use the saved sample at or before this epoch [default: the last checkpoint, whole soup]."),
+    epoch: int | None = typer.Option(
+        None,
+        "--epoch",
+        help="Use the saved sample at or before this epoch [default: the last checkpoint, whole soup].",
+    ),
     top: int = typer.Option(10, "--top", min=1, help="How many programs and substrings to list."),
     k: int = typer.Option(8, "--k", min=1, max=8, help="Substring length."),
     json: bool = Json,
@@ -271,17 +420,32 @@ def inspect(
     ent = entropy(soup)
     # Slots in a sample are the whole soup's first slots, so the scores are those of the whole soup.
     mark_replicators(c["programs"], config, total=config.programs, epoch_index=max(at - 1, 0))
-    info = {"run": run_.id, "lang": config.lang, "epoch": at, "programs": int(soup.shape[0]),
-            "whole_soup": whole, **ent, **c}
+    info = {
+        "run": run_.id,
+        "lang": config.lang,
+        "epoch": at,
+        "programs": int(soup.shape[0]),
+        "whole_soup": whole,
+        **ent,
+        **c,
+    }
     if json:
         out.json(info)
         return
-    out.print(f"run {run_.id}  {config.lang}  epoch {at}  "
-              f"{'whole soup' if whole else 'sample'} of {soup.shape[0]} programs, {c['distinct_programs']} distinct")
-    out.print(f"H0 {ent['h0']:.3f}  brotli {ent['brotli_bpb']:.3f}  high-order entropy {ent['high_order_entropy']:.3f} bits/byte")
-    out.print("top programs (count, cubff's self-replication score, whole copies beside a random partner?):")
+    out.print(
+        f"run {run_.id}  {config.lang}  epoch {at}  "
+        f"{'whole soup' if whole else 'sample'} of {soup.shape[0]} programs, {c['distinct_programs']} distinct"
+    )
+    out.print(
+        f"H0 {ent['h0']:.3f}  brotli {ent['brotli_bpb']:.3f}  high-order entropy {ent['high_order_entropy']:.3f} bits/byte"
+    )
+    out.print(
+        "top programs (count, cubff's self-replication score, whole copies beside a random partner?):"
+    )
     for p in c["programs"]:
-        out.print(f"{p['count']:>8}  {p['selfrep_score']:>3}  {'yes' if p['copies'] else 'no ':<3}  {p['text']}")
+        out.print(
+            f"{p['count']:>8}  {p['selfrep_score']:>3}  {'yes' if p['copies'] else 'no ':<3}  {p['text']}"
+        )
     out.print(f"top {k}-byte substrings:")
     for s in c["substrings"]:
         out.print(f"{s['count']:>8}  {s['text']}  ({s['hex']})")
@@ -290,9 +454,15 @@ def inspect(
 @app.command()
 def render(
     run_id: str = typer.Argument(..., metavar="RUN", help="A soup run id (or a unique prefix)."),
-    out_path: Path = typer.Option(..., "--out", help=".png: the soup at --epoch (or curves with --curves); .gif: its history."),
-    epoch: Optional[int] = typer.Option(None, "--epoch", help="The saved sample at or before this epoch [default: last]."),
-    curves: bool = typer.Option(False, "--curves", help="Draw entropy and ops curves instead of the soup."),
+    out_path: Path = typer.Option(
+        ..., "--out", help=".png: the soup at --epoch (or curves with --curves); .gif: its history."
+    ),
+    epoch: int | None = typer.Option(
+        None, "--epoch", help="The saved sample at or before this epoch [default: last]."
+    ),
+    curves: bool = typer.Option(
+        False, "--curves", help="Draw entropy and ops curves instead of the soup."
+    ),
     quiet: bool = Quiet,
 ) -> None:
     """Draw a soup run: the soup as an image, a GIF of its history, or its curves."""
@@ -326,20 +496,36 @@ def render(
 
 @app.command()
 def sweep(
-    seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds: 0..99, 1,2,5 or a mix [0..9]."),
+    seeds: str | None = typer.Option(None, "--seeds", help="Seeds: 0..99, 1,2,5 or a mix [0..9]."),
     lang: str = Lang,
-    programs: int = typer.Option(2**17, "--programs", help="Programs in each soup.", rich_help_panel=_S),
+    programs: int = typer.Option(
+        2**17, "--programs", help="Programs in each soup.", rich_help_panel=_S
+    ),
     epochs: int = typer.Option(1000, "--epochs", min=1, help="Epochs per soup."),
-    mutation: float = typer.Option(1 / 4096, "--mutation", help="Probability per byte per epoch of a random byte [cubff's 1/4096].", rich_help_panel=_S),
+    mutation: float = typer.Option(
+        1 / 4096,
+        "--mutation",
+        help="Probability per byte per epoch of a random byte [cubff's 1/4096].",
+        rich_help_panel=_S,
+    ),
     steps: int = Steps,
     length: int = Length,
-    log_every: int = typer.Option(64, "--log-every", min=1, help="Epochs between points of each soup's curve."),
-    stop_after_transition: Optional[int] = typer.Option(None, "--stop-after-transition", min=0, help="End a soup this many epochs after its transition."),
-    resume: Optional[str] = typer.Option(None, "--resume", help="Continue this sweep with the seeds it has not finished."),
-    name: Optional[str] = typer.Option(None, "--name", help="A name for the run."),
+    log_every: int = typer.Option(
+        64, "--log-every", min=1, help="Epochs between points of each soup's curve."
+    ),
+    stop_after_transition: int | None = typer.Option(
+        None,
+        "--stop-after-transition",
+        min=0,
+        help="End a soup this many epochs after its transition.",
+    ),
+    resume: str | None = typer.Option(
+        None, "--resume", help="Continue this sweep with the seeds it has not finished."
+    ),
+    name: str | None = typer.Option(None, "--name", help="A name for the run."),
     executor: str = ExecutorKind,
-    address: Optional[str] = Address,
-    workers: Optional[int] = Workers,
+    address: str | None = Address,
+    workers: int | None = Workers,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -352,23 +538,51 @@ def sweep(
     if resume is not None and seeds is not None:
         raise ConfigError("--resume continues a sweep with its own seeds; drop --seeds")
     seed_list = parse_seeds(seeds or "0..9") if resume is None else None
-    config = None if resume is not None else SoupConfig(lang=lang, programs=programs, length=length,
-                                                         mutation=mutation, max_steps=steps)
+    config = (
+        None
+        if resume is not None
+        else SoupConfig(
+            lang=lang, programs=programs, length=length, mutation=mutation, max_steps=steps
+        )
+    )
     store = Store()
-    with executor_from_flags(executor, address, workers) as pool, \
-            out.progress("seeds", total=len(seed_list) if seed_list else None) as bar:
+    with (
+        executor_from_flags(executor, address, workers) as pool,
+        out.progress("seeds", total=len(seed_list) if seed_list else None) as bar,
+    ):
+
         def on_result(r: dict, done: int, total: int) -> None:
             t = r["transition_epoch"]
-            bar.update(done, status=f"seed {r['seed']}: " + (f"transition at {t}" if t is not None else "no transition"))
+            bar.update(
+                done,
+                status=f"seed {r['seed']}: "
+                + (f"transition at {t}" if t is not None else "no transition"),
+            )
 
-        run_, results = run_sweep(store, config, seed_list, epochs=epochs, log_every=log_every,
-                                  stop_after_transition=stop_after_transition, resume=resume, executor=pool,
-                                  name=name, on_result=on_result)
+        run_, results = run_sweep(
+            store,
+            config,
+            seed_list,
+            epochs=epochs,
+            log_every=log_every,
+            stop_after_transition=stop_after_transition,
+            resume=resume,
+            executor=pool,
+            name=name,
+            on_result=on_result,
+        )
     summary = run_.summary
     if json:
-        out.json({"run": run_.id, "seeds": [r["seed"] for r in results],
-                  "transition_epochs": [r["transition_epoch"] for r in results],
-                  "fraction_transitioned": summary.get("fraction_transitioned")})
+        out.json(
+            {
+                "run": run_.id,
+                "seeds": [r["seed"] for r in results],
+                "transition_epochs": [r["transition_epoch"] for r in results],
+                "fraction_transitioned": summary.get("fraction_transitioned"),
+            }
+        )
         return
-    out.print(f"{summary.get('transitioned')} of {summary.get('seeds')} soups made the transition within "
-              f"{summary.get('epochs')} epochs; run {run_.id} in {run_.dir}")
+    out.print(
+        f"{summary.get('transitioned')} of {summary.get('seeds')} soups made the transition within "
+        f"{summary.get('epochs')} epochs; run {run_.id} in {run_.dir}"
+    )

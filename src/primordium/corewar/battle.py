@@ -15,11 +15,11 @@ when no warrior is alive).
 
 from __future__ import annotations
 
+import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import TYPE_CHECKING, Callable, Sequence
-
-import random
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -99,7 +99,9 @@ def pool_arrays(warriors: Sequence[Warrior], settings: Settings):
         if w.length == 0:
             raise ConfigError(f"{w.file or w.name}: warrior has no instructions")
         if w.length > settings.length:
-            raise ConfigError(f"{w.file or w.name}: warrior has {w.length} instructions, more than --length {settings.length}")
+            raise ConfigError(
+                f"{w.file or w.name}: warrior has {w.length} instructions, more than --length {settings.length}"
+            )
         if w.core_size != settings.core_size:
             raise ConfigError(
                 f"{w.file or w.name}: assembled for core size {w.core_size}, not {settings.core_size}; assemble it again"
@@ -136,7 +138,9 @@ def position_seed(position: int, settings: Settings, n_warriors: int) -> int:
     """The generator state that puts warrior 2 at ``position`` in round 1 (pMARS ``-F``)."""
     lo, hi = settings.distance, settings.core_size - settings.distance
     if not lo <= position <= hi:
-        raise ConfigError(f"--position: {position} is outside {lo}..{hi} (distance {settings.distance} from warrior 1)")
+        raise ConfigError(
+            f"--position: {position} is outside {lo}..{hi} (distance {settings.distance} from warrior 1)"
+        )
     return position - settings.distance
 
 
@@ -150,8 +154,10 @@ def drq_positions(lengths: Sequence[int], core_size: int, distance: int, seed: i
     """
     draw = random.Random(int(seed))
     space = core_size // len(lengths)
-    return [(k * space + draw.randint(0, max(0, space - int(n) - distance))) % core_size
-            for k, n in enumerate(lengths)]
+    return [
+        (k * space + draw.randint(0, max(0, space - int(n) - distance))) % core_size
+        for k, n in enumerate(lengths)
+    ]
 
 
 def run_battles(
@@ -179,12 +185,16 @@ def run_battles(
     n_battles, n = battles.shape
     if positions is None:
         if n * settings.distance > settings.core_size:
-            raise ConfigError(f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}")
+            raise ConfigError(
+                f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}"
+            )
         given = np.zeros((n_battles, 0, 0), np.int64)
     else:
         given = np.ascontiguousarray(positions, dtype=np.int64)
         if given.shape != (n_battles, settings.rounds, n):
-            raise ValueError(f"positions must be [n_battles, rounds, n_warriors] = {(n_battles, settings.rounds, n)}")
+            raise ValueError(
+                f"positions must be [n_battles, rounds, n_warriors] = {(n_battles, settings.rounds, n)}"
+            )
         given = given % settings.core_size
     code_w, code_a, code_b, offs, lens, starts, pins = pool_arrays(pool, settings)
     shape = (n_battles, settings.rounds, n)
@@ -199,12 +209,30 @@ def run_battles(
     previous = numba.set_parallel_chunksize(1)
     try:
         mars.run_battles(
-            code_w, code_a, code_b, offs, lens, starts, pins,
-            battles, np.ascontiguousarray(seeds, dtype=np.int64),
-            settings.core_size, settings.cycles, settings.processes, settings.distance, settings.pspace,
-            settings.rounds, track,
-            alive, death, executed, spawned, coverage, loaded,
-            until == "all_dead", given,
+            code_w,
+            code_a,
+            code_b,
+            offs,
+            lens,
+            starts,
+            pins,
+            battles,
+            np.ascontiguousarray(seeds, dtype=np.int64),
+            settings.core_size,
+            settings.cycles,
+            settings.processes,
+            settings.distance,
+            settings.pspace,
+            settings.rounds,
+            track,
+            alive,
+            death,
+            executed,
+            spawned,
+            coverage,
+            loaded,
+            until == "all_dead",
+            given,
         )
     finally:
         numba.set_parallel_chunksize(previous)
@@ -212,7 +240,7 @@ def run_battles(
 
 
 def run_battles_on(
-    executor: "Executor | None",
+    executor: Executor | None,
     pool: Sequence[Warrior],
     battles: np.ndarray,
     settings: Settings,
@@ -236,9 +264,18 @@ def run_battles_on(
         size = len(battles) if on_progress is None else max(16, 4 * numba.get_num_threads())
     else:
         size = max(1, -(-len(battles) // (4 * executor.workers)))
-    tasks = [(list(pool), battles[lo : lo + size], settings, seeds[lo : lo + size], track, until,
-              None if positions is None else np.asarray(positions)[lo : lo + size])
-             for lo in range(0, len(battles), max(1, size))]
+    tasks = [
+        (
+            list(pool),
+            battles[lo : lo + size],
+            settings,
+            seeds[lo : lo + size],
+            track,
+            until,
+            None if positions is None else np.asarray(positions)[lo : lo + size],
+        )
+        for lo in range(0, len(battles), max(1, size))
+    ]
 
     def done(_: int, part: BattleResults) -> None:
         if on_progress is not None:
@@ -253,13 +290,20 @@ def run_battles_on(
         parts = executor.map(_battles_task, tasks, on_done=done)
     if len(parts) == 1:
         return parts[0]
-    return BattleResults(*(np.concatenate([getattr(p, f) for p in parts]) for f in BattleResults.__dataclass_fields__))
+    return BattleResults(
+        *(
+            np.concatenate([getattr(p, f) for p in parts])
+            for f in BattleResults.__dataclass_fields__
+        )
+    )
 
 
 def _battles_task(task) -> BattleResults:
     """One chunk of battles (module level, so an executor can pickle it)."""
     pool, battles, settings, seeds, track, until, positions = task
-    return run_battles(pool, battles, settings, seeds, track=track, until=until, positions=positions)
+    return run_battles(
+        pool, battles, settings, seeds, track=track, until=until, positions=positions
+    )
 
 
 def battle(
@@ -275,7 +319,9 @@ def battle(
         raise ConfigError("a battle needs at least one warrior")
     n = len(warriors)
     s = position_seed(position, settings, n) if position is not None else initial_seed(seed)
-    return run_battles(list(warriors), np.arange(n, dtype=np.int64)[None, :], settings, np.array([s]), track=track)
+    return run_battles(
+        list(warriors), np.arange(n, dtype=np.int64)[None, :], settings, np.array([s]), track=track
+    )
 
 
 @dataclass
@@ -303,7 +349,7 @@ def tournament(
     seed: int = 0,
     position: int | None = None,
     on_progress: Callable[[int], None] | None = None,
-    executor: "Executor | None" = None,
+    executor: Executor | None = None,
 ) -> Tournament:
     """Round robin: each unordered pair fights ``settings.rounds`` rounds.
 
@@ -316,14 +362,16 @@ def tournament(
         seeds = np.full(len(pairs), position_seed(position, settings, 2), np.int64)
     else:
         seeds = np.array([pair_seed(seed, i, j) for i, j in pairs], np.int64)
-    res = run_battles_on(executor, list(warriors), pairs, settings, seeds, track=False, on_progress=on_progress)
+    res = run_battles_on(
+        executor, list(warriors), pairs, settings, seeds, track=False, on_progress=on_progress
+    )
     wins = np.zeros((n, n), np.int64)
     losses = np.zeros((n, n), np.int64)
     ties = np.zeros((n, n), np.int64)
-    w, l, t = res.wins(), res.losses(), res.ties()
+    w, lost, t = res.wins(), res.losses(), res.ties()
     i, j = pairs[:, 0], pairs[:, 1]
     wins[i, j], wins[j, i] = w[:, 0], w[:, 1]
-    losses[i, j], losses[j, i] = l[:, 0], l[:, 1]
+    losses[i, j], losses[j, i] = lost[:, 0], lost[:, 1]
     ties[i, j], ties[j, i] = t[:, 0], t[:, 1]
     return Tournament(wins, losses, ties)
 
@@ -342,8 +390,12 @@ class CoreState:
         """(opcode, modifier, a_mode, a_number, b_mode, b_number) at ``addr``."""
         w = int(self.word[addr % len(self.word)])
         return (
-            w >> mars.OP_SHIFT, (w >> mars.MOD_SHIFT) & 7, (w >> mars.AMODE_SHIFT) & 7,
-            int(self.a[addr % len(self.a)]), w & 7, int(self.b[addr % len(self.b)]),
+            w >> mars.OP_SHIFT,
+            (w >> mars.MOD_SHIFT) & 7,
+            (w >> mars.AMODE_SHIFT) & 7,
+            int(self.a[addr % len(self.a)]),
+            w & 7,
+            int(self.b[addr % len(self.b)]),
         )
 
 
@@ -375,11 +427,32 @@ def simulate_round(
     seen = np.zeros((n, cs), np.uint8)
     outs = [np.zeros(n, np.int64) for _ in range(4)]
     left = mars.run_round(
-        core_w, core_a, core_b, queue, qhead, qcount, code_w, code_a, code_b, offs, lens, starts,
-        np.asarray(positions, np.int64), starter, settings.cycles, settings.processes,
-        pspace, ps_row, last, True, seen, *outs, until == "all_dead",
+        core_w,
+        core_a,
+        core_b,
+        queue,
+        qhead,
+        qcount,
+        code_w,
+        code_a,
+        code_b,
+        offs,
+        lens,
+        starts,
+        np.asarray(positions, np.int64),
+        starter,
+        settings.cycles,
+        settings.processes,
+        pspace,
+        ps_row,
+        last,
+        True,
+        seen,
+        *outs,
+        until == "all_dead",
     )
     queues = [
-        [int(queue[i, (qhead[i] + k) % settings.processes]) for k in range(int(qcount[i]))] for i in range(n)
+        [int(queue[i, (qhead[i] + k) % settings.processes]) for k in range(int(qcount[i]))]
+        for i in range(n)
     ]
     return CoreState(core_w, core_a, core_b, queues, int(left))

@@ -7,14 +7,14 @@ round robin in the store (``primordium corewar tournament --store``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
 from primordium.corewar.battle import tournament
-from primordium.corewar.replay import _font
 from primordium.corewar.isa import Settings, Warrior
+from primordium.corewar.replay import _font
 from primordium.errors import ConfigError
 from primordium.store import Run, Store
 
@@ -55,7 +55,7 @@ def run_tournament(
     run = store.create(ENGINE, config, name=name)
     try:
         stems = _unique_stems(paths)
-        for stem, w in zip(stems, warriors):
+        for stem, w in zip(stems, warriors, strict=False):
             run.write_text(f"warriors/{stem}.red", w.source)
         n_pairs = len(warriors) * (len(warriors) - 1) // 2
         done = [0]
@@ -77,15 +77,30 @@ def run_tournament(
             from primordium.corewar import replay as rp
 
             pair = [warriors[i] for i in best]
-            frames = rp.frames(rp.replay(pair, settings, rp.first_round_positions(pair, settings, seed), frames=60),
-                               width=100, scale=6)
+            frames = rp.frames(
+                rp.replay(
+                    pair, settings, rp.first_round_positions(pair, settings, seed), frames=60
+                ),
+                width=100,
+                scale=6,
+            )
             save_gif(frames, run.artifact("replay.gif"), fps=12)
-            run.write_json("replay.json", {"warriors": [results["warriors"][i]["name"] for i in best],
-                                           "files": [f"warriors/{stems[i]}.red" for i in best],
-                                           "seed": seed, "frames": int(len(frames))})
+            run.write_json(
+                "replay.json",
+                {
+                    "warriors": [results["warriors"][i]["name"] for i in best],
+                    "files": [f"warriors/{stems[i]}.red" for i in best],
+                    "seed": seed,
+                    "frames": int(len(frames)),
+                },
+            )
         champion = results["warriors"][best[0]]
-        run.update_summary(warriors=len(warriors), rounds=rounds, champion=champion["name"],
-                           champion_score=champion["score"])
+        run.update_summary(
+            warriors=len(warriors),
+            rounds=rounds,
+            champion=champion["name"],
+            champion_score=champion["score"],
+        )
     except BaseException:
         run.set_status("failed")
         raise
@@ -110,9 +125,17 @@ def results_dict(warriors: Sequence[Warrior], stems: Sequence[str], t, rounds: i
     return {
         "rounds": rounds,
         "warriors": [
-            {"name": w.name, "author": w.author, "strategy": w.strategy, "length": w.length,
-             "file": f"warriors/{stems[i]}.red", "score": int(scores[i]),
-             "wins": int(t.wins[i].sum()), "losses": int(t.losses[i].sum()), "ties": int(t.ties[i].sum())}
+            {
+                "name": w.name,
+                "author": w.author,
+                "strategy": w.strategy,
+                "length": w.length,
+                "file": f"warriors/{stems[i]}.red",
+                "score": int(scores[i]),
+                "wins": int(t.wins[i].sum()),
+                "losses": int(t.losses[i].sum()),
+                "ties": int(t.ties[i].sum()),
+            }
             for i, w in enumerate(warriors)
         ],
         # wins[i][j]: rounds warrior i won against j (and so on).
@@ -137,11 +160,22 @@ def heatmap_image(results: dict, cell: int = 64) -> np.ndarray:
     width, height = label_w + n * cell + right, top + n * cell + 40
     img = Image.new("RGB", (width, height), (255, 255, 255))
     d = ImageDraw.Draw(img)
-    d.text((10, 8), f"Round robin, {rounds} rounds per pair: row against column (W/L/T)", fill=(20, 20, 20), font=font)
+    d.text(
+        (10, 8),
+        f"Round robin, {rounds} rounds per pair: row against column (W/L/T)",
+        fill=(20, 20, 20),
+        font=font,
+    )
     for c, name in enumerate(names):
         x = label_w + c * cell + cell // 2
         d.text((x, top - 10), name[:10], fill=(40, 40, 40), font=small, anchor="ms")
-    d.text((label_w + n * cell + right // 2, top - 10), "score", fill=(40, 40, 40), font=small, anchor="ms")
+    d.text(
+        (label_w + n * cell + right // 2, top - 10),
+        "score",
+        fill=(40, 40, 40),
+        font=small,
+        anchor="ms",
+    )
     for r, i in enumerate(order):
         y = top + r * cell
         d.text((label_w - 10, y + cell // 2), names[r], fill=(20, 20, 20), font=font, anchor="rm")
@@ -151,14 +185,30 @@ def heatmap_image(results: dict, cell: int = 64) -> np.ndarray:
             if i == j:
                 d.rectangle(box, fill=(235, 235, 235))
                 continue
-            w, l, t = results["wins"][i][j], results["losses"][i][j], results["ties"][i][j]
-            v = (w - l) / rounds  # -1 (always lost) .. 1 (always won)
+            w, lost, t = results["wins"][i][j], results["losses"][i][j], results["ties"][i][j]
+            v = (w - lost) / rounds  # -1 (always lost) .. 1 (always won)
             d.rectangle(box, fill=_diverging(v))
             ink = (255, 255, 255) if abs(v) > 0.55 else (20, 20, 20)
-            d.text((x + cell // 2 - 1, y + cell // 2 - 1), f"{w}/{l}/{t}", fill=ink, font=small, anchor="mm")
-        d.text((label_w + n * cell + right // 2, y + cell // 2), str(results["warriors"][i]["score"]),
-               fill=(20, 20, 20), font=font, anchor="mm")
-    d.text((10, height - 26), "blue: row wins more often; red: row loses more often", fill=(90, 90, 90), font=small)
+            d.text(
+                (x + cell // 2 - 1, y + cell // 2 - 1),
+                f"{w}/{lost}/{t}",
+                fill=ink,
+                font=small,
+                anchor="mm",
+            )
+        d.text(
+            (label_w + n * cell + right // 2, y + cell // 2),
+            str(results["warriors"][i]["score"]),
+            fill=(20, 20, 20),
+            font=font,
+            anchor="mm",
+        )
+    d.text(
+        (10, height - 26),
+        "blue: row wins more often; red: row loses more often",
+        fill=(90, 90, 90),
+        font=small,
+    )
     return np.asarray(img)
 
 

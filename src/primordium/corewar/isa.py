@@ -89,10 +89,10 @@ class Settings:
                 return self.core_size // k
         return self.core_size  # unreachable: k = 1 always divides
 
-    def with_(self, **changes: object) -> "Settings":
+    def with_(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
-    def validate(self) -> "Settings":
+    def validate(self) -> Settings:
         from primordium.errors import ConfigError
 
         checks = [
@@ -106,7 +106,9 @@ class Settings:
         ]
         for name, ok in checks:
             if not ok:
-                raise ConfigError(f"--{name}: value {getattr(self, name.replace('-', '_'))} is out of range")
+                raise ConfigError(
+                    f"--{name}: value {getattr(self, name.replace('-', '_'))} is out of range"
+                )
         if self.warriors * self.distance > self.core_size:
             raise ConfigError(
                 f"--distance: {self.warriors} warriors at minimum distance {self.distance} do not fit in a core of {self.core_size}"

@@ -43,7 +43,9 @@ MOD_SHIFT = 6
 AMODE_SHIFT = 3
 
 # Opcode numbers (must match isa.Op).
-DAT, MOV, ADD, SUB, MUL, DIV, MOD, JMP, JMZ, JMN, DJN, SPL, SLT, SEQ, SNE, NOP, LDP, STP, CMP = range(19)
+DAT, MOV, ADD, SUB, MUL, DIV, MOD, JMP, JMZ, JMN, DJN, SPL, SLT, SEQ, SNE, NOP, LDP, STP, CMP = (
+    range(19)
+)
 # Modifiers (isa.Mod).
 M_A, M_B, M_AB, M_BA, M_F, M_X, M_I = range(7)
 # Modes (isa.Mode).
@@ -61,7 +63,12 @@ U = np.uint64
 def pack_code(code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Split int32[n, 6] rows into (word, a_number, b_number) arrays."""
     code = np.asarray(code, dtype=np.int64)
-    word = (code[:, 0] << OP_SHIFT) | (code[:, 1] << MOD_SHIFT) | (code[:, 2] << AMODE_SHIFT) | code[:, 4]
+    word = (
+        (code[:, 0] << OP_SHIFT)
+        | (code[:, 1] << MOD_SHIFT)
+        | (code[:, 2] << AMODE_SHIFT)
+        | code[:, 4]
+    )
     return word.astype(np.int32), code[:, 3].astype(np.int32), code[:, 5].astype(np.int32)
 
 
@@ -154,13 +161,31 @@ def _pspace_set(pspace, row, idx, value, last_result):
 
 @njit(cache=True)
 def run_round(
-    core_w, core_a, core_b,  # the core, overwritten
-    queue, qhead, qcount,  # per-warrior process queues, overwritten
-    code_w, code_a, code_b, w_off, w_len, w_start,  # all warriors' code, concatenated
-    pos, starter, cycles, max_proc,
-    pspace, ps_row, last_result,  # P-space rows and each warrior's last result (updated)
-    track, seen,  # coverage tracking: seen[U(w), U(addr)]
-    out_exec, out_spawn, out_cover, out_death,  # per-warrior outputs of this round
+    core_w,
+    core_a,
+    core_b,  # the core, overwritten
+    queue,
+    qhead,
+    qcount,  # per-warrior process queues, overwritten
+    code_w,
+    code_a,
+    code_b,
+    w_off,
+    w_len,
+    w_start,  # all warriors' code, concatenated
+    pos,
+    starter,
+    cycles,
+    max_proc,
+    pspace,
+    ps_row,
+    last_result,  # P-space rows and each warrior's last result (updated)
+    track,
+    seen,  # coverage tracking: seen[U(w), U(addr)]
+    out_exec,
+    out_spawn,
+    out_cover,
+    out_death,  # per-warrior outputs of this round
     all_dead=False,  # run until the cycle limit or no warrior is left (not pMARS's one survivor)
 ):
     """Run one round; returns the number of warriors alive at its end."""
@@ -571,10 +596,30 @@ def run_round(
 
 @njit(cache=True)
 def run_battle(
-    code_w, code_a, code_b, w_off, w_len, w_start, ps_row, n_pspace,
-    core_size, cycles, max_proc, sep, pspace_size, rounds, seed, track,
-    out_alive, out_death, out_exec, out_spawn, out_cover, out_pos,
-    all_dead, given_pos,
+    code_w,
+    code_a,
+    code_b,
+    w_off,
+    w_len,
+    w_start,
+    ps_row,
+    n_pspace,
+    core_size,
+    cycles,
+    max_proc,
+    sep,
+    pspace_size,
+    rounds,
+    seed,
+    track,
+    out_alive,
+    out_death,
+    out_exec,
+    out_spawn,
+    out_cover,
+    out_pos,
+    all_dead,
+    given_pos,
 ):
     """Run ``rounds`` rounds of one battle; outputs are [rounds, warriors] arrays.
 
@@ -609,11 +654,32 @@ def run_battle(
         elif n > 2:
             seed = _positions_multi(pos, n, core_size, sep, seed)
         run_round(
-            core_w, core_a, core_b, queue, qhead, qcount,
-            code_w, code_a, code_b, w_off, w_len, w_start,
-            pos, starter, cycles, max_proc,
-            pspace, ps_row, last_result, track, seen,
-            ex, sp, cv, dt, all_dead,
+            core_w,
+            core_a,
+            core_b,
+            queue,
+            qhead,
+            qcount,
+            code_w,
+            code_a,
+            code_b,
+            w_off,
+            w_len,
+            w_start,
+            pos,
+            starter,
+            cycles,
+            max_proc,
+            pspace,
+            ps_row,
+            last_result,
+            track,
+            seen,
+            ex,
+            sp,
+            cv,
+            dt,
+            all_dead,
         )
         for i in range(n):
             out_alive[r, i] = qcount[i] > 0
@@ -629,10 +695,30 @@ def run_battle(
 
 @njit(cache=True, parallel=True)
 def run_battles(
-    code_w, code_a, code_b, pool_off, pool_len, pool_start, pool_pin,
-    battles, seeds, core_size, cycles, max_proc, sep, pspace_size, rounds, track,
-    out_alive, out_death, out_exec, out_spawn, out_cover, out_pos,
-    all_dead, given_pos,
+    code_w,
+    code_a,
+    code_b,
+    pool_off,
+    pool_len,
+    pool_start,
+    pool_pin,
+    battles,
+    seeds,
+    core_size,
+    cycles,
+    max_proc,
+    sep,
+    pspace_size,
+    rounds,
+    track,
+    out_alive,
+    out_death,
+    out_exec,
+    out_spawn,
+    out_cover,
+    out_pos,
+    all_dead,
+    given_pos,
 ):
     """Many battles at once, spread over all cores.
 
@@ -665,8 +751,28 @@ def run_battles(
                 ps_row[i] = n_ps
                 n_ps += 1
         run_battle(
-            code_w, code_a, code_b, w_off, w_len, w_start, ps_row, n_ps,
-            core_size, cycles, max_proc, sep, pspace_size, rounds, seeds[b], track,
-            out_alive[b], out_death[b], out_exec[b], out_spawn[b], out_cover[b], out_pos[b],
-            all_dead, given_pos[b],
+            code_w,
+            code_a,
+            code_b,
+            w_off,
+            w_len,
+            w_start,
+            ps_row,
+            n_ps,
+            core_size,
+            cycles,
+            max_proc,
+            sep,
+            pspace_size,
+            rounds,
+            seeds[b],
+            track,
+            out_alive[b],
+            out_death[b],
+            out_exec[b],
+            out_spawn[b],
+            out_cover[b],
+            out_pos[b],
+            all_dead,
+            given_pos[b],
         )

@@ -24,8 +24,8 @@ from primordium.corewar.redcode_expand import (
     ORGOP,
     PINOP,
     TEXT,
-    ExpandError,
     Expander,
+    ExpandError,
     Node,
     Symbol,
     chain,
@@ -37,8 +37,8 @@ from primordium.corewar.redcode_lex import (
     COMM,
     SPACE,
     ContinuationAtEnd,
-    byte_view,
     LineReader,
+    byte_view,
     text_view,
     tokenize,
 )
@@ -63,7 +63,9 @@ def assemble(source: str, settings: Settings = Settings(), *, file: str | None =
     except ExpandError as e:
         raise AssemblyError(e.message, file=file, line=e.lineno) from None
     except ContinuationAtEnd as e:
-        raise AssemblyError("line continued with '\\' at the end of the file", file=file, line=e.lineno) from None
+        raise AssemblyError(
+            "line continued with '\\' at the end of the file", file=file, line=e.lineno
+        ) from None
     except RecursionError:
         raise AssemblyError("expressions or EQU definitions nested too deeply", file=file) from None
 
@@ -132,7 +134,9 @@ def _predefined(settings: Settings) -> dict[str, Symbol]:
         "PSPACESIZE": settings.pspace,
     }
     # pMARS substitutes them as text, like an EQU.
-    return {name: Symbol(TEXT, head=Node("%d" % value, 0), names=[name]) for name, value in values.items()}
+    return {
+        name: Symbol(TEXT, head=Node(str(value), 0), names=[name]) for name, value in values.items()
+    }
 
 
 def _assemble(source: str, settings: Settings, file: str | None) -> Warrior:
@@ -182,7 +186,9 @@ def _assemble(source: str, settings: Settings, file: str | None) -> Warrior:
         raise AssemblyError("no instructions", file=file, line=None)
     if start >= len(rows):
         raise AssemblyError(
-            f"start address {start} (ORG/END) is outside the warrior (length {len(rows)})", file=file, line=None
+            f"start address {start} (ORG/END) is outside the warrior (length {len(rows)})",
+            file=file,
+            line=None,
         )
     warrior = Warrior(
         code=np.array(rows, dtype=np.int32).reshape(-1, 6),
@@ -213,10 +219,10 @@ def listing(warrior: Warrior, core_size: int | None = None) -> str:
     n = int(code.shape[0])
     out = [f'Program "{warrior.name}" (length {n}) by "{warrior.author}"', ""]
     if 0 <= warrior.start < n:
-        out.append("%-6s %3s%3s  %6s" % ("", "ORG", "", "START"))
+        out.append("%-6s %3s%3s  %6s" % ("", "ORG", "", "START"))  # noqa: UP031 (pMARS printf)
     for i in range(n):
         op, mod, am, a, bm, b = (int(x) for x in code[i])
-        cell = "%3s.%-2s %s%6d, %s%6d %4s" % (
+        cell = "%3s.%-2s %s%6d, %s%6d %4s" % (  # noqa: UP031 (pMARS printf)
             Op(op).name,
             Mod(mod).name,
             MODE_SYMBOLS[am],
@@ -225,6 +231,6 @@ def listing(warrior: Warrior, core_size: int | None = None) -> str:
             _signed(b, core),
             "",
         )
-        out.append("%-6s %s" % ("START" if i == warrior.start else "", cell))
+        out.append("%-6s %s" % ("START" if i == warrior.start else "", cell))  # noqa: UP031
     out.append("")
     return "\n".join(out) + "\n"

@@ -84,7 +84,11 @@ class Expander:
     """Runs pass 1 over a chain of source lines."""
 
     def __init__(
-        self, symbols: dict[str, Symbol], evaluator: Evaluator, max_lines: int, scratch: bytearray | None = None
+        self,
+        symbols: dict[str, Symbol],
+        evaluator: Evaluator,
+        max_lines: int,
+        scratch: bytearray | None = None,
     ):
         self.symbols = symbols
         # pMARS's 256-byte scratch buffer, as the line reader left it.
@@ -156,9 +160,14 @@ class Expander:
                 return wdecl
             kind, text, _start, end = toks[i]
             if kind == COMM:
-                if wdecl == SNIL and self.skip == 0:
-                    if i + 1 < n and toks[i + 1][0] == CHAR and toks[i + 1][1].upper() == "ASSERT":
-                        self.assertion(buf[toks[i + 1][3] :])
+                if (
+                    wdecl == SNIL
+                    and self.skip == 0
+                    and i + 1 < n
+                    and toks[i + 1][0] == CHAR
+                    and toks[i + 1][1].upper() == "ASSERT"
+                ):
+                    self.assertion(buf[toks[i + 1][3] :])
                 return wdecl
             if kind != CHAR:
                 if self.skip:
@@ -213,14 +222,16 @@ class Expander:
                 continue
             # An identifier: maybe glued to FOR counters with '&'.
             name, k = text, end
-            while k + 1 < len(buf) and buf[k] == "&" and buf[k + 1].isascii() and buf[k + 1].isalpha():
+            while (
+                k + 1 < len(buf) and buf[k] == "&" and buf[k + 1].isascii() and buf[k + 1].isalpha()
+            ):
                 part = tokenize(buf[k + 1 :])[0]
                 sym = self.symbols.get(part[1])
                 if sym is None or sym.kind != STACK:
                     raise self.fail(f"cannot concatenate {part[1]!r}: not a FOR counter")
                 self.put(0, part[1])
-                self.put(0, "%02u" % sym.value)
-                name += "%02u" % sym.value
+                self.put(0, f"{sym.value:02d}")
+                name += f"{sym.value:02d}"
                 if len(name) > BUF_MAX:
                     raise self.fail(f"line longer than {BUF_MAX} characters after expansion")
                 k += 1 + part[3]
@@ -233,7 +244,7 @@ class Expander:
                 if wdecl <= SLBL:
                     raise self.fail(f"label {name!r} is already defined")
                 if sym.kind == STACK:
-                    value = "%02u" % sym.value
+                    value = f"{sym.value:02d}"
                 elif wdecl == SPSE:
                     value = str(sym.value)
                 else:
@@ -271,7 +282,9 @@ class Expander:
             # terminating NUL when the line ends there, so whatever an earlier
             # line left in the buffer after it is read as part of this line.
             at = len(up) + len(glued)
-            self.scratch[len(up) : at] = glued.encode("latin-1")  # same length: lines fit the buffer
+            self.scratch[len(up) : at] = glued.encode(
+                "latin-1"
+            )  # same length: lines fit the buffer
             stale = self.scratch[at:]
             cut = stale.find(0)
             stale = stale if cut < 0 else stale[:cut]

@@ -125,9 +125,9 @@ class FieldParser:
         if sym.kind == TEXT:
             text = sym.head.text
         elif state == S_EXPR and self.f.pseudo:
-            text = "%d" % sym.value  # ORG/END/PIN take absolute addresses
+            text = str(sym.value)  # ORG/END/PIN take absolute addresses
         else:
-            text = "%d" % (sym.value - self.line)
+            text = str(sym.value - self.line)
         sym.visit = True
         state = self.run(text, state)
         sym.visit = False
@@ -172,7 +172,7 @@ class FieldParser:
                         f.a_mode = MODE_OF[tok]
                     state = after
                     i += 1
-                elif kind == NUMB or kind == EXPR:
+                elif kind in (NUMB, EXPR):
                     state = after
                 elif kind == CHAR:
                     sym = self.symbols.get(tok)

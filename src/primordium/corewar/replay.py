@@ -16,19 +16,53 @@ indirect operand); cells nobody has touched stay dark.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from numba import njit
 
-from primordium.corewar.battle import pool_arrays, battle
+from primordium.corewar.battle import battle, pool_arrays
 from primordium.corewar.isa import Settings, Warrior
-from primordium.corewar.mars import (A_INDIRECT, A_POSTINC, A_PREDEC, ADD, AMODE_SHIFT, B_POSTINC, B_PREDEC, CMP,
-                                     DAT, DIRECT, DIV, DJN, EMPTY_WORD, IMMEDIATE, JMN, JMP, JMZ, LDP, M_A, M_AB,
-                                     M_B, M_BA, M_F, M_I, M_X, MOD, MOD_SHIFT, MOV, MUL, OP_SHIFT, SEQ, SLT, SNE,
-                                     SPL, STP, SUB)
+from primordium.corewar.mars import (
+    A_INDIRECT,
+    A_POSTINC,
+    A_PREDEC,
+    ADD,
+    AMODE_SHIFT,
+    B_POSTINC,
+    B_PREDEC,
+    CMP,
+    DAT,
+    DIRECT,
+    DIV,
+    DJN,
+    EMPTY_WORD,
+    IMMEDIATE,
+    JMN,
+    JMP,
+    JMZ,
+    LDP,
+    M_A,
+    M_AB,
+    M_B,
+    M_BA,
+    M_F,
+    M_I,
+    M_X,
+    MOD,
+    MOD_SHIFT,
+    MOV,
+    MUL,
+    OP_SHIFT,
+    SEQ,
+    SLT,
+    SNE,
+    SPL,
+    STP,
+    SUB,
+)
 
 
 @njit(cache=True)
@@ -98,8 +132,24 @@ def _arith(op, x, y, cs):
 
 
 @njit(cache=True)
-def replay_round(code_w, code_a, code_b, w_off, w_len, w_start, pos, cycles, max_proc, pspace_size, every,
-                 max_frames, out_owner, out_proc, out_cycle, out_core):
+def replay_round(
+    code_w,
+    code_a,
+    code_b,
+    w_off,
+    w_len,
+    w_start,
+    pos,
+    cycles,
+    max_proc,
+    pspace_size,
+    every,
+    max_frames,
+    out_owner,
+    out_proc,
+    out_cycle,
+    out_core,
+):
     """Run one round; every ``every`` cycles store owner[cell] and process positions as a frame.
 
     Returns (frames written, survivors). ``out_core`` gets the final core (word, a, b) for checking.
@@ -320,7 +370,9 @@ class Replay:
     names: list[str]
 
 
-def replay(warriors: Sequence[Warrior], settings: Settings, positions: Sequence[int], *, frames: int = 200) -> Replay:
+def replay(
+    warriors: Sequence[Warrior], settings: Settings, positions: Sequence[int], *, frames: int = 200
+) -> Replay:
     """Replay one round with warriors at ``positions`` (warrior 0 at 0, moving first)."""
     code_w, code_a, code_b, offs, lens, starts, _ = pool_arrays(warriors, settings)
     cs = settings.core_size
@@ -332,9 +384,24 @@ def replay(warriors: Sequence[Warrior], settings: Settings, positions: Sequence[
         proc = np.empty((cap, cs), np.int64)
         cyc = np.empty(cap, np.int64)
         core = np.empty((3, cs), np.int64)
-        k, left = replay_round(code_w.astype(np.int64), code_a.astype(np.int64), code_b.astype(np.int64), offs, lens,
-                               starts, pos, settings.cycles, settings.processes, settings.pspace, every, cap,
-                               owner, proc, cyc, core)
+        k, left = replay_round(
+            code_w.astype(np.int64),
+            code_a.astype(np.int64),
+            code_b.astype(np.int64),
+            offs,
+            lens,
+            starts,
+            pos,
+            settings.cycles,
+            settings.processes,
+            settings.pspace,
+            every,
+            cap,
+            owner,
+            proc,
+            cyc,
+            core,
+        )
         return k, left, owner, proc, cyc, core
 
     # A first, coarse pass finds when the round ends, so the frames span the
@@ -347,8 +414,17 @@ def replay(warriors: Sequence[Warrior], settings: Settings, positions: Sequence[
 
 
 # Colour of warrior k (the gallery's Core War pages use the same order).
-COLOURS = np.array([[66, 135, 245], [245, 96, 66], [80, 200, 120], [240, 190, 50], [190, 110, 230], [60, 200, 210]],
-                   np.uint8)
+COLOURS = np.array(
+    [
+        [66, 135, 245],
+        [245, 96, 66],
+        [80, 200, 120],
+        [240, 190, 50],
+        [190, 110, 230],
+        [60, 200, 210],
+    ],
+    np.uint8,
+)
 
 
 def _font(size: int):
@@ -360,7 +436,9 @@ def _font(size: int):
         return ImageFont.load_default()
 
 
-def frames(rep: Replay, width: int | None = None, scale: int = 4, legend: bool = True) -> np.ndarray:
+def frames(
+    rep: Replay, width: int | None = None, scale: int = 4, legend: bool = True
+) -> np.ndarray:
     """uint8[T, H, W, 3]: the core as a grid of cells, coloured by owner, processes bright.
 
     With ``legend`` each frame carries a strip naming the warriors (with
@@ -379,7 +457,9 @@ def frames(rep: Replay, width: int | None = None, scale: int = 4, legend: bool =
         img[k, :cs][m] = COLOURS[o[m] % len(COLOURS)] // 2 + 20
         p = rep.processes[k]
         mp = p >= 0
-        img[k, :cs][mp] = np.minimum(COLOURS[p[mp] % len(COLOURS)].astype(int) + 90, 255).astype(np.uint8)
+        img[k, :cs][mp] = np.minimum(COLOURS[p[mp] % len(COLOURS)].astype(int) + 90, 255).astype(
+            np.uint8
+        )
     img = img.reshape(t, height, width, 3)
     img = np.repeat(np.repeat(img, scale, axis=1), scale, axis=2)
     if not legend:
@@ -392,23 +472,42 @@ def frames(rep: Replay, width: int | None = None, scale: int = 4, legend: bool =
         d = ImageDraw.Draw(frame)
         x, y = 8, img.shape[1] + strip // 2
         for w, name in enumerate(rep.names):
-            d.rectangle((x, y - 6, x + 12, y + 6), fill=tuple(int(c) for c in COLOURS[w % len(COLOURS)]))
+            d.rectangle(
+                (x, y - 6, x + 12, y + 6), fill=tuple(int(c) for c in COLOURS[w % len(COLOURS)])
+            )
             label = f"{name.strip()} ({int((rep.processes[k] == w).sum())} proc)"
             d.text((x + 18, y), label, fill=(20, 20, 20), font=font, anchor="lm")
             x += 30 + int(d.textlength(label, font=font))
-        d.text((frame.width - 8, y), f"cycle {int(rep.cycles[k])}", fill=(90, 90, 90), font=font, anchor="rm")
+        d.text(
+            (frame.width - 8, y),
+            f"cycle {int(rep.cycles[k])}",
+            fill=(90, 90, 90),
+            font=font,
+            anchor="rm",
+        )
         out.append(np.asarray(frame))
     return np.stack(out)
 
 
-def first_round_positions(warriors: Sequence[Warrior], settings: Settings, seed: int = 0) -> np.ndarray:
+def first_round_positions(
+    warriors: Sequence[Warrior], settings: Settings, seed: int = 0
+) -> np.ndarray:
     """Where ``battle(..., seed=seed)`` puts the warriors in its first round."""
-    first = battle(warriors, settings.with_(rounds=1, warriors=len(warriors)), seed=seed, track=False)
+    first = battle(
+        warriors, settings.with_(rounds=1, warriors=len(warriors)), seed=seed, track=False
+    )
     return first.positions[0, 0]
 
 
-def write_replay(files: Sequence[str | Path], out: str | Path, settings: Settings, *, seed: int = 0,
-                 frames_n: int = 200, fps: float = 20.0) -> dict:
+def write_replay(
+    files: Sequence[str | Path],
+    out: str | Path,
+    settings: Settings,
+    *,
+    seed: int = 0,
+    frames_n: int = 200,
+    fps: float = 20.0,
+) -> dict:
     """Assemble the warriors, take round 1's positions from the seed (as ``battle``), write the movie."""
     from primordium.corewar.redcode import assemble_file
     from primordium.viz import save_video
@@ -417,9 +516,15 @@ def write_replay(files: Sequence[str | Path], out: str | Path, settings: Setting
     pos = first_round_positions(warriors, settings, seed)
     rep = replay(warriors, settings, pos, frames=frames_n)
     save_video(frames(rep), out, fps=fps)
-    return {"out": str(out), "frames": int(rep.owner.shape[0]), "last_cycle": int(rep.cycles[-1]),
-            "survivors": rep.survivors, "positions": [int(x) for x in pos], "names": rep.names,
-            "alive": [bool((rep.processes[-1] == w).any()) for w in range(len(warriors))]}
+    return {
+        "out": str(out),
+        "frames": int(rep.owner.shape[0]),
+        "last_cycle": int(rep.cycles[-1]),
+        "survivors": rep.survivors,
+        "positions": [int(x) for x in pos],
+        "names": rep.names,
+        "alive": [bool((rep.processes[-1] == w).any()) for w in range(len(warriors))],
+    }
 
 
 __all__ = ["COLOURS", "Replay", "first_round_positions", "frames", "replay", "write_replay"]

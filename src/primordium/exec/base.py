@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from primordium.errors import ConfigError
 
@@ -17,21 +18,25 @@ class Executor(abc.ABC):
     workers: int = 1
 
     @abc.abstractmethod
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], *, on_done: OnDone | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], *, on_done: OnDone | None = None
+    ) -> list[Any]:
         """Run ``fn(item)`` for every item. ``on_done(index, result)`` hears of each
         task as it finishes (in completion order), e.g. for a progress bar."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a no-op unless the executor holds workers)
         """Release workers; the executor is not used afterwards."""
 
-    def __enter__(self) -> "Executor":
+    def __enter__(self) -> Executor:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
 
-def get_executor(kind: str = "local", *, address: str | None = None, workers: int | None = None) -> Executor:
+def get_executor(
+    kind: str = "local", *, address: str | None = None, workers: int | None = None
+) -> Executor:
     """``local`` (processes on this machine; ``workers=1`` runs in-process) or ``ray``."""
     if kind == "local":
         if address is not None:

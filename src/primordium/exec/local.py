@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from primordium.exec.base import Executor, OnDone
 
@@ -37,9 +38,13 @@ class LocalExecutor(Executor):
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn: a fork of a process that already runs numba threads is unsafe.
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(self.workers, mp_context=ctx, initializer=_single_threaded_worker)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=ctx, initializer=_single_threaded_worker
+        )
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], *, on_done: OnDone | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], *, on_done: OnDone | None = None
+    ) -> list[Any]:
         results: list[Any] = [None] * len(items)
         if self.workers == 1:
             for i, item in enumerate(items):
@@ -70,7 +75,9 @@ class LocalExecutor(Executor):
                 self._pool = None
                 fruitless_breaks = 0 if len(pending) < before else fruitless_breaks + 1
                 if fruitless_breaks > self.max_retries:
-                    raise RuntimeError(f"worker processes died {fruitless_breaks} times in a row; giving up") from None
+                    raise RuntimeError(
+                        f"worker processes died {fruitless_breaks} times in a row; giving up"
+                    ) from None
         return results
 
     def close(self) -> None:

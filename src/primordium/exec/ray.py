@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from primordium.errors import ConfigError
 from primordium.exec.base import Executor, OnDone
@@ -48,7 +49,9 @@ def _check_reachable(address: str, timeout: float) -> None:
         with socket.create_connection(hp, timeout=timeout):
             pass
     except OSError as e:
-        raise ConfigError(f"--address: no Ray cluster answers at {address} ({e.strerror or e})") from None
+        raise ConfigError(
+            f"--address: no Ray cluster answers at {address} ({e.strerror or e})"
+        ) from None
 
 
 class RayExecutor(Executor):
@@ -63,7 +66,9 @@ class RayExecutor(Executor):
         try:
             import ray
         except ImportError:
-            raise ConfigError("--executor ray needs the 'ray' extra: pip install 'primordium[ray]'") from None
+            raise ConfigError(
+                "--executor ray needs the 'ray' extra: pip install 'primordium[ray]'"
+            ) from None
         self._ray = ray
         self.max_retries = max_retries
         if not ray.is_initialized():
@@ -76,12 +81,16 @@ class RayExecutor(Executor):
                 )
             except (ConnectionError, RuntimeError, ValueError) as e:
                 where = address or "auto"
-                raise ConfigError(f"--address: cannot connect to a Ray cluster at {where} ({str(e).splitlines()[0]})") from None
+                raise ConfigError(
+                    f"--address: cannot connect to a Ray cluster at {where} ({str(e).splitlines()[0]})"
+                ) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, cpus)
         self._remote = ray.remote(num_cpus=1, max_retries=max_retries)(_call_single_threaded)
 
-    def map(self, fn: Callable[[Any], Any], items: Sequence[Any], *, on_done: OnDone | None = None) -> list[Any]:
+    def map(
+        self, fn: Callable[[Any], Any], items: Sequence[Any], *, on_done: OnDone | None = None
+    ) -> list[Any]:
         ray = self._ray
         fn_ref = ray.put(fn)
         refs = [self._remote.remote(fn_ref, item) for item in items]

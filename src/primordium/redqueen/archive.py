@@ -22,7 +22,9 @@ class Elite:
     name: str = ""
     operator: str = ""
     parents: list[int] = field(default_factory=list)
-    reply: str | None = None  # the LLM reply it came from, when one did (the mutate prompt can show it)
+    reply: str | None = (
+        None  # the LLM reply it came from, when one did (the mutate prompt can show it)
+    )
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -30,7 +32,7 @@ class Elite:
         return d
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Elite":
+    def from_json(cls, d: dict[str, Any]) -> Elite:
         d = dict(d)
         d["cell"] = tuple(d["cell"])
         return cls(**d)
@@ -88,10 +90,13 @@ class Archive:
         return g
 
     def to_json(self) -> dict[str, Any]:
-        return {"descriptors": list(self.descriptors), "elites": [self.cells[k].to_json() for k in self.keys()]}
+        return {
+            "descriptors": list(self.descriptors),
+            "elites": [self.cells[k].to_json() for k in self.keys()],
+        }
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Archive":
+    def from_json(cls, d: dict[str, Any]) -> Archive:
         a = cls(tuple(d["descriptors"]))
         for e in d["elites"]:
             el = Elite.from_json(e)

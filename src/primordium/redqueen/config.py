@@ -47,8 +47,15 @@ class CoreConfig:
     distance: int = 100
 
     def settings(self, rounds: int = 1, warriors: int = 2) -> Settings:
-        return Settings(core_size=self.core_size, cycles=self.cycles, processes=self.processes,
-                        length=self.length, distance=self.distance, rounds=rounds, warriors=warriors)
+        return Settings(
+            core_size=self.core_size,
+            cycles=self.cycles,
+            processes=self.processes,
+            length=self.length,
+            distance=self.distance,
+            rounds=rounds,
+            warriors=warriors,
+        )
 
 
 @dataclass(frozen=True)
@@ -58,10 +65,14 @@ class LLMConfig:
     base_url: str | None = None  # None: the openai client's default (or OPENAI_BASE_URL)
     model: str = "gpt-4.1-mini-2025-04-14"  # pinned, as the public code pins it
     temperature: float = 1.0
-    max_tokens: int | None = None  # None: not sent, the server's own limit (the public code sends none)
+    max_tokens: int | None = (
+        None  # None: not sent, the server's own limit (the public code sends none)
+    )
     seed: int | None = 0  # sent with every request, as the public code does; None: not sent
     parent: str = "reply"  # {warrior} in the mutate prompt: the parent's whole reply (the public code) or its code
-    extract: str = "blocks"  # every fenced block (else the whole reply), or "strip-fences" (the public code)
+    extract: str = (
+        "blocks"  # every fenced block (else the whole reply), or "strip-fences" (the public code)
+    )
     api_key_env: str = "OPENAI_API_KEY"  # the environment variable that holds the key
     timeout: float = 120.0  # seconds per request
     retries: int = 4  # extra attempts after a timeout, 5xx, 429 or connection error
@@ -77,13 +88,17 @@ class DRQConfig:
     seed: int = 0
     rounds: int = 20  # T
     iterations: int = 250  # per round
-    history: int | None = 20  # K: champions of the last K rounds are opponents; None ("all"): every one
+    history: int | None = (
+        20  # K: champions of the last K rounds are opponents; None ("all"): every one
+    )
     p_new: float = 0.1  # probability that an iteration asks for a new warrior
     n_init: int = 8  # new warriors at the start of each round
     threshold: float = 0.8  # a round ends early once its best fitness passes this
     battle_rounds: int = 20  # R: battle rounds per fitness evaluation
     batch: int = 1  # iterations proposed from one archive state and evaluated together
-    responses: int = 1  # candidates per iteration, all from the same parent (the public code's n_mutate)
+    responses: int = (
+        1  # candidates per iteration, all from the same parent (the public code's n_mutate)
+    )
     single_cell: bool = False  # ablation: every candidate competes for one cell (no diversity)
     # Where warriors load in a battle round: "drq" (the public code's slices, round r seeded with r,
     # the same R placements for every candidate) or "pmars" (pMARS's placements, drawn per candidate).
@@ -93,19 +108,28 @@ class DRQConfig:
     warmup_opponents: bool = True  # evaluate the initial opponents as round-start candidates
     warmup_champions: bool = True  # likewise the past champions
     operator: str = "llm"
-    corpus: str | None = None  # strategy operator: a folder of .red files some new warriors are drawn from
+    corpus: str | None = (
+        None  # strategy operator: a folder of .red files some new warriors are drawn from
+    )
     core: CoreConfig = field(default_factory=CoreConfig)
     llm: LLMConfig = field(default_factory=LLMConfig)
 
-    def validate(self, where: str = "config") -> "DRQConfig":
+    def validate(self, where: str = "config") -> DRQConfig:
         from primordium.redqueen.descriptors import DESCRIPTORS
         from primordium.redqueen.fitness import PLACEMENTS
 
         def bad(name: str, msg: str) -> ConfigError:
             return ConfigError(f"{where}: field {name!r}: {msg}")
 
-        for name, lo in (("rounds", 1), ("iterations", 0), ("history", 0), ("n_init", 0),
-                         ("battle_rounds", 1), ("batch", 1), ("responses", 1)):
+        for name, lo in (
+            ("rounds", 1),
+            ("iterations", 0),
+            ("history", 0),
+            ("n_init", 0),
+            ("battle_rounds", 1),
+            ("batch", 1),
+            ("responses", 1),
+        ):
             v = getattr(self, name)
             if v is not None and v < lo:
                 raise bad(name, f"must be at least {lo}, got {v}")
@@ -115,13 +139,26 @@ class DRQConfig:
             raise bad("descriptors", f"needs two different names, got {list(self.descriptors)}")
         for d in self.descriptors:
             if d not in DESCRIPTORS:
-                raise bad("descriptors", f"unknown descriptor {d!r} (known: {', '.join(DESCRIPTORS)})")
+                raise bad(
+                    "descriptors", f"unknown descriptor {d!r} (known: {', '.join(DESCRIPTORS)})"
+                )
         if self.placement not in PLACEMENTS:
-            raise bad("placement", f"unknown placement {self.placement!r} (known: {', '.join(PLACEMENTS)})")
+            raise bad(
+                "placement",
+                f"unknown placement {self.placement!r} (known: {', '.join(PLACEMENTS)})",
+            )
         if self.operator not in OPERATORS:
-            raise bad("operator", f"unknown operator {self.operator!r} (known: {', '.join(OPERATORS)})")
+            raise bad(
+                "operator", f"unknown operator {self.operator!r} (known: {', '.join(OPERATORS)})"
+            )
         c = self.core
-        for name, lo in (("core_size", 2), ("cycles", 1), ("processes", 1), ("length", 1), ("distance", 0)):
+        for name, lo in (
+            ("core_size", 2),
+            ("cycles", 1),
+            ("processes", 1),
+            ("length", 1),
+            ("distance", 0),
+        ):
             if getattr(c, name) < lo:
                 raise bad(f"core.{name}", f"must be at least {lo}, got {getattr(c, name)}")
         if c.length > c.core_size:
@@ -129,8 +166,11 @@ class DRQConfig:
         k = self.rounds - 1 if self.history is None else self.history
         n = 1 + len(self.initial_opponents) + k
         if n * c.distance > c.core_size:
-            raise bad("core.distance", f"{n} warriors (1 + {len(self.initial_opponents)} opponents + {k} "
-                                       f"champions) at distance {c.distance} do not fit in a core of {c.core_size}")
+            raise bad(
+                "core.distance",
+                f"{n} warriors (1 + {len(self.initial_opponents)} opponents + {k} "
+                f"champions) at distance {c.distance} do not fit in a core of {c.core_size}",
+            )
         m = self.llm
         if m.timeout <= 0:
             raise bad("llm.timeout", f"must be positive, got {m.timeout}")
@@ -208,7 +248,9 @@ def _coerce(cls: type, name: str, value: Any, where: str) -> Any:
     raise AssertionError(f"unhandled field type {ftype}")  # a bug, not a user mistake
 
 
-def from_dict(data: dict[str, Any], where: str = "config", base: DRQConfig | None = None) -> DRQConfig:
+def from_dict(
+    data: dict[str, Any], where: str = "config", base: DRQConfig | None = None
+) -> DRQConfig:
     """Build a config from nested dicts (TOML or JSON), on top of ``base`` (default: the paper's)."""
     base = base or DRQConfig()
     top: dict[str, Any] = {}
@@ -223,7 +265,9 @@ def from_dict(data: dict[str, Any], where: str = "config", base: DRQConfig | Non
             sub = {}
             for k, v in value.items():
                 if k not in sub_known:
-                    raise ConfigError(f"{where}: unknown field '{key}.{k}' (known: {', '.join(sorted(sub_known))})")
+                    raise ConfigError(
+                        f"{where}: unknown field '{key}.{k}' (known: {', '.join(sorted(sub_known))})"
+                    )
                 sub[k] = _coerce(cls, k, v, where)
             sections[key] = sub
         elif key in known:

@@ -19,9 +19,9 @@ description in its own terms:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -56,8 +56,16 @@ def cosine(u: np.ndarray, v: np.ndarray) -> float:
     return float(u @ v / (nu * nv))
 
 
-def phenotypes(champions: Sequence[Warrior], opponents: Sequence[Warrior], settings, *, rounds: int, seed: int,
-               placement: str = "drq", on_progress: Callable[[int], None] | None = None) -> np.ndarray:
+def phenotypes(
+    champions: Sequence[Warrior],
+    opponents: Sequence[Warrior],
+    settings,
+    *,
+    rounds: int,
+    seed: int,
+    placement: str = "drq",
+    on_progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
     """float[champions, opponents]: each champion's mean one-on-one DRQ score against each opponent.
 
     Opponent j's battles are seeded from (seed, j) alone, so every champion
@@ -70,15 +78,23 @@ def phenotypes(champions: Sequence[Warrior], opponents: Sequence[Warrior], setti
     for j, opp in enumerate(opponents):
         row = round_seeds(seed, 0, j, 0, rounds)
         seeds = np.tile(row, (len(champions), 1))
-        for i, ev in enumerate(evaluate(list(champions), [opp], settings, seeds, placement=placement)):
+        for i, ev in enumerate(
+            evaluate(list(champions), [opp], settings, seeds, placement=placement)
+        ):
             out[i, j] = ev.fitness
         if on_progress is not None:
             on_progress(len(champions))
     return out
 
 
-def compare_runs(runs: Sequence, against: str | Path, *, rounds: int = 20, seed: int = 0,
-                 on_progress: Callable[[int], None] | None = None) -> dict:
+def compare_runs(
+    runs: Sequence,
+    against: str | Path,
+    *,
+    rounds: int = 20,
+    seed: int = 0,
+    on_progress: Callable[[int], None] | None = None,
+) -> dict:
     """Per round, across ``runs``: phenotype similarity and variance, genotype distance, champion fitness."""
     from primordium.redqueen.evaluate import load_dir
     from primordium.redqueen.loop import archives, champions, load_config
@@ -88,16 +104,22 @@ def compare_runs(runs: Sequence, against: str | Path, *, rounds: int = 20, seed:
     if rounds < 1:
         raise ConfigError(f"rounds must be at least 1, got {rounds}")
     configs = [load_config(r) for r in runs]
-    for r, c in zip(runs[1:], configs[1:]):
+    for r, c in zip(runs[1:], configs[1:], strict=False):
         if c.core != configs[0].core:
-            raise ConfigError(f"run {r.id} has other core settings than {runs[0].id}; compare runs of one core")
+            raise ConfigError(
+                f"run {r.id} has other core settings than {runs[0].id}; compare runs of one core"
+            )
         if c.placement != configs[0].placement:
-            raise ConfigError(f"run {r.id} has placement {c.placement!r}, {runs[0].id} has "
-                              f"{configs[0].placement!r}; compare runs of one placement")
+            raise ConfigError(
+                f"run {r.id} has placement {c.placement!r}, {runs[0].id} has "
+                f"{configs[0].placement!r}; compare runs of one placement"
+            )
     settings = configs[0].settings()
     opponents, skipped = load_dir(against, settings)
     if not opponents:
-        raise ConfigError(f"--against: none of the warriors in {against} assemble for these runs' core settings")
+        raise ConfigError(
+            f"--against: none of the warriors in {against} assemble for these runs' core settings"
+        )
 
     # Every champion of every run, in one batch per opponent.
     index: list[tuple[int, int]] = []  # (run k, round t)
@@ -106,8 +128,15 @@ def compare_runs(runs: Sequence, against: str | Path, *, rounds: int = 20, seed:
         for t, path in champions(run):
             index.append((k, t))
             warriors.append(assemble(read_text_file(path), settings, file=str(path)))
-    ph = phenotypes(warriors, [w for _, w in opponents], settings, rounds=rounds, seed=seed,
-                    placement=configs[0].placement, on_progress=on_progress)
+    ph = phenotypes(
+        warriors,
+        [w for _, w in opponents],
+        settings,
+        rounds=rounds,
+        seed=seed,
+        placement=configs[0].placement,
+        on_progress=on_progress,
+    )
     at = {key: i for i, key in enumerate(index)}
 
     fitness = {}
@@ -119,18 +148,34 @@ def compare_runs(runs: Sequence, against: str | Path, *, rounds: int = 20, seed:
     rows = []
     for t in sorted({t for _, t in index}):
         have = [i for k in range(len(runs)) if (i := at.get((k, t))) is not None]
-        row: dict = {"round": t, "runs": len(have), "phenotype_similarity": None, "phenotype_variance": None,
-                     "genotype_distance": None,
-                     "fitness": float(np.mean([fitness[index[i]] for i in have if index[i] in fitness]))
-                     if have else None}
+        row: dict = {
+            "round": t,
+            "runs": len(have),
+            "phenotype_similarity": None,
+            "phenotype_variance": None,
+            "genotype_distance": None,
+            "fitness": float(np.mean([fitness[index[i]] for i in have if index[i] in fitness]))
+            if have
+            else None,
+        }
         if len(have) >= 2:
             pairs = list(combinations(have, 2))
             row["phenotype_similarity"] = float(np.mean([cosine(ph[i], ph[j]) for i, j in pairs]))
             row["phenotype_variance"] = float(ph[have].var(axis=0).mean())
-            row["genotype_distance"] = float(np.mean([genotype_distance(warriors[i], warriors[j]) for i, j in pairs]))
+            row["genotype_distance"] = float(
+                np.mean([genotype_distance(warriors[i], warriors[j]) for i, j in pairs])
+            )
         rows.append(row)
-    return {"runs": [r.id for r in runs], "against": str(Path(against).expanduser()), "opponents": len(opponents),
-            "skipped": skipped, "battle_rounds": rounds, "seed": seed,
-            "phenotypes": [{"run": runs[k].id, "round": t, "scores": [float(x) for x in ph[i]]}
-                           for i, (k, t) in enumerate(index)],
-            "rounds": rows}
+    return {
+        "runs": [r.id for r in runs],
+        "against": str(Path(against).expanduser()),
+        "opponents": len(opponents),
+        "skipped": skipped,
+        "battle_rounds": rounds,
+        "seed": seed,
+        "phenotypes": [
+            {"run": runs[k].id, "round": t, "scores": [float(x) for x in ph[i]]}
+            for i, (k, t) in enumerate(index)
+        ],
+        "rounds": rows,
+    }

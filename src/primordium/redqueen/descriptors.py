@@ -7,8 +7,8 @@ bins ``<1, 1-9, 10-99, >=100``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -31,20 +31,33 @@ class Descriptor:
 
     def bin_labels(self) -> list[str]:
         e = [f"{x:g}" for x in self.edges]
-        return [f"<{e[0]}"] + [f"{a}-{b}" for a, b in zip(e, e[1:])] + [f">={e[-1]}"]
+        return [f"<{e[0]}"] + [f"{a}-{b}" for a, b in zip(e, e[1:], strict=False)] + [f">={e[-1]}"]
 
 
 DESCRIPTORS: dict[str, Descriptor] = {
     # Processes SPL added, as the public code counts them (its bin edge at 1
     # separates warriors that never split); fitness.melee gives that count.
-    "spawned": Descriptor("spawned", "processes spawned", (1, 10, 100, 1000, 10000),
-                          lambda sp, cv, w: float(np.mean(sp))),
-    "coverage": Descriptor("coverage", "memory coverage (cells)", (10, 100, 500, 1000, 4000),
-                           lambda sp, cv, w: float(np.mean(cv))),
-    "opcodes": Descriptor("opcodes", "distinct opcodes", (4, 6, 8, 10, 14),
-                          lambda sp, cv, w: float(len(np.unique(np.asarray(w.code)[:, 0])))),
-    "length": Descriptor("length", "program length", (5, 12, 20, 35, 60),
-                         lambda sp, cv, w: float(w.length)),
+    "spawned": Descriptor(
+        "spawned",
+        "processes spawned",
+        (1, 10, 100, 1000, 10000),
+        lambda sp, cv, w: float(np.mean(sp)),
+    ),
+    "coverage": Descriptor(
+        "coverage",
+        "memory coverage (cells)",
+        (10, 100, 500, 1000, 4000),
+        lambda sp, cv, w: float(np.mean(cv)),
+    ),
+    "opcodes": Descriptor(
+        "opcodes",
+        "distinct opcodes",
+        (4, 6, 8, 10, 14),
+        lambda sp, cv, w: float(len(np.unique(np.asarray(w.code)[:, 0]))),
+    ),
+    "length": Descriptor(
+        "length", "program length", (5, 12, 20, 35, 60), lambda sp, cv, w: float(w.length)
+    ),
 }
 
 

@@ -18,8 +18,8 @@ or ties. Two measures (``measure``):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numba
 import numpy as np
@@ -32,7 +32,9 @@ from primordium.errors import AssemblyError, ConfigError, PrimordiumError, read_
 MEASURES = ("drq", "pmars")
 
 
-def load_dir(directory: str | Path, settings: Settings) -> tuple[list[tuple[str, Warrior]], list[dict]]:
+def load_dir(
+    directory: str | Path, settings: Settings
+) -> tuple[list[tuple[str, Warrior]], list[dict]]:
     """Every .red file of a folder, assembled; those that do not fit these settings are skipped (and listed)."""
     d = Path(directory).expanduser()
     if not d.is_dir():
@@ -89,8 +91,9 @@ def generality(
     return out
 
 
-def _drq_scores(champions, opponents, settings: Settings, rounds: int,
-                on_progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray]:
+def _drq_scores(
+    champions, opponents, settings: Settings, rounds: int, on_progress: Callable[[int], None] | None
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean scores [champion, opponent] of the champion and of the opponent over R one-on-one rounds.
 
     Every (pair, round) is one row of a single batch, one round per row so
@@ -103,19 +106,46 @@ def _drq_scores(champions, opponents, settings: Settings, rounds: int,
 
     nc, no = len(champions), len(opponents)
     pool = [w for _, w in champions] + [w for _, w in opponents]
-    rows = np.array([(i, nc + j) for i in range(nc) for j in range(no) for _ in range(rounds)], np.int64)
-    positions = np.array([[drq_positions([pool[i].length, pool[j].length], settings.core_size, settings.distance, r)]
-                          for i in range(nc) for j in range(nc, nc + no) for r in range(rounds)], np.int64)
-    res = run_battles_on(None, pool, rows, settings.with_(rounds=1, warriors=2), np.zeros(len(rows), np.int64),
-                         track=False, until="all_dead", positions=positions,
-                         on_progress=None if on_progress is None else lambda k: on_progress(k / rounds))
+    rows = np.array(
+        [(i, nc + j) for i in range(nc) for j in range(no) for _ in range(rounds)], np.int64
+    )
+    positions = np.array(
+        [
+            [
+                drq_positions(
+                    [pool[i].length, pool[j].length], settings.core_size, settings.distance, r
+                )
+            ]
+            for i in range(nc)
+            for j in range(nc, nc + no)
+            for r in range(rounds)
+        ],
+        np.int64,
+    )
+    res = run_battles_on(
+        None,
+        pool,
+        rows,
+        settings.with_(rounds=1, warriors=2),
+        np.zeros(len(rows), np.int64),
+        track=False,
+        until="all_dead",
+        positions=positions,
+        on_progress=None if on_progress is None else lambda k: on_progress(k / rounds),
+    )
     life = lifetimes(res.executed[:, 0, :], res.alive[:, 0, :], settings.cycles)
     scores = melee_scores(life, settings.cycles).reshape(nc, no, rounds, 2).mean(axis=2)
     return scores[..., 0], scores[..., 1]
 
 
-def _pmars_wins(champions, opponents, settings: Settings, rounds: int, seed: int,
-                on_progress: Callable[[int], None] | None) -> tuple[np.ndarray, np.ndarray]:
+def _pmars_wins(
+    champions,
+    opponents,
+    settings: Settings,
+    rounds: int,
+    seed: int,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Rounds won and lost [champion, opponent] in pMARS battles."""
     nc, no = len(champions), len(opponents)
     pool = [w for _, w in champions] + [w for _, w in opponents]
@@ -128,17 +158,24 @@ def _pmars_wins(champions, opponents, settings: Settings, rounds: int, seed: int
     for lo in range(0, len(pairs), chunk):
         part = pairs[lo : lo + chunk]
         res = run_battles(pool, part, s, seeds[lo : lo + chunk], track=False)
-        w, l = res.wins(), res.losses()
+        w, lost = res.wins(), res.losses()
         for k, (i, j) in enumerate(part):
             wins[i, j - nc] = w[k, 0]
-            losses[i, j - nc] = l[k, 0]
+            losses[i, j - nc] = lost[k, 0]
         if on_progress is not None:
             on_progress(len(part))
     return wins, losses
 
 
-def evaluate_run(run, against: str | Path, *, rounds: int = 20, seed: int = 0, measure: str = "drq",
-                 on_progress: Callable[[int], None] | None = None) -> dict:
+def evaluate_run(
+    run,
+    against: str | Path,
+    *,
+    rounds: int = 20,
+    seed: int = 0,
+    measure: str = "drq",
+    on_progress: Callable[[int], None] | None = None,
+) -> dict:
     """Generality of every champion of ``run`` against the .red files in ``against``; saved as eval.json."""
     from primordium.redqueen.loop import champions, load_config
 
@@ -155,17 +192,33 @@ def evaluate_run(run, against: str | Path, *, rounds: int = 20, seed: int = 0, m
         raise PrimordiumError(f"run {run.id} has no champions yet")
     opponents, skipped = load_dir(against, settings)
     if not opponents:
-        raise ConfigError(f"--against: none of the warriors in {against} assemble for this run's core settings")
-    rows = generality([(r, w) for r, _, w in champs], opponents, settings, rounds=rounds, seed=seed,
-                      measure=measure, on_progress=on_progress)
+        raise ConfigError(
+            f"--against: none of the warriors in {against} assemble for this run's core settings"
+        )
+    rows = generality(
+        [(r, w) for r, _, w in champs],
+        opponents,
+        settings,
+        rounds=rounds,
+        seed=seed,
+        measure=measure,
+        on_progress=on_progress,
+    )
     keys = ("round", "champion", "generality", "wins", "ties", "losses", "name") + (
-        ("score", "scores") if measure == "drq" else ())
-    for row, (_, path, w) in zip(rows, champs):
+        ("score", "scores") if measure == "drq" else ()
+    )
+    for row, (_, path, w) in zip(rows, champs, strict=False):
         row["champion"] = str(path)
         row["name"] = w.name
-    result = {"against": str(Path(against).expanduser()), "opponents": len(opponents), "skipped": skipped,
-              "measure": measure, "battle_rounds": rounds, "opponent_files": [name for name, _ in opponents],
-              "rounds": [{k: r[k] for k in keys} for r in rows]}
+    result = {
+        "against": str(Path(against).expanduser()),
+        "opponents": len(opponents),
+        "skipped": skipped,
+        "measure": measure,
+        "battle_rounds": rounds,
+        "opponent_files": [name for name, _ in opponents],
+        "rounds": [{k: r[k] for k in keys} for r in rows],
+    }
     if measure == "pmars":
         result["seed"] = seed
     run.write_json("eval.json", result)

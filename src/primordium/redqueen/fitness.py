@@ -41,8 +41,8 @@ the same score.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -116,13 +116,17 @@ def drq_round_seeds(n_candidates: int, rounds: int) -> np.ndarray:
 
 def round_seeds(seed: int, round_: int, iteration: int, slot: int, n: int) -> np.ndarray:
     """MARS generator states of one candidate's n battle rounds (placement "pmars"), from where it stands in the run."""
-    states = np.random.SeedSequence([int(seed), int(round_), int(iteration) + 1, int(slot)]).generate_state(n)
+    states = np.random.SeedSequence(
+        [int(seed), int(round_), int(iteration) + 1, int(slot)]
+    ).generate_state(n)
     return np.array([initial_seed(int(s) & 0x7FFFFFFF) for s in states], np.int64)
 
 
 def check_placement(placement: str) -> str:
     if placement not in PLACEMENTS:
-        raise ConfigError(f"placement: unknown value {placement!r} (known: {', '.join(PLACEMENTS)})")
+        raise ConfigError(
+            f"placement: unknown value {placement!r} (known: {', '.join(PLACEMENTS)})"
+        )
     return placement
 
 
@@ -161,14 +165,26 @@ def melee(
             i = k * n_rounds + r
             if placement == "drq":
                 rows[i] = base
-                positions[i, 0] = drq_positions([candidates[k].length] + opp_len, settings.core_size,
-                                                settings.distance, int(seeds[k, r]))
+                positions[i, 0] = drq_positions(
+                    [candidates[k].length] + opp_len,
+                    settings.core_size,
+                    settings.distance,
+                    int(seeds[k, r]),
+                )
             else:
                 shifts[i] = r % n
                 rows[i] = np.roll(base, -shifts[i])
     row_seeds = np.zeros(len(rows), np.int64) if placement == "drq" else seeds.reshape(-1)
-    res = run_battles_on(executor, pool, rows, settings.with_(rounds=1, warriors=n), row_seeds, track=True,
-                         until="all_dead", positions=positions)
+    res = run_battles_on(
+        executor,
+        pool,
+        rows,
+        settings.with_(rounds=1, warriors=n),
+        row_seeds,
+        track=True,
+        until="all_dead",
+        positions=positions,
+    )
 
     def canonical(a: np.ndarray) -> np.ndarray:
         # Undo each row's rotation so column 0 is the candidate again: [cand, round, N].
@@ -201,10 +217,14 @@ def evaluate(
     if seeds.shape[0] == 0:
         return []
     m = melee(candidates, opponents, settings, seeds, executor, placement=placement)
-    return [Evaluation(fitness=float(m.scores[k, :, 0].mean()),
-                       descriptors=describe(m.spawned[k, :, 0], m.coverage[k, :, 0], candidates[k]),
-                       scores=[float(x) for x in m.scores[k, :, 0]])
-            for k in range(len(candidates))]
+    return [
+        Evaluation(
+            fitness=float(m.scores[k, :, 0].mean()),
+            descriptors=describe(m.spawned[k, :, 0], m.coverage[k, :, 0], candidates[k]),
+            scores=[float(x) for x in m.scores[k, :, 0]],
+        )
+        for k in range(len(candidates))
+    ]
 
 
 def melee_report(files: Sequence[str], rounds: int, settings, *, placement: str = "drq") -> dict:
@@ -227,7 +247,16 @@ def melee_report(files: Sequence[str], rounds: int, settings, *, placement: str 
     else:
         seeds = np.array([[initial_seed(r) for r in range(rounds)]], np.int64)
     m = melee(warriors[:1], warriors[1:], settings.with_(warriors=n), seeds, placement=placement)
-    return {"rounds": rounds, "placement": placement,
-            "warriors": [{"file": str(f), "fitness": [float(x) for x in m.scores[0, :, i]],
-                          "spawned": [int(x) for x in m.spawned[0, :, i]],
-                          "coverage": [int(x) for x in m.coverage[0, :, i]]} for i, f in enumerate(files)]}
+    return {
+        "rounds": rounds,
+        "placement": placement,
+        "warriors": [
+            {
+                "file": str(f),
+                "fitness": [float(x) for x in m.scores[0, :, i]],
+                "spawned": [int(x) for x in m.spawned[0, :, i]],
+                "coverage": [int(x) for x in m.coverage[0, :, i]],
+            }
+            for i, f in enumerate(files)
+        ],
+    }

@@ -13,11 +13,12 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from primordium.errors import ConfigError, PrimordiumError, read_text_file
 from primordium.redqueen.config import LLMConfig
@@ -38,10 +39,16 @@ class Reply:
     error: str | None = None
 
     def record(self) -> dict[str, Any]:
-        return {"ok": self.text is not None, "prompt_tokens": self.prompt_tokens,
-                "completion_tokens": self.completion_tokens, "tokens_estimated": self.tokens_estimated,
-                "attempts": self.attempts, "seconds": round(self.seconds, 3), "error": self.error,
-                "reply": self.text}
+        return {
+            "ok": self.text is not None,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "tokens_estimated": self.tokens_estimated,
+            "attempts": self.attempts,
+            "seconds": round(self.seconds, 3),
+            "error": self.error,
+            "reply": self.text,
+        }
 
 
 # -- prompts ----------------------------------------------------------------
@@ -50,7 +57,11 @@ PROMPT_FILES = {"system": "system.md", "new": "new.md", "mutate": "mutate.md"}
 
 
 def default_prompt(kind: str) -> str:
-    return resources.files("primordium.redqueen").joinpath("prompts", PROMPT_FILES[kind]).read_text("utf-8")
+    return (
+        resources.files("primordium.redqueen")
+        .joinpath("prompts", PROMPT_FILES[kind])
+        .read_text("utf-8")
+    )
 
 
 @dataclass(frozen=True)
@@ -60,16 +71,23 @@ class Prompts:
     mutate: str
 
     @classmethod
-    def load(cls, cfg: LLMConfig) -> "Prompts":
+    def load(cls, cfg: LLMConfig) -> Prompts:
         def one(kind: str, path: str | None) -> str:
             return read_text_file(Path(path).expanduser()) if path else default_prompt(kind)
 
-        prompts = cls(one("system", cfg.system_prompt), one("new", cfg.new_prompt), one("mutate", cfg.mutate_prompt))
+        prompts = cls(
+            one("system", cfg.system_prompt),
+            one("new", cfg.new_prompt),
+            one("mutate", cfg.mutate_prompt),
+        )
         # A mutate prompt with nowhere to put the parent would ask for blind rewrites
         # (the public code appends the parent instead; a file written for it lands here).
         if "{warrior}" not in prompts.mutate:
-            raise ConfigError("mutate prompt has no {warrior} placeholder for the parent warrior; "
-                              "add one where the parent should go", file=cfg.mutate_prompt or "mutate.md")
+            raise ConfigError(
+                "mutate prompt has no {warrior} placeholder for the parent warrior; "
+                "add one where the parent should go",
+                file=cfg.mutate_prompt or "mutate.md",
+            )
         return prompts
 
     def fill(self, text: str, values: dict[str, Any]) -> str:
@@ -123,14 +141,17 @@ class LLMClient:
         try:
             import openai
         except ImportError:
-            raise ConfigError("operator 'llm' needs the 'llm' extra: pip install 'primordium[llm]'") from None
+            raise ConfigError(
+                "operator 'llm' needs the 'llm' extra: pip install 'primordium[llm]'"
+            ) from None
         self.cfg = cfg
         self._openai = openai
         base = cfg.base_url or os.environ.get("OPENAI_BASE_URL") or None
         self.base_url = base or "https://api.openai.com/v1"
         # Retries are ours (so every attempt is counted and logged), not the client's.
-        self.client = openai.OpenAI(api_key=resolve_key(cfg, api_key), base_url=base, timeout=cfg.timeout,
-                                    max_retries=0)
+        self.client = openai.OpenAI(
+            api_key=resolve_key(cfg, api_key), base_url=base, timeout=cfg.timeout, max_retries=0
+        )
 
     def check(self) -> None:
         """Fail fast, before a run starts, when the endpoint cannot be reached or refuses the key.
@@ -152,11 +173,15 @@ class LLMClient:
                 last = e
                 continue
             except (o.AuthenticationError, o.PermissionDeniedError) as e:
-                raise LLMError(f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
-                               f"set --api-key or ${self.cfg.api_key_env}") from None
+                raise LLMError(
+                    f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
+                    f"set --api-key or ${self.cfg.api_key_env}"
+                ) from None
             except o.APIError:
                 return
-        raise LLMError(f"cannot reach LLM endpoint {self.base_url} (connection failed ({_cause(last)}))")
+        raise LLMError(
+            f"cannot reach LLM endpoint {self.base_url} (connection failed ({_cause(last)}))"
+        )
 
     def chat(self, messages: list[dict[str, str]]) -> Reply:
         return self.complete(messages, 1)[0]
@@ -196,7 +221,11 @@ class LLMClient:
                 time.sleep(self.cfg.backoff * 2 ** (attempt - 1))
             try:
                 resp = self.client.chat.completions.create(
-                    model=self.cfg.model, messages=messages, temperature=self.cfg.temperature, **extra)
+                    model=self.cfg.model,
+                    messages=messages,
+                    temperature=self.cfg.temperature,
+                    **extra,
+                )
             except o.APITimeoutError:
                 reached = True  # it connected, then was too slow
                 errors.append(f"timeout after {self.cfg.timeout:g}s")
@@ -205,11 +234,15 @@ class LLMClient:
                 errors.append(f"connection failed ({_cause(e)})")
                 continue
             except (o.AuthenticationError, o.PermissionDeniedError) as e:
-                raise LLMError(f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
-                               f"set --api-key or ${self.cfg.api_key_env}") from None
+                raise LLMError(
+                    f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
+                    f"set --api-key or ${self.cfg.api_key_env}"
+                ) from None
             except o.NotFoundError:
-                raise LLMError(f"LLM endpoint {self.base_url}: model {self.cfg.model!r} or the chat-completions "
-                               f"route was not found (HTTP 404)") from None
+                raise LLMError(
+                    f"LLM endpoint {self.base_url}: model {self.cfg.model!r} or the chat-completions "
+                    f"route was not found (HTTP 404)"
+                ) from None
             except o.APIStatusError as e:
                 reached = True
                 errors.append(f"HTTP {e.status_code}")
@@ -218,8 +251,12 @@ class LLMClient:
                 continue
             texts = [(c.message.content or "") for c in (resp.choices or [])] or [""]
             seconds = time.monotonic() - t0
-            replies = [Reply(text=t, attempts=attempt + 1, seconds=seconds, error="; ".join(errors) or None)
-                       for t in texts]
+            replies = [
+                Reply(
+                    text=t, attempts=attempt + 1, seconds=seconds, error="; ".join(errors) or None
+                )
+                for t in texts
+            ]
             # Tokens are counted per request: the first reply carries them, so sums stay right.
             usage = getattr(resp, "usage", None)
             if usage is not None and usage.prompt_tokens is not None:
@@ -233,10 +270,18 @@ class LLMClient:
             return replies
         if not reached:
             raise LLMError(f"cannot reach LLM endpoint {self.base_url} ({errors[-1]})")
-        return [Reply(text=None, attempts=len(errors), seconds=time.monotonic() - t0, error="; ".join(errors))]
+        return [
+            Reply(
+                text=None,
+                attempts=len(errors),
+                seconds=time.monotonic() - t0,
+                error="; ".join(errors),
+            )
+        ]
 
-    def chat_many(self, conversations: Sequence[list[dict[str, str]]], n: Sequence[int] | None = None
-                  ) -> list[list[Reply]]:
+    def chat_many(
+        self, conversations: Sequence[list[dict[str, str]]], n: Sequence[int] | None = None
+    ) -> list[list[Reply]]:
         """Many conversations at once (up to ``concurrency`` requests in flight); ``n[i]`` replies to each, in order."""
         if not conversations:
             return []
@@ -257,7 +302,9 @@ class LLMOperator:
 
     name = "llm"
 
-    def __init__(self, cfg: LLMConfig, settings, api_key: str | None = None, client: LLMClient | None = None):
+    def __init__(
+        self, cfg: LLMConfig, settings, api_key: str | None = None, client: LLMClient | None = None
+    ):
         self.cfg = cfg
         self.settings = settings
         self.prompts = Prompts.load(cfg)
@@ -266,8 +313,13 @@ class LLMOperator:
 
     def _values(self) -> dict[str, Any]:
         s = self.settings
-        return {"core_size": s.core_size, "cycles": s.cycles, "processes": s.processes, "length": s.length,
-                "distance": s.distance}
+        return {
+            "core_size": s.core_size,
+            "cycles": s.cycles,
+            "processes": s.processes,
+            "length": s.length,
+            "distance": s.distance,
+        }
 
     def parent_text(self, parent) -> str:
         """What the mutate prompt shows of a parent: its whole reply (the public code) or its code."""
@@ -282,9 +334,13 @@ class LLMOperator:
         if job.kind == "new" or job.parent is None:
             task = self.prompts.fill(self.prompts.new, values)
         else:
-            task = self.prompts.fill(self.prompts.mutate, values | {"warrior": self.parent_text(job.parent)})
-        return [{"role": "system", "content": self.prompts.fill(self.prompts.system, values)},
-                {"role": "user", "content": task}]
+            task = self.prompts.fill(
+                self.prompts.mutate, values | {"warrior": self.parent_text(job.parent)}
+            )
+        return [
+            {"role": "system", "content": self.prompts.fill(self.prompts.system, values)},
+            {"role": "user", "content": task},
+        ]
 
     def propose(self, jobs):
         from primordium.redqueen.mutation import Proposal
@@ -303,16 +359,24 @@ class LLMOperator:
         answers = self.client.chat_many([convs[k] for k in keys], [len(groups[k]) for k in keys])
         replies: list[Reply | None] = [None] * len(jobs)
         choice = [0] * len(jobs)
-        for k, answer in zip(keys, answers):
-            for c, (i, reply) in enumerate(zip(groups[k], answer)):
+        for k, answer in zip(keys, answers, strict=False):
+            for c, (i, reply) in enumerate(zip(groups[k], answer, strict=False)):
                 replies[i], choice[i] = reply, c
         out = []
-        for job, reply, c in zip(jobs, replies, choice):
+        for job, reply, c in zip(jobs, replies, choice, strict=False):
             kind = "llm-new" if job.kind == "new" or job.parent is None else "llm-mutate"
-            call = {"round": job.round, "iteration": job.iteration, "slot": job.slot, "kind": kind,
-                    "model": self.cfg.model, "choice": c} | reply.record()
+            call = {
+                "round": job.round,
+                "iteration": job.iteration,
+                "slot": job.slot,
+                "kind": kind,
+                "model": self.cfg.model,
+                "choice": c,
+            } | reply.record()
             if reply.text is None:
-                out.append(Proposal(job, None, kind, error=f"request failed: {reply.error}", calls=[call]))
+                out.append(
+                    Proposal(job, None, kind, error=f"request failed: {reply.error}", calls=[call])
+                )
                 continue
             code = extract_code(reply.text, self.cfg.extract)
             if code is None:

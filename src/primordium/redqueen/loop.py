@@ -25,9 +25,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -59,9 +60,19 @@ class State:
     next_id: int = 0
     last_step: int = -1  # last metrics step written
     files: dict[str, int] = field(default_factory=lambda: {CANDIDATES: 0, LLM_CALLS: 0})
-    stats: dict[str, int] = field(default_factory=lambda: {
-        "proposed": 0, "evaluated": 0, "invalid": 0, "placed": 0, "llm_calls": 0, "llm_failed": 0,
-        "llm_no_code": 0, "prompt_tokens": 0, "completion_tokens": 0})
+    stats: dict[str, int] = field(
+        default_factory=lambda: {
+            "proposed": 0,
+            "evaluated": 0,
+            "invalid": 0,
+            "placed": 0,
+            "llm_calls": 0,
+            "llm_failed": 0,
+            "llm_no_code": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+        }
+    )
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -82,15 +93,24 @@ def resolve_opponent(spec: str) -> Path:
         return builtins[spec]
     p = Path(spec).expanduser()
     if not p.is_file():
-        raise ConfigError(f"initial opponent {spec!r}: not a built-in warrior ({', '.join(builtins)}) nor a file")
+        raise ConfigError(
+            f"initial opponent {spec!r}: not a built-in warrior ({', '.join(builtins)}) nor a file"
+        )
     return p
 
 
 class Experiment:
     """One run of DRQ; ``run()`` goes on until all rounds are done."""
 
-    def __init__(self, run: Run, config: DRQConfig, state: State, operator: Operator,
-                 on_progress: Progress | None = None, executor=None):
+    def __init__(
+        self,
+        run: Run,
+        config: DRQConfig,
+        state: State,
+        operator: Operator,
+        on_progress: Progress | None = None,
+        executor=None,
+    ):
         self.run = run
         self.executor = executor  # where candidate battles run; never changes a result
         self.config = config
@@ -132,8 +152,10 @@ class Experiment:
             else:
                 parent = archive.sample(rng)
                 other = archive.sample(rng) if len(archive) > 1 else None
-                jobs += [Job("mutate", s.round, it, k, c.seed, parent=parent, other=other)
-                         for k in range(c.responses)]
+                jobs += [
+                    Job("mutate", s.round, it, k, c.seed, parent=parent, other=other)
+                    for k in range(c.responses)
+                ]
         return jobs, s.iteration + n
 
     def _warmups(self) -> list[Proposal]:
@@ -143,12 +165,20 @@ class Experiment:
         slot = c.n_init
         if c.warmup_opponents:
             for w in self.opponents:
-                out.append(Proposal(Job("new", s.round, -1, slot, c.seed), w.source, "warmup-opponent"))
+                out.append(
+                    Proposal(Job("new", s.round, -1, slot, c.seed), w.source, "warmup-opponent")
+                )
                 slot += 1
         if c.warmup_champions:
             for ch in self._recent_champions():
-                out.append(Proposal(Job("new", s.round, -1, slot, c.seed), ch["source"], "warmup-champion",
-                                    reply=ch.get("reply")))
+                out.append(
+                    Proposal(
+                        Job("new", s.round, -1, slot, c.seed),
+                        ch["source"],
+                        "warmup-champion",
+                        reply=ch.get("reply"),
+                    )
+                )
                 slot += 1
         return out
 
@@ -184,30 +214,79 @@ class Experiment:
         else:
             # pMARS placements drawn from where the candidate stands in the run, so a resumed
             # or re-batched run draws the same ones.
-            seeds = np.array([round_seeds(c.seed, s.round, proposals[i].job.iteration, proposals[i].job.slot,
-                                          c.battle_rounds) for i in valid], np.int64).reshape(len(valid),
-                                                                                               c.battle_rounds)
+            seeds = np.array(
+                [
+                    round_seeds(
+                        c.seed,
+                        s.round,
+                        proposals[i].job.iteration,
+                        proposals[i].job.slot,
+                        c.battle_rounds,
+                    )
+                    for i in valid
+                ],
+                np.int64,
+            ).reshape(len(valid), c.battle_rounds)
         # Candidate first, then the initial opponents, then the recent champions, as the public code orders them.
-        evals = dict(zip(valid, evaluate([warriors[i] for i in valid], self.opponents + self._champion_warriors(),
-                                         self.settings, seeds, self.executor, placement=c.placement)))
+        evals = dict(
+            zip(
+                valid,
+                evaluate(
+                    [warriors[i] for i in valid],
+                    self.opponents + self._champion_warriors(),
+                    self.settings,
+                    seeds,
+                    self.executor,
+                    placement=c.placement,
+                ),
+                strict=False,
+            )
+        )
 
         records, calls, metrics = [], [], []
         for i, p in enumerate(proposals):
             cid = s.next_id
             s.next_id += 1
             s.stats["proposed"] += 1
-            rec = {"id": cid, "round": s.round, "iteration": p.job.iteration, "slot": p.job.slot,
-                   "operator": p.operator, "parents": [e.id for e in (p.job.parent, p.job.other) if e is not None]
-                   if p.job.kind == "mutate" else [], "source": p.source, "valid": i in evals,
-                   "error": errors[i], "fitness": None, "descriptors": None, "cell": None, "placed": False}
+            rec = {
+                "id": cid,
+                "round": s.round,
+                "iteration": p.job.iteration,
+                "slot": p.job.slot,
+                "operator": p.operator,
+                "parents": [e.id for e in (p.job.parent, p.job.other) if e is not None]
+                if p.job.kind == "mutate"
+                else [],
+                "source": p.source,
+                "valid": i in evals,
+                "error": errors[i],
+                "fitness": None,
+                "descriptors": None,
+                "cell": None,
+                "placed": False,
+            }
             if i in evals:
                 ev = evals[i]
                 # single_cell: the public code's ablation, one cell for all (selection by fitness alone).
                 cell = (0, 0) if c.single_cell else archive.cell_of(ev.descriptors)
-                elite = Elite(cid, ev.fitness, cell, ev.descriptors, p.source, warriors[i].name, p.operator,
-                              rec["parents"], reply=p.reply)
-                rec.update(fitness=ev.fitness, descriptors=ev.descriptors, cell=list(elite.cell),
-                           name=warriors[i].name, placed=archive.place(elite))
+                elite = Elite(
+                    cid,
+                    ev.fitness,
+                    cell,
+                    ev.descriptors,
+                    p.source,
+                    warriors[i].name,
+                    p.operator,
+                    rec["parents"],
+                    reply=p.reply,
+                )
+                rec.update(
+                    fitness=ev.fitness,
+                    descriptors=ev.descriptors,
+                    cell=list(elite.cell),
+                    name=warriors[i].name,
+                    placed=archive.place(elite),
+                )
                 s.stats["evaluated"] += 1
                 s.stats["placed"] += int(rec["placed"])
             else:
@@ -221,14 +300,33 @@ class Experiment:
                 s.stats["completion_tokens"] += call["completion_tokens"]
             records.append(rec)
             if p.job.iteration >= 0:
-                metrics.append((step_of(c, s.round, p.job.iteration), {
-                    "kind": "iteration", "round": s.round, "iteration": p.job.iteration, "fitness": rec["fitness"],
-                    "placed": rec["placed"], "operator": p.operator, "best": _finite(archive.best_fitness()),
-                    "archive": len(archive)}))
+                metrics.append(
+                    (
+                        step_of(c, s.round, p.job.iteration),
+                        {
+                            "kind": "iteration",
+                            "round": s.round,
+                            "iteration": p.job.iteration,
+                            "fitness": rec["fitness"],
+                            "placed": rec["placed"],
+                            "operator": p.operator,
+                            "best": _finite(archive.best_fitness()),
+                            "archive": len(archive),
+                        },
+                    )
+                )
         if s.iteration < 0:
-            metrics.append((step_of(c, s.round, -1), {"kind": "init", "round": s.round,
-                                                       "best": _finite(archive.best_fitness()),
-                                                       "archive": len(archive)}))
+            metrics.append(
+                (
+                    step_of(c, s.round, -1),
+                    {
+                        "kind": "init",
+                        "round": s.round,
+                        "best": _finite(archive.best_fitness()),
+                        "archive": len(archive),
+                    },
+                )
+            )
 
         self._append(CANDIDATES, records)
         self._append(LLM_CALLS, calls)
@@ -244,8 +342,14 @@ class Experiment:
             self._finish_round(archive)
         self._checkpoint()
         if self.on_progress is not None:
-            self.on_progress({"round": s.round, "iteration": s.iteration, "best": _finite(archive.best_fitness()),
-                              "completed": self.completed()})
+            self.on_progress(
+                {
+                    "round": s.round,
+                    "iteration": s.iteration,
+                    "best": _finite(archive.best_fitness()),
+                    "completed": self.completed(),
+                }
+            )
         return s.round <= c.rounds
 
     def completed(self) -> int:
@@ -264,8 +368,14 @@ class Experiment:
         if champ is not None:
             self.run.write_text(f"champions/{tag}.red", champ.source)
         step = step_of(self.config, s.round, min(s.iteration, self.config.iterations) - 1)
-        row = {"kind": "round", "round": s.round, "iterations": max(s.iteration, 0), "archive": len(archive),
-               "champion": champ.id if champ else None, "fitness": champ.fitness if champ else None}
+        row = {
+            "kind": "round",
+            "round": s.round,
+            "iterations": max(s.iteration, 0),
+            "archive": len(archive),
+            "champion": champ.id if champ else None,
+            "fitness": champ.fitness if champ else None,
+        }
         if champ is not None:
             row["descriptors"] = champ.descriptors
         self.run.log(step, **row)
@@ -289,10 +399,12 @@ class Experiment:
         s = self.state
         save_checkpoint(self.run.dir / CHECKPOINT, {}, s.to_json())
         self.run.update_summary(
-            round=min(s.round, self.config.rounds), rounds=self.config.rounds,
+            round=min(s.round, self.config.rounds),
+            rounds=self.config.rounds,
             champions=sum(ch is not None for ch in s.champions),
             best=_finite(max((ch["fitness"] for ch in s.champions if ch), default=float("-inf"))),
-            **s.stats)
+            **s.stats,
+        )
 
     def run_all(self) -> Run:
         self.run.claim()
@@ -324,12 +436,21 @@ def _cut(path: Path, size: int) -> None:
         with open(path, "r+b") as f:
             f.truncate(size)
     elif size:
-        raise StoreError(f"{path.name} is missing but the checkpoint expects {size} bytes", file=path)
+        raise StoreError(
+            f"{path.name} is missing but the checkpoint expects {size} bytes", file=path
+        )
 
 
-def open_experiment(store: Store, config: DRQConfig | None = None, *, resume: str | None = None,
-                    name: str | None = None, api_key: str | None = None,
-                    on_progress: Progress | None = None, executor=None) -> Experiment:
+def open_experiment(
+    store: Store,
+    config: DRQConfig | None = None,
+    *,
+    resume: str | None = None,
+    name: str | None = None,
+    api_key: str | None = None,
+    on_progress: Progress | None = None,
+    executor=None,
+) -> Experiment:
     """Start a run (or continue ``resume``) and return it ready to ``run_all()``."""
     if resume is not None:
         run = store.open(resume)
@@ -359,7 +480,9 @@ def open_experiment(store: Store, config: DRQConfig | None = None, *, resume: st
         text = read_text_file(p)
         assemble(text, settings, file=str(p))  # refuse a bad opponent before the run exists
         sources.append((p.stem, text))
-    operator = make_operator(config, api_key)  # a missing openai install fails here, before the run exists
+    operator = make_operator(
+        config, api_key
+    )  # a missing openai install fails here, before the run exists
     run = store.create(ENGINE, {"drq": config.to_dict()}, name=name)
     for k, (stem, text) in enumerate(sources):
         run.write_text(f"opponents/{k:02d}_{stem}.red", text)
@@ -404,7 +527,9 @@ def archives(run: Run) -> list[Archive]:
 
 def champions(run: Run) -> list[tuple[int, Path]]:
     """(round, .red file) of every champion written so far."""
-    return [(int(p.stem.split("_")[1]), p) for p in sorted((run.dir / "champions").glob("round_*.red"))]
+    return [
+        (int(p.stem.split("_")[1]), p) for p in sorted((run.dir / "champions").glob("round_*.red"))
+    ]
 
 
 def quickstart_config(seed: int = 0) -> DRQConfig:
@@ -416,12 +541,25 @@ def quickstart_config(seed: int = 0) -> DRQConfig:
     """
     from primordium.redqueen.config import CoreConfig
 
-    return DRQConfig(seed=seed, rounds=5, iterations=48, history=5, n_init=8, battle_rounds=8, batch=4,
-                     threshold=100.0, operator="offline", initial_opponents=("imp",), warmup_opponents=False,
-                     warmup_champions=False, core=CoreConfig(core_size=8000, cycles=10000, processes=8000, length=40,
-                                                      distance=100))
+    return DRQConfig(
+        seed=seed,
+        rounds=5,
+        iterations=48,
+        history=5,
+        n_init=8,
+        battle_rounds=8,
+        batch=4,
+        threshold=100.0,
+        operator="offline",
+        initial_opponents=("imp",),
+        warmup_opponents=False,
+        warmup_champions=False,
+        core=CoreConfig(core_size=8000, cycles=10000, processes=8000, length=40, distance=100),
+    )
 
 
 def quickstart_run(store: Store, seed: int = 0, on_progress: Progress | None = None) -> Run:
     """A short offline DRQ demo into ``store``; returns the finished run (pictures included)."""
-    return run_drq(store, quickstart_config(seed), name=f"quickstart-drq-{seed}", on_progress=on_progress)
+    return run_drq(
+        store, quickstart_config(seed), name=f"quickstart-drq-{seed}", on_progress=on_progress
+    )

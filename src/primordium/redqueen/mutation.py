@@ -8,8 +8,9 @@ is only ever data for the assembler and the MARS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,7 +41,9 @@ class Proposal:
     operator: str  # what made it: "random", "opcode", "crossover", "llm-new", ...
     error: str | None = None  # why there is no source
     calls: list[dict[str, Any]] = field(default_factory=list)  # LLM call records
-    reply: str | None = None  # the whole text the source came from (an LLM's reply), shown when it is mutated
+    reply: str | None = (
+        None  # the whole text the source came from (an LLM's reply), shown when it is mutated
+    )
 
 
 class Operator(Protocol):
@@ -53,15 +56,41 @@ class Operator(Protocol):
 
 # Weights lean toward the opcodes human warriors use most; P-space and CMP
 # (an alias of SEQ) are left out as they add nothing in a single battle.
-_OPS = [Op.DAT, Op.MOV, Op.ADD, Op.SUB, Op.MUL, Op.DIV, Op.MOD, Op.JMP, Op.JMZ, Op.JMN, Op.DJN, Op.SPL,
-        Op.SLT, Op.SEQ, Op.SNE, Op.NOP]
+_OPS = [
+    Op.DAT,
+    Op.MOV,
+    Op.ADD,
+    Op.SUB,
+    Op.MUL,
+    Op.DIV,
+    Op.MOD,
+    Op.JMP,
+    Op.JMZ,
+    Op.JMN,
+    Op.DJN,
+    Op.SPL,
+    Op.SLT,
+    Op.SEQ,
+    Op.SNE,
+    Op.NOP,
+]
 _OP_W = np.array([8, 16, 8, 4, 2, 1, 2, 8, 4, 4, 6, 10, 2, 3, 3, 1], float)
 _OP_W /= _OP_W.sum()
 _MOD_W = np.array([1, 3, 3, 1, 2, 1, 4], float)  # A B AB BA F X I
 _MOD_W /= _MOD_W.sum()
 _MODE_W = np.array([3, 4, 2, 1, 2, 1, 1, 1], float)  # # $ @ < > * { }
 _MODE_W /= _MODE_W.sum()
-_MUTATIONS = ("opcode", "modifier", "a_mode", "b_mode", "a_number", "b_number", "insert", "delete", "duplicate")
+_MUTATIONS = (
+    "opcode",
+    "modifier",
+    "a_mode",
+    "b_mode",
+    "a_number",
+    "b_number",
+    "insert",
+    "delete",
+    "duplicate",
+)
 _MAX_NEW = 12  # longest random new warrior
 
 
@@ -72,9 +101,16 @@ def to_source(rows: Sequence[Sequence[int]], start: int, core_size: int, name: s
         x %= core_size
         return x - core_size if x > core_size // 2 else x
 
-    lines = [";redcode-94", f";name {name}", ";author primordium offline operator", f"        ORG     {start}"]
+    lines = [
+        ";redcode-94",
+        f";name {name}",
+        ";author primordium offline operator",
+        f"        ORG     {start}",
+    ]
     for op, mod, am, a, bm, b in rows:
-        lines.append(f"        {Op(op).name}.{Mod(mod).name:<2} {MODE_SYMBOLS[am]}{num(a)}, {MODE_SYMBOLS[bm]}{num(b)}")
+        lines.append(
+            f"        {Op(op).name}.{Mod(mod).name:<2} {MODE_SYMBOLS[am]}{num(a)}, {MODE_SYMBOLS[bm]}{num(b)}"
+        )
     lines.append("        END")
     return "\n".join(lines) + "\n"
 
@@ -100,8 +136,14 @@ class OfflineOperator:
         return int(rng.integers(-reach, reach + 1)) % self.settings.core_size
 
     def _row(self, rng: np.random.Generator, length: int) -> list[int]:
-        return [int(rng.choice(_OPS, p=_OP_W)), int(rng.choice(7, p=_MOD_W)), int(rng.choice(8, p=_MODE_W)),
-                self._number(rng, length), int(rng.choice(8, p=_MODE_W)), self._number(rng, length)]
+        return [
+            int(rng.choice(_OPS, p=_OP_W)),
+            int(rng.choice(7, p=_MOD_W)),
+            int(rng.choice(8, p=_MODE_W)),
+            self._number(rng, length),
+            int(rng.choice(8, p=_MODE_W)),
+            self._number(rng, length),
+        ]
 
     def _name(self, job: Job, what: str) -> str:
         return f"{what} r{job.round}i{job.iteration}s{job.slot}"
@@ -131,7 +173,9 @@ class OfflineOperator:
             j = int(rng.integers(0, len(o_rows) + 1))
             rows = (rows[:i] + o_rows[j:])[:limit]
             start = start if start < len(rows) else 0
-            return Proposal(job, to_source(rows, start, cs, self._name(job, "crossover")), "crossover")
+            return Proposal(
+                job, to_source(rows, start, cs, self._name(job, "crossover")), "crossover"
+            )
         done = []
         while True:
             what = _MUTATIONS[int(rng.integers(len(_MUTATIONS)))]

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -24,8 +24,18 @@ W, H = 900, 420
 BG = (255, 255, 255)
 INK = (30, 30, 30)
 GRID = (225, 225, 225)
-PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189), (140, 86, 75),
-           (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+PALETTE = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+]
 
 
 def _font(size: int = 12):
@@ -51,9 +61,15 @@ def _nice_ticks(lo: float, hi: float, n: int = 5, integer: bool = False) -> list
     return [start + k * step for k in range(int((hi - start) / step + 1e-9) + 1)]
 
 
-def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], title: str, xlabel: str,
-               ylabel: str, size: tuple[int, int] = (W, H), markers: bool = False,
-               bands: Sequence[tuple[Sequence[float], Sequence[float], Sequence[float]]] = ()) -> np.ndarray:
+def line_chart(
+    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    size: tuple[int, int] = (W, H),
+    markers: bool = False,
+    bands: Sequence[tuple[Sequence[float], Sequence[float], Sequence[float]]] = (),
+) -> np.ndarray:
     """uint8[H, W, 3]: lines (label, xs, ys); NaN breaks a line. ``bands``: (xs, lo, hi) shaded areas."""
     from PIL import Image, ImageDraw
 
@@ -62,7 +78,7 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
     f, fb = _font(12), _font(15)
     left, right, top, bottom = 70, 170, 34, 46
     x0, y0, x1, y1 = left, top, size[0] - right, size[1] - bottom
-    xs_all = [x for _, xs, ys in series for x, y in zip(xs, ys) if np.isfinite(y)]
+    xs_all = [x for _, xs, ys in series for x, y in zip(xs, ys, strict=False) if np.isfinite(y)]
     ys_all = [y for _, _, ys in series for y in ys if np.isfinite(y)]
     for bx, blo, bhi in bands:
         xs_all += list(bx)
@@ -93,14 +109,14 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
     for k, (bx, blo, bhi) in enumerate(bands):
         col = PALETTE[k % len(PALETTE)]
         light = tuple(int(c + (255 - c) * 0.75) for c in col)
-        pts = [px(x, y) for x, y in zip(bx, bhi) if np.isfinite(y)]
-        pts += [px(x, y) for x, y in reversed(list(zip(bx, blo))) if np.isfinite(y)]
+        pts = [px(x, y) for x, y in zip(bx, bhi, strict=False) if np.isfinite(y)]
+        pts += [px(x, y) for x, y in reversed(list(zip(bx, blo, strict=False))) if np.isfinite(y)]
         if len(pts) >= 3:
             d.polygon(pts, fill=light)
     for k, (label, xs, ys) in enumerate(series):
         col = PALETTE[k % len(PALETTE)]
         seg: list[tuple[float, float]] = []
-        for x, y in list(zip(xs, ys)) + [(math.nan, math.nan)]:
+        for x, y in list(zip(xs, ys, strict=False)) + [(math.nan, math.nan)]:
             if np.isfinite(y):
                 seg.append(px(x, y))
                 continue
@@ -119,15 +135,23 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], t
 
 def _viridis(t: np.ndarray) -> np.ndarray:
     """A small perceptual colour ramp (approximates viridis), t in [0, 1]."""
-    stops = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float)
+    stops = np.array(
+        [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], float
+    )
     t = np.clip(t, 0, 1) * (len(stops) - 1)
     i = np.minimum(t.astype(int), len(stops) - 2)
     frac = (t - i)[..., None]
     return (stops[i] * (1 - frac) + stops[i + 1] * frac).astype(np.uint8)
 
 
-def heatmaps(grids: Sequence[np.ndarray], titles: Sequence[str], xlabel: str, ylabel: str,
-             cell: int = 22, per_row: int = 5) -> np.ndarray:
+def heatmaps(
+    grids: Sequence[np.ndarray],
+    titles: Sequence[str],
+    xlabel: str,
+    ylabel: str,
+    cell: int = 22,
+    per_row: int = 5,
+) -> np.ndarray:
     """Archive fitness grids side by side (empty cells grey), one shared colour scale."""
     from PIL import Image, ImageDraw
 
@@ -138,23 +162,33 @@ def heatmaps(grids: Sequence[np.ndarray], titles: Sequence[str], xlabel: str, yl
     cols = min(per_row, n)
     nrows = -(-n // cols)
     finite = [g[np.isfinite(g)] for g in grids]
-    vals = np.concatenate(finite) if finite and any(v.size for v in finite) else np.array([0.0, 1.0])
+    vals = (
+        np.concatenate(finite) if finite and any(v.size for v in finite) else np.array([0.0, 1.0])
+    )
     lo, hi = float(vals.min()), float(vals.max())
     if hi <= lo:
         hi = lo + 1
     img = Image.new("RGB", (cols * pw + 20, nrows * ph + 60), BG)
     d = ImageDraw.Draw(img)
-    for k, (g, title) in enumerate(zip(grids, titles)):
+    for k, (g, title) in enumerate(zip(grids, titles, strict=False)):
         ox, oy = 30 + (k % cols) * pw, 10 + (k // cols) * ph
         d.text((ox + cols_n * cell / 2, oy), title, fill=INK, font=f, anchor="mt")
         colours = _viridis((np.nan_to_num(g, nan=lo) - lo) / (hi - lo))
         for i in range(rows_n):  # descriptor 1 grows upward
             for j in range(cols_n):
                 x, y = ox + j * cell, oy + 16 + (rows_n - 1 - i) * cell
-                fill = tuple(int(c) for c in colours[i, j]) if np.isfinite(g[i, j]) else (235, 235, 235)
+                fill = (
+                    tuple(int(c) for c in colours[i, j])
+                    if np.isfinite(g[i, j])
+                    else (235, 235, 235)
+                )
                 d.rectangle([x, y, x + cell - 2, y + cell - 2], fill=fill)
-    d.text((10, nrows * ph + 14), f"x: {xlabel}   y: {ylabel}   colour: fitness {lo:.3g} (dark) .. {hi:.3g} (bright)",
-           fill=INK, font=f)
+    d.text(
+        (10, nrows * ph + 14),
+        f"x: {xlabel}   y: {ylabel}   colour: fitness {lo:.3g} (dark) .. {hi:.3g} (bright)",
+        fill=INK,
+        font=f,
+    )
     return np.asarray(img)
 
 
@@ -171,10 +205,19 @@ def fitness_image(metrics: list[dict]) -> np.ndarray:
             champ_x.append(m["round"])
             champ_y.append(m["fitness"])
     series = [(f"round {r}", xs, ys) for r, (xs, ys) in sorted(by_round.items())]
-    top = line_chart(series[:10] if len(series) <= 10 else series, "best fitness in the archive", "step (rounds laid end to end)",
-                     "fitness")
-    bottom = line_chart([("champion", champ_x, champ_y)], "champion fitness per round", "round", "fitness",
-                        markers=True)
+    top = line_chart(
+        series[:10] if len(series) <= 10 else series,
+        "best fitness in the archive",
+        "step (rounds laid end to end)",
+        "fitness",
+    )
+    bottom = line_chart(
+        [("champion", champ_x, champ_y)],
+        "champion fitness per round",
+        "round",
+        "fitness",
+        markers=True,
+    )
     return np.concatenate([top, bottom], axis=0)
 
 
@@ -190,21 +233,33 @@ def write_run_plots(run) -> list[Path]:
     arcs = archives(run)
     if arcs:
         d1, d2 = (get_descriptor(n) for n in arcs[0].descriptors)
-        img = heatmaps([a.grid() for a in arcs], [f"round {k + 1}" for k in range(len(arcs))],
-                       d2.label, d1.label)
+        img = heatmaps(
+            [a.grid() for a in arcs],
+            [f"round {k + 1}" for k in range(len(arcs))],
+            d2.label,
+            d1.label,
+        )
         out.append(save_png(img, run.artifact("archives.png")))
     ev = run.dir / "eval.json"
     if ev.exists():
-        out.append(save_png(generality_image(json.loads(ev.read_text("utf-8"))), run.artifact("generality.png")))
+        out.append(
+            save_png(
+                generality_image(json.loads(ev.read_text("utf-8"))), run.artifact("generality.png")
+            )
+        )
     return out
 
 
 def generality_image(result: dict) -> np.ndarray:
     rows = result["rounds"]
-    return line_chart([("generality", [r["round"] for r in rows], [r["generality"] for r in rows])],
-                      f"generality ({result.get('measure', 'pmars')} measure) against "
-                      f"{result.get('against', 'held-out warriors')}", "round",
-                      "fraction beaten or tied", markers=True)
+    return line_chart(
+        [("generality", [r["round"] for r in rows], [r["generality"] for r in rows])],
+        f"generality ({result.get('measure', 'pmars')} measure) against "
+        f"{result.get('against', 'held-out warriors')}",
+        "round",
+        "fraction beaten or tied",
+        markers=True,
+    )
 
 
 def convergence_image(result: dict) -> np.ndarray:
@@ -212,9 +267,18 @@ def convergence_image(result: dict) -> np.ndarray:
     rows = [r for r in result["rounds"] if r["phenotype_similarity"] is not None]
     xs = [r["round"] for r in rows]
     n = len(result["runs"])
-    top = line_chart([("phenotype", xs, [r["phenotype_similarity"] for r in rows])],
-                     f"phenotype similarity of {n} runs' champions (vs {result['opponents']} warriors)", "round",
-                     "mean pairwise cosine", markers=True)
-    bottom = line_chart([("genotype", xs, [r["genotype_distance"] for r in rows])],
-                        f"genotype distance of {n} runs' champions", "round", "mean edit distance", markers=True)
+    top = line_chart(
+        [("phenotype", xs, [r["phenotype_similarity"] for r in rows])],
+        f"phenotype similarity of {n} runs' champions (vs {result['opponents']} warriors)",
+        "round",
+        "mean pairwise cosine",
+        markers=True,
+    )
+    bottom = line_chart(
+        [("genotype", xs, [r["genotype_distance"] for r in rows])],
+        f"genotype distance of {n} runs' champions",
+        "round",
+        "mean edit distance",
+        markers=True,
+    )
     return np.concatenate([top, bottom], axis=0)

@@ -29,9 +29,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from math import gcd
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -41,10 +42,22 @@ from primordium.errors import AssemblyError, ConfigError, PrimordiumError, read_
 from primordium.redqueen.mutation import Job, OfflineOperator, Proposal
 
 FAMILIES = ("imp", "stone", "scanner", "paper", "clear", "vampire")
-PARTS = ("qscan", "imp", "decoy", "boot")  # optional parts, in the order they are tried when too long
-BOMBS = {"dat": ("dat.f", "#0", "#0"), "spl": ("spl.b", "#0", "#0"), "jmp": ("jmp.b", "0", "0"),
-         "mov": ("mov.i", "0", "1")}
-COUNTS = {"procs": (1, 6), "hits": (1, 80)}  # parameters that are counts, not core offsets: (least, most)
+PARTS = (
+    "qscan",
+    "imp",
+    "decoy",
+    "boot",
+)  # optional parts, in the order they are tried when too long
+BOMBS = {
+    "dat": ("dat.f", "#0", "#0"),
+    "spl": ("spl.b", "#0", "#0"),
+    "jmp": ("jmp.b", "0", "0"),
+    "mov": ("mov.i", "0", "1"),
+}
+COUNTS = {
+    "procs": (1, 6),
+    "hits": (1, 80),
+}  # parameters that are counts, not core offsets: (least, most)
 _TAG = re.compile(r"^;strategy genome: (.*?)\s*$", re.M)
 _TAG_WIDTH = 160  # pMARS reads at most 256 characters a line; a longer genome spans several lines
 
@@ -67,7 +80,11 @@ def _step(rng: np.random.Generator, cs: int, reach: int) -> int:
 def _offset(rng: np.random.Generator, cs: int, reach: int, n: int | None = None):
     """A distance beyond the warrior's reach both ways (anywhere, in a core too small for that)."""
     lo, hi = (reach, cs - reach) if cs - reach > reach else (1, max(2, cs))
-    return int(rng.integers(lo, hi)) if n is None else [int(x) for x in np.sort(rng.integers(lo, hi, n))]
+    return (
+        int(rng.integers(lo, hi))
+        if n is None
+        else [int(x) for x in np.sort(rng.integers(lo, hi, n))]
+    )
 
 
 def _ring_step(points: int, cs: int) -> int | None:
@@ -80,16 +97,28 @@ def _new_params(family: str, rng: np.random.Generator, cs: int, reach: int) -> d
         points = int(rng.choice([1, 3, 3, 7]))
         return {"points": points if _ring_step(points, cs) else 1}
     if family == "stone":
-        return {"form": str(rng.choice(["dwarf", "twin"])), "step": _step(rng, cs, reach), "bomb": bomb(),
-                "spl": bool(rng.random() < 0.4), "gap": int(rng.integers(1, max(2, cs // 8))),
-                "start": _offset(rng, cs, reach)}
+        return {
+            "form": str(rng.choice(["dwarf", "twin"])),
+            "step": _step(rng, cs, reach),
+            "bomb": bomb(),
+            "spl": bool(rng.random() < 0.4),
+            "gap": int(rng.integers(1, max(2, cs // 8))),
+            "start": _offset(rng, cs, reach),
+        }
     if family == "scanner":
-        return {"step": _step(rng, cs, reach), "gap": int(rng.integers(1, max(2, cs // 4))),
-                "bomb": str(rng.choice(["spl", "dat", "jmp"])), "hits": int(rng.integers(2, 40)),
-                "clear_bomb": str(rng.choice(["dat", "spl"]))}
+        return {
+            "step": _step(rng, cs, reach),
+            "gap": int(rng.integers(1, max(2, cs // 4))),
+            "bomb": str(rng.choice(["spl", "dat", "jmp"])),
+            "hits": int(rng.integers(2, 40)),
+            "clear_bomb": str(rng.choice(["dat", "spl"])),
+        }
     if family == "paper":
-        return {"procs": int(rng.integers(2, 5)), "step": _step(rng, cs, reach),
-                "bomb_step": _step(rng, cs, reach) if rng.random() < 0.6 else 0}
+        return {
+            "procs": int(rng.integers(2, 5)),
+            "step": _step(rng, cs, reach),
+            "bomb_step": _step(rng, cs, reach) if rng.random() < 0.6 else 0,
+        }
     if family == "clear":
         return {"bomb": str(rng.choice(["dat", "spl"]))}
     if family == "vampire":
@@ -100,8 +129,11 @@ def _new_params(family: str, rng: np.random.Generator, cs: int, reach: int) -> d
 def _new_part(part: str, rng: np.random.Generator, cs: int, reach: int) -> dict[str, Any]:
     if part == "qscan":
         k = int(rng.integers(2, 9))
-        return {"probes": _offset(rng, cs, reach, k),
-                "spread": int(rng.integers(1, 4)), "bomb": str(rng.choice(["spl", "dat"]))}
+        return {
+            "probes": _offset(rng, cs, reach, k),
+            "spread": int(rng.integers(1, 4)),
+            "bomb": str(rng.choice(["spl", "dat"])),
+        }
     if part == "imp":
         points = int(rng.choice([1, 3, 7]))
         return {"points": points if _ring_step(points, cs) else 1, "dist": _offset(rng, cs, reach)}
@@ -113,7 +145,9 @@ def _new_part(part: str, rng: np.random.Generator, cs: int, reach: int) -> dict[
     raise AssertionError(part)
 
 
-def random_genome(rng: np.random.Generator, settings: Settings, family: str | None = None) -> dict[str, Any]:
+def random_genome(
+    rng: np.random.Generator, settings: Settings, family: str | None = None
+) -> dict[str, Any]:
     cs, reach = settings.core_size, min(settings.length, 100) + 4
     family = family or str(rng.choice(FAMILIES))
     g: dict[str, Any] = {"family": family, "params": _new_params(family, rng, cs, reach)}
@@ -137,35 +171,40 @@ def _family_lines(g: dict[str, Any], cs: int) -> tuple[list[Line], str]:
         bomb = BOMBS[p["bomb"]]
         head: list[Line] = [("s_go", "spl.b", "0", "0")] if p["spl"] else []
         if p["form"] == "dwarf":
-            body = [("s_loop", "add.ab", f"#{p['step']}", "s_ptr"),
-                    ("", "mov.i", "s_bomb", "@s_ptr"),
-                    ("", "jmp.b", "s_loop", "0"),
-                    ("s_ptr", "dat.f", "#0", f"#{p['start']}")]
+            body = [
+                ("s_loop", "add.ab", f"#{p['step']}", "s_ptr"),
+                ("", "mov.i", "s_bomb", "@s_ptr"),
+                ("", "jmp.b", "s_loop", "0"),
+                ("s_ptr", "dat.f", "#0", f"#{p['start']}"),
+            ]
         else:
-            body = [("s_loop", "mov.i", "s_bomb", "@s_ptr"),
-                    ("", "mov.i", "s_bomb", "*s_ptr"),
-                    ("", "add.f", "s_inc", "s_ptr"),
-                    ("", "jmp.b", "s_loop", "0"),
-                    ("s_ptr", "dat.f", f"#{p['start'] + p['gap']}", f"#{p['start']}"),
-                    ("s_inc", "dat.f", f"#{p['step']}", f"#{p['step']}")]
+            body = [
+                ("s_loop", "mov.i", "s_bomb", "@s_ptr"),
+                ("", "mov.i", "s_bomb", "*s_ptr"),
+                ("", "add.f", "s_inc", "s_ptr"),
+                ("", "jmp.b", "s_loop", "0"),
+                ("s_ptr", "dat.f", f"#{p['start'] + p['gap']}", f"#{p['start']}"),
+                ("s_inc", "dat.f", f"#{p['step']}", f"#{p['step']}"),
+            ]
         lines = head + body + [("s_bomb", *bomb)]
         return lines, "s_go" if head else "s_loop"
     if f == "scanner":
         bomb = BOMBS[p["bomb"]]
-        lines = [("c_scan", "add.f", "c_inc", "c_ptr"),
-                 ("c_ptr", "sne.i", f"{p['step']}", f"{p['step'] + p['gap']}"),
-                 ("", "jmp.b", "c_scan", "0"),
-                 ("", "mov.i", "c_bomb", "*c_ptr"),
-                 ("", "mov.i", "c_bomb", "@c_ptr"),
-                 ("c_cnt", "djn.b", "c_scan", f"#{p['hits']}"),
-                 *_clear_lines("k", p["clear_bomb"], cs)[0],
-                 ("c_inc", "dat.f", f"#{p['step']}", f"#{p['step']}"),
-                 ("c_bomb", *bomb)]
+        lines = [
+            ("c_scan", "add.f", "c_inc", "c_ptr"),
+            ("c_ptr", "sne.i", f"{p['step']}", f"{p['step'] + p['gap']}"),
+            ("", "jmp.b", "c_scan", "0"),
+            ("", "mov.i", "c_bomb", "*c_ptr"),
+            ("", "mov.i", "c_bomb", "@c_ptr"),
+            ("c_cnt", "djn.b", "c_scan", f"#{p['hits']}"),
+            *_clear_lines("k", p["clear_bomb"], cs)[0],
+            ("c_inc", "dat.f", f"#{p['step']}", f"#{p['step']}"),
+            ("c_bomb", *bomb),
+        ]
         return lines, "c_scan"
     if f == "paper":
         lines = [("p_go" if k == 0 else "", "spl.b", "1", "0") for k in range(p["procs"])]
-        lines += [("p_silk", "spl.b", "@0", f"{p['step']}"),
-                  ("", "mov.i", "}p_silk", ">p_silk")]
+        lines += [("p_silk", "spl.b", "@0", f"{p['step']}"), ("", "mov.i", "}p_silk", ">p_silk")]
         if p["bomb_step"]:
             lines.append(("", "mov.i", "p_bomb", f"<{p['bomb_step']}"))
         lines += [("", "jmp.b", "p_silk", "0"), ("p_bomb", "dat.f", "<1", "<1")]
@@ -173,18 +212,25 @@ def _family_lines(g: dict[str, Any], cs: int) -> tuple[list[Line], str]:
     if f == "clear":
         return _clear_lines("d", p["bomb"], cs)
     if f == "vampire":
-        lines: list[Line] = [("v_loop", "add.f", "v_inc", "v_fang"),
-                             ("", "mov.i", "v_fang", "@v_fang"),
-                             ("", "jmp.b", "v_loop", "0"),
-                             ("v_fang", "jmp.b", "v_pit", "0"),  # A: the pit, seen from the fang
-                             ("v_inc", "dat.f", f"#{-p['step']}", f"#{p['step']}")]
+        lines: list[Line] = [
+            ("v_loop", "add.f", "v_inc", "v_fang"),
+            ("", "mov.i", "v_fang", "@v_fang"),
+            ("", "jmp.b", "v_loop", "0"),
+            ("v_fang", "jmp.b", "v_pit", "0"),  # A: the pit, seen from the fang
+            ("v_inc", "dat.f", f"#{-p['step']}", f"#{p['step']}"),
+        ]
         if p["pit"] == "dat":
             lines.append(("v_pit", "dat.f", "#0", "#0"))
         elif p["pit"] == "spl":
             lines += [("v_pit", "spl.b", "#0", "0"), ("", "jmp.b", "v_pit", "0")]
         else:  # captured processes clear the core forward of the pit, far from the vampire's own code
-            lines += [("v_pit", "spl.b", "#0", "0"), ("", "mov.i", "v_pb", ">v_pp"), ("", "djn.f", "v_pit", ">v_pp"),
-                      ("v_pp", "dat.f", "#0", "#3"), ("v_pb", "dat.f", "#0", "#0")]
+            lines += [
+                ("v_pit", "spl.b", "#0", "0"),
+                ("", "mov.i", "v_pb", ">v_pp"),
+                ("", "djn.f", "v_pit", ">v_pp"),
+                ("v_pp", "dat.f", "#0", "#3"),
+                ("v_pb", "dat.f", "#0", "#0"),
+            ]
         return lines, "v_loop"
     raise AssertionError(f)
 
@@ -196,13 +242,20 @@ def _clear_lines(px: str, bomb: str, cs: int) -> tuple[list[Line], str]:
     of step, run the pointer onto the clear itself.
     """
     count = cs - 7
-    lines = [(f"{px}_cl", "mov.i", f"{px}_bomb", f">{px}_ptr"),
-             (f"{px}_cnt", "djn.b", f"{px}_cl", f"#{count}"),
-             ("", "mov.ab", f"#{count}", f"{px}_cnt"),  # reset the counter and the pointer, go round again
-             ("", "mov.ab", "#2", f"{px}_ptr"),
-             ("", "jmp.b", f"{px}_cl", "0"),
-             (f"{px}_ptr", "dat.f", "#0", "#2"),  # first target: the cell after the bomb
-             (f"{px}_bomb", *BOMBS[bomb])]
+    lines = [
+        (f"{px}_cl", "mov.i", f"{px}_bomb", f">{px}_ptr"),
+        (f"{px}_cnt", "djn.b", f"{px}_cl", f"#{count}"),
+        (
+            "",
+            "mov.ab",
+            f"#{count}",
+            f"{px}_cnt",
+        ),  # reset the counter and the pointer, go round again
+        ("", "mov.ab", "#2", f"{px}_ptr"),
+        ("", "jmp.b", f"{px}_cl", "0"),
+        (f"{px}_ptr", "dat.f", "#0", "#2"),  # first target: the cell after the bomb
+        (f"{px}_bomb", *BOMBS[bomb]),
+    ]
     return lines, f"{px}_cl"
 
 
@@ -222,11 +275,17 @@ def _imp_lines(px: str, points: int, cs: int, dist: int = 0) -> list[Line]:
             return [(f"{px}_go", "mov.i", "0", "1")]
         return boot + [("", "jmp.b", f"{px}_imp+{dist}", "0"), (f"{px}_imp", "mov.i", "0", "1")]
     k = (points - 1).bit_length()
-    lines: list[Line] = boot + [("" if (j or dist) else f"{px}_go", "spl.b", "1", "0") for j in range(k)]
+    lines: list[Line] = boot + [
+        ("" if (j or dist) else f"{px}_go", "spl.b", "1", "0") for j in range(k)
+    ]
     lines += [("", "jmp.b", f"}}{px}_vec", "0"), (f"{px}_vec", "dat.f", f"{px}_t", "0")]
-    for p in range(2 ** k):
+    for p in range(2**k):
         lab = f"{px}_t" if p == 0 else ""
-        lines.append((lab, "jmp.b", f"{px}_imp+{dist + p * step}", "0") if p < points else (lab, "dat.f", "#0", "#0"))
+        lines.append(
+            (lab, "jmp.b", f"{px}_imp+{dist + p * step}", "0")
+            if p < points
+            else (lab, "dat.f", "#0", "#0")
+        )
     lines.append((f"{px}_imp", "mov.i", "#0", f"{step}"))
     return lines
 
@@ -257,16 +316,24 @@ def _render(g: dict[str, Any], settings: Settings, name: str) -> str:
     main, entry = _family_lines(g, cs)
     start = entry
     pre: list[Line] = []
-    if "boot" in g:  # copy the main part away, then run the copy; the original stays behind as a decoy
+    if (
+        "boot" in g
+    ):  # copy the main part away, then run the copy; the original stays behind as a decoy
         d, first = g["boot"]["dist"], main[0][0]  # every family labels its first line
-        pre = [("b_go" if k == 0 else "", "mov.i", f"{first}+{k}", f"{first}+{d + k}") for k in range(len(main))]
+        pre = [
+            ("b_go" if k == 0 else "", "mov.i", f"{first}+{k}", f"{first}+{d + k}")
+            for k in range(len(main))
+        ]
         pre.append(("", "jmp.b", f"{entry}+{d}", "0"))
         start = "b_go"
     if "imp" in g:
         pre = [("i_go0", "spl.b", "i_go", "0"), ("", "jmp.b", start, "0")] + pre
         start = "i_go0"
     if "decoy" in g:
-        pre = [("", "dat.f", f"#{_signed(a, cs)}", f"#{_signed(b, cs)}") for a, b in g["decoy"]["cells"]] + pre
+        pre = [
+            ("", "dat.f", f"#{_signed(a, cs)}", f"#{_signed(b, cs)}")
+            for a, b in g["decoy"]["cells"]
+        ] + pre
     if "qscan" in g:
         q = g["qscan"]
         qs: list[Line] = []
@@ -284,7 +351,9 @@ def _render(g: dict[str, Any], settings: Settings, name: str) -> str:
         lines.append(("q_bomb", *BOMBS[g["qscan"]["bomb"]]))
     text = json.dumps(g, sort_keys=True, separators=(",", ":"))
     out = [";redcode-94", f";name {name}", ";author primordium strategy operator"]
-    out += [f";strategy genome: {text[k:k + _TAG_WIDTH]}" for k in range(0, len(text), _TAG_WIDTH)]
+    out += [
+        f";strategy genome: {text[k : k + _TAG_WIDTH]}" for k in range(0, len(text), _TAG_WIDTH)
+    ]
     for lab, op, a, b in lines:
         out.append(f"{lab:<8} {op:<7} {a}, {b}")
     out += [f"         end     {start}"]
@@ -300,7 +369,11 @@ def genome_of(source: str | None) -> dict[str, Any] | None:
         g = json.loads("".join(parts))
     except json.JSONDecodeError:
         return None
-    if not isinstance(g, dict) or g.get("family") not in FAMILIES or not isinstance(g.get("params"), dict):
+    if (
+        not isinstance(g, dict)
+        or g.get("family") not in FAMILIES
+        or not isinstance(g.get("params"), dict)
+    ):
         return None
     return g
 
@@ -314,14 +387,18 @@ def _perturb(value: Any, rng: np.random.Generator, cs: int, reach: int) -> Any:
     if isinstance(value, int):
         r = rng.random()
         if r < 0.5:
-            return int((value + int(rng.integers(1, 9)) * (1 if rng.random() < 0.5 else -1)) % cs) or 1
+            return (
+                int((value + int(rng.integers(1, 9)) * (1 if rng.random() < 0.5 else -1)) % cs) or 1
+            )
         if r < 0.8:
             return int((value + int(rng.integers(-cs // 20, cs // 20 + 1))) % cs) or 1
         return _offset(rng, cs, reach)
     return value
 
 
-def mutate_genome(g: dict[str, Any], rng: np.random.Generator, settings: Settings) -> tuple[dict[str, Any], str]:
+def mutate_genome(
+    g: dict[str, Any], rng: np.random.Generator, settings: Settings
+) -> tuple[dict[str, Any], str]:
     """One structural edit, never changing the family. Returns the child and what was done."""
     cs, reach = settings.core_size, min(settings.length, 100) + 4
     g = json.loads(json.dumps(g))  # a deep copy
@@ -350,14 +427,19 @@ def mutate_genome(g: dict[str, Any], rng: np.random.Generator, settings: Setting
     return g, f"tune:{part}"
 
 
-def _retune_part(part: str, p: dict[str, Any], rng: np.random.Generator, cs: int, reach: int) -> dict[str, Any]:
+def _retune_part(
+    part: str, p: dict[str, Any], rng: np.random.Generator, cs: int, reach: int
+) -> dict[str, Any]:
     if part == "qscan":
         k = int(rng.integers(len(p["probes"])))
         p["probes"][k] = _perturb(p["probes"][k], rng, cs, reach)
         p["probes"].sort()
     elif part == "decoy":
-        p["cells"] = p["cells"][:-1] if len(p["cells"]) > 1 and rng.random() < 0.5 else \
-            p["cells"] + [[int(x) for x in rng.integers(1, cs, 2)]]
+        p["cells"] = (
+            p["cells"][:-1]
+            if len(p["cells"]) > 1 and rng.random() < 0.5
+            else p["cells"] + [[int(x) for x in rng.integers(1, cs, 2)]]
+        )
     elif part == "imp":
         if rng.random() < 0.5:
             p["points"] = int(rng.choice([1, 3, 7]))
@@ -404,7 +486,9 @@ def load_corpus(directory: str | Path, settings: Settings) -> list[tuple[str, st
         except PrimordiumError:
             continue
     if not out:
-        raise ConfigError(f"field 'corpus': no warriors in {d} (no .red file that assembles for this core)")
+        raise ConfigError(
+            f"field 'corpus': no warriors in {d} (no .red file that assembles for this core)"
+        )
     return out
 
 
@@ -413,12 +497,21 @@ class StrategyOperator:
 
     name = "strategy"
 
-    def __init__(self, settings: Settings, corpus: str | Path | None = None, corpus_share: float = 0.3,
-                 crossover: float = 0.2):
+    def __init__(
+        self,
+        settings: Settings,
+        corpus: str | Path | None = None,
+        corpus_share: float = 0.3,
+        crossover: float = 0.2,
+    ):
         self.settings = settings
         self.corpus = load_corpus(corpus, settings) if corpus else []
-        self.corpus_share = corpus_share  # chance a new warrior is a corpus file (when there is a corpus)
-        self.crossover = crossover  # chance a mutation job is a crossover (when the partner has a genome)
+        self.corpus_share = (
+            corpus_share  # chance a new warrior is a corpus file (when there is a corpus)
+        )
+        self.crossover = (
+            crossover  # chance a mutation job is a crossover (when the partner has a genome)
+        )
         self.fallback = OfflineOperator(settings)
 
     def propose(self, jobs: Sequence[Job]) -> list[Proposal]:
@@ -434,7 +527,9 @@ class StrategyOperator:
                 fname, text = self.corpus[int(rng.integers(len(self.corpus)))]
                 return Proposal(job, text, f"corpus:{fname}")
             g = random_genome(rng, self.settings)
-            return Proposal(job, render(g, self.settings, self._name(job, g["family"])), f"new:{g['family']}")
+            return Proposal(
+                job, render(g, self.settings, self._name(job, g["family"])), f"new:{g['family']}"
+            )
         g = genome_of(job.parent.source)
         if g is None:  # no structure to respect: edit instructions
             p = self.fallback.propose([job])[0]
@@ -445,7 +540,14 @@ class StrategyOperator:
                 child, what = cross_genomes(g, other, rng), "crossover"
             else:
                 child, what = mutate_genome(g, rng, self.settings)
-            return Proposal(job, render(child, self.settings, self._name(job, child["family"])), what)
+            return Proposal(
+                job, render(child, self.settings, self._name(job, child["family"])), what
+            )
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as e:
             # A hand-edited genome tag that names a family but lacks its fields: a failed candidate.
-            return Proposal(job, None, "mutate", error=f"parent's strategy genome is damaged ({type(e).__name__}: {e})")
+            return Proposal(
+                job,
+                None,
+                "mutate",
+                error=f"parent's strategy genome is damaged ({type(e).__name__}: {e})",
+            )

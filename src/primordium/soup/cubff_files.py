@@ -28,15 +28,25 @@ def read_dat(path: str | Path, length: int = 64) -> tuple[np.ndarray, int, int]:
     path = Path(path)
     data = read_user_bytes(path, "checkpoint", StoreError)
     if len(data) < _HEADER.size:
-        raise StoreError(f"truncated checkpoint ({len(data)} bytes, the header alone is {_HEADER.size})", file=path)
+        raise StoreError(
+            f"truncated checkpoint ({len(data)} bytes, the header alone is {_HEADER.size})",
+            file=path,
+        )
     reset_index, programs, epoch = _HEADER.unpack_from(data)
     body = len(data) - _HEADER.size
     if programs < 2 or programs % 2 or programs > body:
-        raise StoreError(f"corrupt checkpoint (it says {programs} programs in {body} bytes)", file=path)
+        raise StoreError(
+            f"corrupt checkpoint (it says {programs} programs in {body} bytes)", file=path
+        )
     if body != programs * length:
-        raise StoreError(f"truncated or foreign checkpoint ({body} soup bytes, expected {programs} programs "
-                         f"x {length} bytes)", file=path)
+        raise StoreError(
+            f"truncated or foreign checkpoint ({body} soup bytes, expected {programs} programs "
+            f"x {length} bytes)",
+            file=path,
+        )
     if epoch >= 1 << 48 or reset_index >= 1 << 48:
-        raise StoreError(f"corrupt checkpoint (epoch {epoch}, reset index {reset_index})", file=path)
+        raise StoreError(
+            f"corrupt checkpoint (epoch {epoch}, reset index {reset_index})", file=path
+        )
     soup = np.frombuffer(data, dtype=np.uint8, offset=_HEADER.size).reshape(programs, length).copy()
     return soup, int(epoch), int(reset_index)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -51,15 +51,28 @@ class Schedule:
     log_offset: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("epochs", "log_every", "checkpoint_every", "snapshot_every", "snapshot_programs",
-                     "save_every", "stop_selfreps"):
+        for name in (
+            "epochs",
+            "log_every",
+            "checkpoint_every",
+            "snapshot_every",
+            "snapshot_programs",
+            "save_every",
+            "stop_selfreps",
+        ):
             value = getattr(self, name)
             if value is not None and value < (0 if name == "epochs" else 1):
-                raise ConfigError(f"{name} must be at least {0 if name == 'epochs' else 1}, got {value}")
+                raise ConfigError(
+                    f"{name} must be at least {0 if name == 'epochs' else 1}, got {value}"
+                )
         if not 0 <= self.log_offset < self.log_every:
-            raise ConfigError(f"log_offset must be in 0..{self.log_every - 1} (below log_every), got {self.log_offset}")
+            raise ConfigError(
+                f"log_offset must be in 0..{self.log_every - 1} (below log_every), got {self.log_offset}"
+            )
         if self.stop_bpb is not None and not self.stop_bpb > 0:
-            raise ConfigError(f"stop_bpb must be a positive number of bits per byte, got {self.stop_bpb}")
+            raise ConfigError(
+                f"stop_bpb must be a positive number of bits per byte, got {self.stop_bpb}"
+            )
         if self.stop_selfreps is not None:
             # Stopping on a count needs the count (cubff refuses the flag without --eval_selfrep).
             object.__setattr__(self, "eval_selfrep", True)
@@ -75,7 +88,7 @@ def _npy_bytes(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
-def snapshots(run: Run) -> list[tuple[int, "np.ndarray"]]:
+def snapshots(run: Run) -> list[tuple[int, np.ndarray]]:
     """The run's saved soup samples, oldest first, as (epoch, uint8[n, L])."""
     out = []
     for p in sorted((run.dir / "snapshots").glob("epoch_*.npy")):
@@ -102,7 +115,12 @@ def _read_checkpoint(run: Run) -> tuple[dict, dict]:
     path = run.dir / CHECKPOINT
     arrays, state = load_checkpoint(path)
     soup = arrays.get("soup")
-    if soup is None or soup.dtype != np.uint8 or soup.ndim != 2 or not isinstance(state.get("epoch"), int):
+    if (
+        soup is None
+        or soup.dtype != np.uint8
+        or soup.ndim != 2
+        or not isinstance(state.get("epoch"), int)
+    ):
         raise StoreError("corrupt checkpoint (no soup or epoch)", file=path)
     return arrays, state
 
@@ -124,19 +142,32 @@ def _interactions_of(run: Run, config: SoupConfig) -> Interactions | None:
     try:
         edges = np.load(path, allow_pickle=False)
     except (OSError, ValueError) as e:
-        raise StoreError(f"missing or corrupt interaction pattern ({type(e).__name__})", file=path) from None
+        raise StoreError(
+            f"missing or corrupt interaction pattern ({type(e).__name__})", file=path
+        ) from None
     return Interactions.from_edges(edges, config.programs)
 
 
 def _csv_text(lines: list[str], eval_selfrep: bool) -> str:
-    header = "epoch,brotli_size,soup_size,higher_entropy" + (",number_selfreps" if eval_selfrep else "")
+    header = "epoch,brotli_size,soup_size,higher_entropy" + (
+        ",number_selfreps" if eval_selfrep else ""
+    )
     return header + "\n" + "".join(line + "\n" for line in lines)
 
 
-def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule | None = None, *,
-             resume: str | None = None, load: str | None = None, epochs: int | None = None,
-             name: str | None = None, stop_after_transition: int | None = None, pictures: bool = True,
-             progress: Progress | None = None) -> tuple[Run, dict]:
+def run_soup(
+    store: Store,
+    config: SoupConfig | None = None,
+    schedule: Schedule | None = None,
+    *,
+    resume: str | None = None,
+    load: str | None = None,
+    epochs: int | None = None,
+    name: str | None = None,
+    stop_after_transition: int | None = None,
+    pictures: bool = True,
+    progress: Progress | None = None,
+) -> tuple[Run, dict]:
     """Start (or with ``resume``, continue) a soup run; return the run and its result.
 
     The result holds ``epochs``, ``ops``, ``seconds``, ``high_order_entropy``,
@@ -155,11 +186,15 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         arrays, state = _read_checkpoint(run)  # read before anything is written
         soup = arrays["soup"]
         if soup.shape != (config.programs, config.length):
-            raise StoreError(f"corrupt checkpoint (soup shape {soup.shape})", file=run.dir / CHECKPOINT)
+            raise StoreError(
+                f"corrupt checkpoint (soup shape {soup.shape})", file=run.dir / CHECKPOINT
+            )
         interactions = _interactions_of(run, config)
         target = int(epochs if epochs is not None else state.get("target", schedule.epochs))
         if target < state["epoch"]:
-            raise ConfigError(f"epochs {target} is fewer than the {state['epoch']} epochs the run already has")
+            raise ConfigError(
+                f"epochs {target} is fewer than the {state['epoch']} epochs the run already has"
+            )
         run.claim()
         run.truncate_metrics(state["epoch"])
         done, total_ops, seconds = state["epoch"], int(state["total_ops"]), float(state["seconds"])
@@ -171,23 +206,32 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
             stop_after_transition = state.get("stop_after_transition")
         # Ops since the last metric row, so the next row is the one an uninterrupted run logs.
         interval = tuple(state.get("interval", (0, 0, 0.0)))
-        csv_lines = [_csv_line_of(r, config, schedule) for r in run.metrics()
-                     if r.get("epoch", 0) > 0 and not r.get("initial")]
+        csv_lines = [
+            _csv_line_of(r, config, schedule)
+            for r in run.metrics()
+            if r.get("epoch", 0) > 0 and not r.get("initial")
+        ]
     else:
         config = config or SoupConfig()
         schedule = schedule or Schedule()
         # Read every input before the run exists, so a bad one leaves nothing behind.
-        interactions = read_interactions(config.interactions, config.programs) if config.interactions else None
+        interactions = (
+            read_interactions(config.interactions, config.programs) if config.interactions else None
+        )
         if load is not None:
             soup, done, reset_index = read_dat(load, config.length)
             if soup.shape[0] != config.programs:
-                raise ConfigError(f"programs is {config.programs} but the checkpoint holds {soup.shape[0]}",
-                                  file=load)
+                raise ConfigError(
+                    f"programs is {config.programs} but the checkpoint holds {soup.shape[0]}",
+                    file=load,
+                )
         else:
             soup, done, reset_index = initial_soup(config), 0, 1
         target = int(epochs if epochs is not None else schedule.epochs)
         if target < done:
-            raise ConfigError(f"epochs {target} is fewer than the {done} epochs the loaded checkpoint already has")
+            raise ConfigError(
+                f"epochs {target} is fewer than the {done} epochs the loaded checkpoint already has"
+            )
         record = {"soup": config.to_dict(), "schedule": schedule.__dict__}
         if load is not None:
             record["loaded_from"] = {"file": str(load), "epoch": done, "reset_index": reset_index}
@@ -200,16 +244,34 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         selfreps = None
         run.write_bytes(_snapshot_name(done), _npy_bytes(soup[: schedule.snapshot_programs]))
         # The starting soup's row; cubff logs no such row, so the CSV leaves it out.
-        run.log(done, epoch=done, ops=0, ops_per_tape=0.0, total_ops=0, mops=0.0, elapsed=0.0, initial=True, **last)
+        run.log(
+            done,
+            epoch=done,
+            ops=0,
+            ops_per_tape=0.0,
+            total_ops=0,
+            mops=0.0,
+            elapsed=0.0,
+            initial=True,
+            **last,
+        )
         interval = (0, 0, 0.0)
         csv_lines = []
     stopped = None
 
     def consistent() -> tuple[np.ndarray, dict]:
-        return soup, {"epoch": done, "total_ops": total_ops, "seconds": seconds, "target": target,
-                      "stop_after_transition": stop_after_transition, "interval": list(interval),
-                      "detector": detector.state(), "last": last, "reset_index": reset_index,
-                      "selfreps": selfreps}
+        return soup, {
+            "epoch": done,
+            "total_ops": total_ops,
+            "seconds": seconds,
+            "target": target,
+            "stop_after_transition": stop_after_transition,
+            "interval": list(interval),
+            "detector": detector.state(),
+            "last": last,
+            "reset_index": reset_index,
+            "selfreps": selfreps,
+        }
 
     def checkpoint(safe: tuple[np.ndarray, dict]) -> None:
         save_checkpoint(run.dir / CHECKPOINT, {"soup": safe[0]}, safe[1])
@@ -227,7 +289,11 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
         checkpoint(safe)
     write_csv()
     run.update_summary(epochs=done, target=target, lang=config.lang, programs=config.programs)
-    interval_ops, interval_tapes, interval_t = int(interval[0]), int(interval[1]), float(interval[2])
+    interval_ops, interval_tapes, interval_t = (
+        int(interval[0]),
+        int(interval[1]),
+        float(interval[2]),
+    )
     try:
         for e in range(done, target):
             t0 = time.perf_counter()
@@ -239,22 +305,36 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
             interval_tapes += tapes
             interval_t += dt
             completed = e + 1
-            if (stop_after_transition is not None and detector.transition_epoch is not None
-                    and completed >= detector.transition_epoch + stop_after_transition):
-                target = completed  # this epoch ends the run: the end-of-run writes below happen now
+            if (
+                stop_after_transition is not None
+                and detector.transition_epoch is not None
+                and completed >= detector.transition_epoch + stop_after_transition
+            ):
+                target = (
+                    completed  # this epoch ends the run: the end-of-run writes below happen now
+                )
                 stopped = "transition"
             if (completed - schedule.log_offset) % schedule.log_every == 0 or completed == target:
                 last = entropy(soup)
                 extra = {}
                 if schedule.eval_selfrep:
                     # cubff scores the soup after epoch index e with the stream of e.
-                    scores = selfrep_scores(soup, config.language, seed=config.seed, epoch=e,
-                                            max_steps=config.max_steps)
+                    scores = selfrep_scores(
+                        soup, config.language, seed=config.seed, epoch=e, max_steps=config.max_steps
+                    )
                     selfreps = extra["number_selfreps"] = count_selfreps(scores)
                 ops_per_tape = interval_ops / max(interval_tapes, 1)
                 detector.update(completed, last["high_order_entropy"], ops_per_tape)
-                row = dict(epoch=completed, ops=interval_ops, ops_per_tape=ops_per_tape, total_ops=total_ops,
-                           mops=interval_ops / max(interval_t, 1e-9) / 1e6, elapsed=seconds, **last, **extra)
+                row = dict(
+                    epoch=completed,
+                    ops=interval_ops,
+                    ops_per_tape=ops_per_tape,
+                    total_ops=total_ops,
+                    mops=interval_ops / max(interval_t, 1e-9) / 1e6,
+                    elapsed=seconds,
+                    **last,
+                    **extra,
+                )
                 run.log(completed, **row)
                 csv_lines.append(_csv_line_of(row, config, schedule))
                 write_csv()
@@ -264,7 +344,9 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
                 elif schedule.stop_selfreps is not None and selfreps >= schedule.stop_selfreps:
                     target, stopped = completed, "selfreps"
             if completed % schedule.snapshot_every == 0 or completed == target:
-                run.write_bytes(_snapshot_name(completed), _npy_bytes(soup[: schedule.snapshot_programs]))
+                run.write_bytes(
+                    _snapshot_name(completed), _npy_bytes(soup[: schedule.snapshot_programs])
+                )
             if resets_after(config, e):
                 soup = fresh_soup(config, reset_index)
                 reset_index += 1
@@ -273,14 +355,26 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
             safe = consistent()
             if completed % schedule.checkpoint_every == 0 or completed == target:
                 checkpoint(safe)
-                run.update_summary(epochs=completed, ops=total_ops, high_order_entropy=last["high_order_entropy"],
-                                   transition_epoch=detector.transition_epoch)
+                run.update_summary(
+                    epochs=completed,
+                    ops=total_ops,
+                    high_order_entropy=last["high_order_entropy"],
+                    transition_epoch=detector.transition_epoch,
+                )
             if schedule.save_every is not None and completed % schedule.save_every == 0:
                 write_dat(run.dir / numbered_checkpoint(completed), soup, completed, reset_index)
             if progress is not None:
-                progress({"run": run.id, "epoch": completed, "target": target, "mops": ops / max(dt, 1e-9) / 1e6,
-                          "h0": last["h0"], "high_order_entropy": last["high_order_entropy"],
-                          "transition_epoch": detector.transition_epoch})
+                progress(
+                    {
+                        "run": run.id,
+                        "epoch": completed,
+                        "target": target,
+                        "mops": ops / max(dt, 1e-9) / 1e6,
+                        "h0": last["h0"],
+                        "high_order_entropy": last["high_order_entropy"],
+                        "transition_epoch": detector.transition_epoch,
+                    }
+                )
             if completed == target:
                 break
     except KeyboardInterrupt:
@@ -291,9 +385,15 @@ def run_soup(store: Store, config: SoupConfig | None = None, schedule: Schedule 
     except BaseException:
         run.set_status("failed")
         raise
-    result = {"epochs": done, "ops": total_ops, "seconds": round(seconds, 3),
-              "high_order_entropy": last["high_order_entropy"], "transition_epoch": detector.transition_epoch,
-              "selfreps": selfreps, "stopped": stopped}
+    result = {
+        "epochs": done,
+        "ops": total_ops,
+        "seconds": round(seconds, 3),
+        "high_order_entropy": last["high_order_entropy"],
+        "transition_epoch": detector.transition_epoch,
+        "selfreps": selfreps,
+        "stopped": stopped,
+    }
     run.write_json("result.json", result)
     run.write_json("census.json", final_census(soup, config, epoch_index=max(done - 1, 0)))
     if pictures:
@@ -313,8 +413,14 @@ def _csv_line_of(row: dict, config: SoupConfig, schedule: Schedule) -> str:
     size = row.get("brotli_size")
     if size is None:  # rows logged before the size was a column
         size = round(row["brotli_bpb"] * config.programs * config.length / 8)
-    return cubff_log_line(row["epoch"], int(size), config.programs, row["h0"], row["brotli_bpb"],
-                          row.get("number_selfreps") if schedule.eval_selfrep else None)
+    return cubff_log_line(
+        row["epoch"],
+        int(size),
+        config.programs,
+        row["h0"],
+        row["brotli_bpb"],
+        row.get("number_selfreps") if schedule.eval_selfrep else None,
+    )
 
 
 def final_census(soup: np.ndarray, config: SoupConfig, top: int = 10, epoch_index: int = 0) -> dict:
@@ -329,21 +435,32 @@ def final_census(soup: np.ndarray, config: SoupConfig, top: int = 10, epoch_inde
     return c
 
 
-def mark_replicators(programs: list[dict], config: SoupConfig, total: int, epoch_index: int) -> None:
+def mark_replicators(
+    programs: list[dict], config: SoupConfig, total: int, epoch_index: int
+) -> None:
     if not programs:
         return
     rows = np.stack([np.frombuffer(bytes.fromhex(p["hex"]), dtype=np.uint8) for p in programs])
-    scores = selfrep_scores(rows, config.language, seed=config.seed, epoch=epoch_index, total=total,
-                            slots=np.array([p["index"] for p in programs]), max_steps=config.max_steps)
-    for p, row, score in zip(programs, rows, scores):
+    scores = selfrep_scores(
+        rows,
+        config.language,
+        seed=config.seed,
+        epoch=epoch_index,
+        total=total,
+        slots=np.array([p["index"] for p in programs]),
+        max_steps=config.max_steps,
+    )
+    for p, row, score in zip(programs, rows, scores, strict=False):
         p["selfrep_score"] = int(score)
         p["replicates"] = bool(score >= SELFREP_THRESHOLD)
-        p["copies"] = copy_check(row, config.lang, partner="random", max_steps=config.max_steps,
-                                 seed=config.seed)["replicates"]
+        p["copies"] = copy_check(
+            row, config.lang, partner="random", max_steps=config.max_steps, seed=config.seed
+        )["replicates"]
 
 
-def quickstart_run(store: Store, seed: int = 0, progress: Progress | None = None,
-                   lang: str = "bff_noheads") -> Run:
+def quickstart_run(
+    store: Store, seed: int = 0, progress: Progress | None = None, lang: str = "bff_noheads"
+) -> Run:
     """A short soup (2^12 programs, up to 2048 epochs; about 10-20 s) into ``store``.
 
     BFF soups this small rarely reach the transition so soon; a run that does
@@ -352,7 +469,15 @@ def quickstart_run(store: Store, seed: int = 0, progress: Progress | None = None
     at 1/4096 with that Forth it does not within 2048 epochs.)
     """
     config = SoupConfig(lang=lang, programs=2**12, seed=seed)
-    schedule = Schedule(epochs=2048, log_every=16, checkpoint_every=512, snapshot_every=128, snapshot_programs=512)
-    run, _ = run_soup(store, config, schedule, name=f"quickstart soup ({lang}, seed {seed})",
-                      stop_after_transition=64, progress=progress)
+    schedule = Schedule(
+        epochs=2048, log_every=16, checkpoint_every=512, snapshot_every=128, snapshot_programs=512
+    )
+    run, _ = run_soup(
+        store,
+        config,
+        schedule,
+        name=f"quickstart soup ({lang}, seed {seed})",
+        stop_after_transition=64,
+        progress=progress,
+    )
     return run

@@ -5,9 +5,8 @@ cubff's own self-replication test is in ``primordium.soup.selfrep``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
+from dataclasses import dataclass, field
 
 import brotli
 import numpy as np
@@ -53,8 +52,9 @@ def entropy(soup: np.ndarray) -> dict[str, float]:
     return {"h0": h0, "brotli_size": size, "brotli_bpb": bpb, "high_order_entropy": h0 - bpb}
 
 
-def cubff_log_line(epoch: int, size: int, programs: int, h0: float, bpb: float,
-                   selfreps: int | None = None) -> str:
+def cubff_log_line(
+    epoch: int, size: int, programs: int, h0: float, bpb: float, selfreps: int | None = None
+) -> str:
     """One row of cubff's ``--log`` CSV: epoch,brotli_size,soup_size,higher_entropy[,number_selfreps].
 
     cubff keeps the higher entropy as a float32 and prints it with six decimals.
@@ -74,7 +74,9 @@ def _top_rows(keys: np.ndarray, top: int) -> tuple[np.ndarray, np.ndarray, int]:
     return order[starts[best]], counts[best], len(starts)
 
 
-def census(soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10, k: int = 8) -> dict:
+def census(
+    soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10, k: int = 8
+) -> dict:
     """The most frequent whole programs and the most frequent k-byte substrings (k <= 8).
 
     Substrings are counted inside programs (never across two), once per position.
@@ -87,8 +89,16 @@ def census(soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10
     padded = np.zeros((n, -(-length // 8) * 8), dtype=np.uint8)
     padded[:, :length] = soup
     first, counts, distinct = _top_rows(padded.view(np.uint64), top)
-    programs = [{"count": int(c), "fraction": float(c / n), "hex": soup[i].tobytes().hex(), "index": int(i),
-                 "text": language.render(soup[i])} for i, c in zip(first, counts)]
+    programs = [
+        {
+            "count": int(c),
+            "fraction": float(c / n),
+            "hex": soup[i].tobytes().hex(),
+            "index": int(i),
+            "text": language.render(soup[i]),
+        }
+        for i, c in zip(first, counts, strict=False)
+    ]
     # Pack each k-byte window into one uint64 (little-endian) and count the keys.
     span = length - k + 1
     key = np.zeros((n, span), dtype=np.uint64)
@@ -100,8 +110,15 @@ def census(soup: np.ndarray, lang: str | Language = "bff_noheads", top: int = 10
     substrings = []
     for i in best:
         sub = np.frombuffer(int(uniq[i]).to_bytes(8, "little")[:k], dtype=np.uint8)
-        substrings.append({"count": int(wcounts[i]), "hex": sub.tobytes().hex(), "text": language.render(sub)})
-    return {"programs": programs, "distinct_programs": int(distinct), "substrings": substrings, "k": k}
+        substrings.append(
+            {"count": int(wcounts[i]), "hex": sub.tobytes().hex(), "text": language.render(sub)}
+        )
+    return {
+        "programs": programs,
+        "distinct_programs": int(distinct),
+        "substrings": substrings,
+        "k": k,
+    }
 
 
 @dataclass
@@ -137,12 +154,16 @@ class TransitionDetector:
         return False
 
     def state(self) -> dict:
-        return {"entropy_threshold": self.entropy_threshold, "ops_factor": self.ops_factor,
-                "baseline_rows": self.baseline_rows, "baseline": list(self.baseline),
-                "transition_epoch": self.transition_epoch}
+        return {
+            "entropy_threshold": self.entropy_threshold,
+            "ops_factor": self.ops_factor,
+            "baseline_rows": self.baseline_rows,
+            "baseline": list(self.baseline),
+            "transition_epoch": self.transition_epoch,
+        }
 
     @classmethod
-    def from_state(cls, state: dict) -> "TransitionDetector":
+    def from_state(cls, state: dict) -> TransitionDetector:
         return cls(**state)
 
 
@@ -158,9 +179,16 @@ def detect_transition(rows: list[dict], **kw) -> int | None:
     return det.transition_epoch
 
 
-def copy_check(program: np.ndarray, lang: str | Language = "bff_noheads", *, partner: str = "zero",
-               generations: int = 4, max_steps: int = 8192, seed: int = 0,
-               threshold: float = 0.9) -> dict:
+def copy_check(
+    program: np.ndarray,
+    lang: str | Language = "bff_noheads",
+    *,
+    partner: str = "zero",
+    generations: int = 4,
+    max_steps: int = 8192,
+    seed: int = 0,
+    threshold: float = 0.9,
+) -> dict:
     """Does ``program`` copy itself into its partner, whole, generation after generation?
 
     primordium's own check, stricter than cubff's test (``selfrep``), which
@@ -187,16 +215,26 @@ def copy_check(program: np.ndarray, lang: str | Language = "bff_noheads", *, par
         current = prog.copy()
         copies, reversed_copies, keeps = [], [], []
         for _ in range(generations):
-            other = np.zeros(length, np.uint8) if partner == "zero" else rng.integers(0, 256, length, dtype=np.uint8)
+            other = (
+                np.zeros(length, np.uint8)
+                if partner == "zero"
+                else rng.integers(0, 256, length, dtype=np.uint8)
+            )
             tape = np.concatenate([current, other] if side == "left" else [other, current])
             out, _ = execute(language, tape, max_steps)
-            parent, child = (out[:length], out[length:]) if side == "left" else (out[length:], out[:length])
+            parent, child = (
+                (out[:length], out[length:]) if side == "left" else (out[length:], out[:length])
+            )
             copies.append(float(np.mean(child == current)))
             reversed_copies.append(float(np.mean(child == current[::-1])))
             keeps.append(float(np.mean(parent == current)))
             current = child.copy()
-        best = [max(a, b) for a, b in zip(copies, reversed_copies)]
-        result[side] = {"copy_fraction": copies, "reversed_copy_fraction": reversed_copies, "parent_kept": keeps,
-                        "replicates": min(best) >= threshold and min(keeps) >= threshold}
+        best = [max(a, b) for a, b in zip(copies, reversed_copies, strict=False)]
+        result[side] = {
+            "copy_fraction": copies,
+            "reversed_copy_fraction": reversed_copies,
+            "parent_kept": keeps,
+            "replicates": min(best) >= threshold and min(keeps) >= threshold,
+        }
     result["replicates"] = result["left"]["replicates"] or result["right"]["replicates"]
     return result

@@ -26,7 +26,7 @@ class Interactions:
         return np.stack([a, self.targets], axis=1)
 
     @classmethod
-    def from_edges(cls, edges: np.ndarray, programs: int) -> "Interactions":
+    def from_edges(cls, edges: np.ndarray, programs: int) -> Interactions:
         edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
         order = np.argsort(edges[:, 0], kind="stable")
         counts = np.bincount(edges[:, 0], minlength=programs)
@@ -50,11 +50,16 @@ def read_interactions(path: str | Path, programs: int) -> Interactions:
                 raise ValueError
             a, b = int(fields[0]), int(fields[1])
         except ValueError:
-            raise ConfigError(f"expected two program numbers 'a b', got {line.strip()[:40]!r}",
-                              file=path, line=number) from None
+            raise ConfigError(
+                f"expected two program numbers 'a b', got {line.strip()[:40]!r}",
+                file=path,
+                line=number,
+            ) from None
         for x in (a, b):
             if not 0 <= x < programs:
-                raise ConfigError(f"program {x} is outside the soup (0..{programs - 1})", file=path, line=number)
+                raise ConfigError(
+                    f"program {x} is outside the soup (0..{programs - 1})", file=path, line=number
+                )
         if a == b:
             raise ConfigError(f"program {a} cannot interact with itself", file=path, line=number)
         edges.append((a, b))

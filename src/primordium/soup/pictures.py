@@ -38,11 +38,15 @@ def grid_image(soup: np.ndarray, grid: tuple[int, int], lang: str) -> np.ndarray
     width, height = grid
     n, length = soup.shape
     side = int(math.isqrt(length))
-    tiles = get_language(lang).colors()[soup[:, : side * side]].reshape(height, width, side, side, 3)
+    tiles = (
+        get_language(lang).colors()[soup[:, : side * side]].reshape(height, width, side, side, 3)
+    )
     return tiles.transpose(0, 2, 1, 3, 4).reshape(height * side, width * side, 3)
 
 
-def history_frames(snaps: list[tuple[int, np.ndarray]], lang: str, max_frames: int = 120) -> np.ndarray:
+def history_frames(
+    snaps: list[tuple[int, np.ndarray]], lang: str, max_frames: int = 120
+) -> np.ndarray:
     stride = max(1, -(-len(snaps) // max_frames))
     chosen = snaps[::stride]
     if snaps and chosen[-1] is not snaps[-1]:
@@ -56,7 +60,12 @@ def _panel(draw, box, xs, series, title, log=False):
     x0, y0, x1, y1 = box
     draw.rectangle(box, outline=(90, 90, 90))
     draw.text((x0 + 6, y0 + 4), title, fill=(20, 20, 20))
-    vals = [v for _, ys, _ in series for v in ys if v is not None and math.isfinite(v) and (v > 0 or not log)]
+    vals = [
+        v
+        for _, ys, _ in series
+        for v in ys
+        if v is not None and math.isfinite(v) and (v > 0 or not log)
+    ]
     if not vals or not xs:
         return
     f = (lambda v: math.log10(v)) if log else (lambda v: v)
@@ -71,14 +80,20 @@ def _panel(draw, box, xs, series, title, log=False):
     draw.text((x1 - 70, y1 - 18), f"min {lab(lo)}", fill=(90, 90, 90))
     legend_x = x0 + 200
     for name, ys, color in series:
-        pts = [(px(x), py(v)) for x, v in zip(xs, ys) if v is not None and math.isfinite(v) and (v > 0 or not log)]
+        pts = [
+            (px(x), py(v))
+            for x, v in zip(xs, ys, strict=False)
+            if v is not None and math.isfinite(v) and (v > 0 or not log)
+        ]
         if len(pts) > 1:
             draw.line(pts, fill=color, width=2)
         draw.text((legend_x, y0 + 4), name, fill=color)
         legend_x += 8 * len(name) + 16
 
 
-def curves_image(rows: list[dict], transition_epoch: int | None = None, size=(900, 560)) -> np.ndarray:
+def curves_image(
+    rows: list[dict], transition_epoch: int | None = None, size=(900, 560)
+) -> np.ndarray:
     """Entropy curves (H0, brotli bits/byte, high-order entropy) over ops per tape, against epochs."""
     from PIL import Image, ImageDraw
 
@@ -89,16 +104,36 @@ def curves_image(rows: list[dict], transition_epoch: int | None = None, size=(90
     w, h = size
     top = (10, 10, w - 10, h // 2 - 5)
     bottom = (10, h // 2 + 5, w - 10, h - 24)
-    _panel(draw, top, xs, [("H0", [r["h0"] for r in rows], (40, 90, 220)),
-                           ("brotli bpb", [r["brotli_bpb"] for r in rows], (120, 120, 120)),
-                           ("high-order entropy", [r["high_order_entropy"] for r in rows], (220, 40, 40))],
-           "bits per byte")
-    _panel(draw, bottom, xs[1:], [("ops per tape", [r["ops_per_tape"] for r in rows[1:]], (30, 150, 60))],
-           "ops per tape per epoch (log)", log=True)
+    _panel(
+        draw,
+        top,
+        xs,
+        [
+            ("H0", [r["h0"] for r in rows], (40, 90, 220)),
+            ("brotli bpb", [r["brotli_bpb"] for r in rows], (120, 120, 120)),
+            ("high-order entropy", [r["high_order_entropy"] for r in rows], (220, 40, 40)),
+        ],
+        "bits per byte",
+    )
+    _panel(
+        draw,
+        bottom,
+        xs[1:],
+        [("ops per tape", [r["ops_per_tape"] for r in rows[1:]], (30, 150, 60))],
+        "ops per tape per epoch (log)",
+        log=True,
+    )
     if xs:
-        draw.text((10, h - 18), f"epoch {xs[0]} .. {xs[-1]}" +
-                  (f"   transition at epoch {transition_epoch}" if transition_epoch is not None else
-                   "   no transition detected"), fill=(20, 20, 20))
+        draw.text(
+            (10, h - 18),
+            f"epoch {xs[0]} .. {xs[-1]}"
+            + (
+                f"   transition at epoch {transition_epoch}"
+                if transition_epoch is not None
+                else "   no transition detected"
+            ),
+            fill=(20, 20, 20),
+        )
         if transition_epoch is not None and xs[-1] > xs[0]:
             x = 18 + (w - 36) * (transition_epoch - xs[0]) / (xs[-1] - xs[0])
             for box in (top, bottom):
@@ -118,7 +153,9 @@ def write_run_pictures(run, lang: str) -> list[Path]:
         if len(snaps) > 1:
             written.append(save_gif(history_frames(snaps, lang), run.artifact("soup.gif"), fps=8))
     rows = run.metrics()
-    written.append(save_png(curves_image(rows, detect_transition(rows)), run.artifact("curves.png")))
+    written.append(
+        save_png(curves_image(rows, detect_transition(rows)), run.artifact("curves.png"))
+    )
     grid = run.config.get("soup", {}).get("grid")
     if grid and grid[0] * 8 <= 4096 and grid[1] * 8 <= 4096:
         _, soup, _ = load_soup(run)

@@ -19,10 +19,10 @@ _BFF_ASCII = {"bff", "bff_noheads", "bff8", "bff8_noheads"}
 
 def _byte_chars() -> dict[str, int]:
     chars = {chr(0x100 + b): b for b in range(256)}
-    for letter, b in zip("ABCDEFGHI", range(196, 205)):
+    for letter, b in zip("ABCDEFGHI", range(196, 205), strict=False):
         del chars[chr(0x100 + b)]
         chars[letter] = b
-    for letter, b in zip("JKL", range(241, 244)):
+    for letter, b in zip("JKL", range(241, 244), strict=False):
         del chars[chr(0x100 + b)]
         chars[letter] = b
     return chars
@@ -35,7 +35,9 @@ def parse_program(text: str, lang: str, what: str = "initial_program") -> np.nda
     """The bytes of ``text`` in ``lang``'s program notation; a ConfigError names the bad character."""
     if lang.startswith("bff"):
         if lang not in _BFF_ASCII:
-            raise ConfigError(f"{what}: programs as text are not read for {lang} (its op bytes differ)")
+            raise ConfigError(
+                f"{what}: programs as text are not read for {lang} (its op bytes differ)"
+            )
         out = []
         for i, ch in enumerate(text):
             if ch == "0":
@@ -45,7 +47,9 @@ def parse_program(text: str, lang: str, what: str = "initial_program") -> np.nda
             elif ch in _CHARS:
                 out.append(_CHARS[ch])
             else:
-                raise ConfigError(f"{what}: character {i + 1} ({ch!r}) is not a BFF op, 0 or a byte character")
+                raise ConfigError(
+                    f"{what}: character {i + 1} ({ch!r}) is not a BFF op, 0 or a byte character"
+                )
         return np.array(out, dtype=np.uint8)
     digits = "0123456789abcdefABCDEF"
     for i, ch in enumerate(text):

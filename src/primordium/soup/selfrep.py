@@ -52,7 +52,9 @@ def _score(lang_id, prog, slot, base, total, max_steps):
     noise = np.empty(length, dtype=np.uint8)
     for i in range(NOISE_TAPES):
         for j in range(length):
-            noise[j] = np.uint8(splitmix64(local ^ splitmix64(np.uint64((i + 1) * length + j))) & np.uint64(255))
+            noise[j] = np.uint8(
+                splitmix64(local ^ splitmix64(np.uint64((i + 1) * length + j))) & np.uint64(255)
+            )
         tape = finals[i]
         tape[:length] = prog
         tape[length:] = noise
@@ -88,9 +90,16 @@ def _scores(lang_id, soup, slots, base, total, max_steps):
     return out
 
 
-def selfrep_scores(soup: np.ndarray, lang: str | Language, *, seed: int, epoch: int,
-                   total: int | None = None, slots: np.ndarray | None = None,
-                   max_steps: int = 8192) -> np.ndarray:
+def selfrep_scores(
+    soup: np.ndarray,
+    lang: str | Language,
+    *,
+    seed: int,
+    epoch: int,
+    total: int | None = None,
+    slots: np.ndarray | None = None,
+    max_steps: int = 8192,
+) -> np.ndarray:
     """cubff's score of each program (row) of ``soup``, as cubff computes it after epoch index ``epoch``.
 
     The noise depends on each program's slot in the whole soup (``slots``,
@@ -108,11 +117,24 @@ def selfrep_scores(soup: np.ndarray, lang: str | Language, *, seed: int, epoch: 
     return _scores(language.id, soup, slots, base, np.uint64(total), int(max_steps))
 
 
-def selfrep_score(program: np.ndarray, lang: str | Language = "bff_noheads", *, seed: int = 0,
-                  epoch: int = 0, max_steps: int = 8192) -> int:
+def selfrep_score(
+    program: np.ndarray,
+    lang: str | Language = "bff_noheads",
+    *,
+    seed: int = 0,
+    epoch: int = 0,
+    max_steps: int = 8192,
+) -> int:
     """One program's score as cubff's ``EvalSelfrep(program, epoch, seed)`` gives it (a soup of one)."""
-    return int(selfrep_scores(np.asarray(program, dtype=np.uint8).reshape(1, -1), lang, seed=seed,
-                              epoch=epoch, max_steps=max_steps)[0])
+    return int(
+        selfrep_scores(
+            np.asarray(program, dtype=np.uint8).reshape(1, -1),
+            lang,
+            seed=seed,
+            epoch=epoch,
+            max_steps=max_steps,
+        )[0]
+    )
 
 
 def count_selfreps(scores: np.ndarray) -> int:

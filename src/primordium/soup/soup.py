@@ -57,11 +57,15 @@ class SoupConfig:
             if w < 1 or h < 1:
                 raise ConfigError(f"--grid {w}x{h}: both sides must be at least 1")
             if w * h != self.programs:
-                raise ConfigError(f"--grid {w}x{h} holds {w * h} programs but --programs is {self.programs}")
+                raise ConfigError(
+                    f"--grid {w}x{h} holds {w * h} programs but --programs is {self.programs}"
+                )
             if self.radius < 1:
                 raise ConfigError(f"--radius must be at least 1, got {self.radius}")
         if self.programs < 2 or self.programs % 2:
-            raise ConfigError(f"--programs must be an even number of at least 2, got {self.programs}")
+            raise ConfigError(
+                f"--programs must be an even number of at least 2, got {self.programs}"
+            )
         if self.length < 4:
             raise ConfigError(f"--length must be at least 4 bytes, got {self.length}")
         if not 0.0 <= self.mutation <= 1.0:
@@ -72,19 +76,30 @@ class SoupConfig:
             raise ConfigError(f"--seed must be non-negative, got {self.seed}")
         if self.pairing not in PAIRINGS:
             raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)}, not {self.pairing!r}")
-        modes = [m for m, on in (("grid", self.grid is not None), ("interactions", self.interactions is not None),
-                                 (f"pairing {self.pairing}", self.pairing != "shuffle")) if on]
+        modes = [
+            m
+            for m, on in (
+                ("grid", self.grid is not None),
+                ("interactions", self.interactions is not None),
+                (f"pairing {self.pairing}", self.pairing != "shuffle"),
+            )
+            if on
+        ]
         if len(modes) > 1:
             raise ConfigError(f"{' and '.join(modes)} are different ways of pairing: choose one")
         if self.pairing == "fixed" and self.programs & (self.programs - 1):
-            raise ConfigError(f"pairing fixed needs a power-of-two number of programs, got {self.programs}")
+            raise ConfigError(
+                f"pairing fixed needs a power-of-two number of programs, got {self.programs}"
+            )
         if self.reset_interval is not None and self.reset_interval < 1:
             raise ConfigError(f"reset_interval must be at least 1, got {self.reset_interval}")
         if self.initial_program is not None:
             placed = initial_program_bytes(self)
             if len(placed) > self.programs * self.length:
-                raise ConfigError(f"initial_program has {len(placed)} bytes; the soup holds "
-                                  f"{self.programs * self.length}")
+                raise ConfigError(
+                    f"initial_program has {len(placed)} bytes; the soup holds "
+                    f"{self.programs * self.length}"
+                )
 
     @property
     def language(self) -> Language:
@@ -98,9 +113,22 @@ class SoupConfig:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "SoupConfig":
-        keys = {"lang", "programs", "length", "mutation", "max_steps", "seed", "grid", "radius", "pairing",
-                "interactions", "zero_init", "initial_program", "reset_interval"}
+    def from_dict(cls, d: dict) -> SoupConfig:
+        keys = {
+            "lang",
+            "programs",
+            "length",
+            "mutation",
+            "max_steps",
+            "seed",
+            "grid",
+            "radius",
+            "pairing",
+            "interactions",
+            "zero_init",
+            "initial_program",
+            "reset_interval",
+        }
         kw = {k: v for k, v in d.items() if k in keys}
         if kw.get("grid") is not None:
             kw["grid"] = tuple(kw["grid"])
@@ -253,8 +281,9 @@ def _run_pairs(soup, config, rng, a, b):
     return out, int(ops.sum()), len(a)
 
 
-def epoch(soup: np.ndarray, config: SoupConfig, index: int,
-          interactions: Interactions | None = None) -> tuple[np.ndarray, int, int]:
+def epoch(
+    soup: np.ndarray, config: SoupConfig, index: int, interactions: Interactions | None = None
+) -> tuple[np.ndarray, int, int]:
     """Run epoch ``index`` on ``soup``; return (new soup, ops executed, tapes run).
 
     1D: a random permutation pairs the programs; the soup is stored in that
@@ -267,7 +296,9 @@ def epoch(soup: np.ndarray, config: SoupConfig, index: int,
     n, length = soup.shape
     if config.interactions is not None:
         if interactions is None:
-            raise ValueError("this soup pairs along an interaction pattern: pass it as `interactions`")
+            raise ValueError(
+                "this soup pairs along an interaction pattern: pass it as `interactions`"
+            )
         order = rng.permutation(n)
         choice = rng.random(n)
         a, b = pattern_pairs(interactions.offsets, interactions.targets, order, choice)

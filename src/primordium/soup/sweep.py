@@ -9,8 +9,9 @@ only on (config, seed), never on where a task ran.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -62,14 +63,23 @@ def soup_task(task: tuple[dict, int, int, int | None]) -> dict[str, Any]:
             curve.append([done, round(hoe, 6), round(per_tape, 3)])
             detector.update(done, hoe, per_tape)
             ops, tapes = 0, 0
-            if stop_after is not None and detector.transition_epoch is not None \
-                    and done >= detector.transition_epoch + stop_after:
+            if (
+                stop_after is not None
+                and detector.transition_epoch is not None
+                and done >= detector.transition_epoch + stop_after
+            ):
                 break
         # After the row, as in `soup run` (and cubff): a row shows the soup before its reset.
         if resets_after(config, e):
             soup, reset_index = fresh_soup(config, reset_index), reset_index + 1
-    return {"seed": config.seed, "epochs": done, "ops": total_ops, "transition_epoch": detector.transition_epoch,
-            "high_order_entropy": curve[-1][1] if curve else 0.0, "curve": curve}
+    return {
+        "seed": config.seed,
+        "epochs": done,
+        "ops": total_ops,
+        "transition_epoch": detector.transition_epoch,
+        "high_order_entropy": curve[-1][1] if curve else 0.0,
+        "curve": curve,
+    }
 
 
 def _done(run: Run) -> dict[int, dict]:
@@ -115,16 +125,25 @@ def run_sweep(
     else:
         config = config or SoupConfig()
         if config.interactions is not None:
-            raise ConfigError("a sweep does not take an interaction pattern; run each soup with `soup run`")
+            raise ConfigError(
+                "a sweep does not take an interaction pattern; run each soup with `soup run`"
+            )
         seeds = seeds or [0]
         if epochs < 1 or log_every < 1:
             raise ConfigError("--epochs and --log-every must be at least 1")
-        sweep = {"soup": config.to_dict(), "seeds": seeds, "epochs": epochs, "log_every": log_every,
-                 "stop_after_transition": stop_after_transition}
+        sweep = {
+            "soup": config.to_dict(),
+            "seeds": seeds,
+            "epochs": epochs,
+            "log_every": log_every,
+            "stop_after_transition": stop_after_transition,
+        }
         run = store.create(ENGINE, {"sweep": sweep}, name=name)
         finished = {}
     todo = [s for s in seeds if s not in finished]
-    tasks = [(replace(config, seed=s).to_dict(), epochs, log_every, stop_after_transition) for s in todo]
+    tasks = [
+        (replace(config, seed=s).to_dict(), epochs, log_every, stop_after_transition) for s in todo
+    ]
 
     def record(_: int, result: dict) -> None:
         finished[result["seed"]] = result
@@ -163,8 +182,14 @@ def sweep_summary(results: list[dict], epochs: int) -> dict[str, Any]:
         "fraction_transitioned": len(trans) / max(1, len(results)),
         "median_transition_epoch": float(np.median(trans)) if trans else None,
         "epochs": epochs,
-        "per_seed": [{"seed": r["seed"], "transition_epoch": r["transition_epoch"],
-                      "high_order_entropy": r["high_order_entropy"]} for r in results],
+        "per_seed": [
+            {
+                "seed": r["seed"],
+                "transition_epoch": r["transition_epoch"],
+                "high_order_entropy": r["high_order_entropy"],
+            }
+            for r in results
+        ],
     }
 
 
@@ -181,7 +206,10 @@ def curves_image(results: list[dict], size: tuple[int, int] = (720, 360)) -> np.
     x_max, y_lo, y_hi = max(xs), min(0.0, min(ys)), max(1.0, max(ys))
 
     def at(x: float, y: float) -> tuple[float, float]:
-        return (left + (w - left - right) * x / x_max, h - bottom - (h - top - bottom) * (y - y_lo) / (y_hi - y_lo))
+        return (
+            left + (w - left - right) * x / x_max,
+            h - bottom - (h - top - bottom) * (y - y_lo) / (y_hi - y_lo),
+        )
 
     d.line([at(0, y_lo), at(x_max, y_lo)], fill=(120, 120, 120))
     d.line([at(0, y_lo), at(0, y_hi)], fill=(120, 120, 120))

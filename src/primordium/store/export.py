@@ -36,7 +36,10 @@ def _members(run: Run) -> list[tuple[str, bytes | Path]]:
     metrics = run.metrics()
     members: list[tuple[str, bytes | Path]] = [
         ("run.json", (json.dumps(info, indent=2, sort_keys=True) + "\n").encode()),
-        ("metrics.jsonl", "".join(json.dumps(row, sort_keys=True) + "\n" for row in metrics).encode()),
+        (
+            "metrics.jsonl",
+            "".join(json.dumps(row, sort_keys=True) + "\n" for row in metrics).encode(),
+        ),
     ]
     taken = {name for name, _ in members}
     for f in run.files():

@@ -13,9 +13,10 @@ import secrets
 import socket
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from primordium.errors import StoreError
 from primordium.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
@@ -70,9 +71,15 @@ class Store:
             raise StoreError("store home is not a folder", file=self.home)
         if not create and not (self.home / "primordium.db").is_file():
             # Readers (runs list, serve) must not litter a wrong folder with a new store.
-            what = "no such folder" if not self.home.exists() else "not a primordium store (no primordium.db)"
-            raise StoreError(f"{what}; set PRIMORDIUM_HOME or --home to a store, or run `primordium quickstart`",
-                             file=self.home)
+            what = (
+                "no such folder"
+                if not self.home.exists()
+                else "not a primordium store (no primordium.db)"
+            )
+            raise StoreError(
+                f"{what}; set PRIMORDIUM_HOME or --home to a store, or run `primordium quickstart`",
+                file=self.home,
+            )
         self.runs_dir = self.home / "runs"
         self.db_path = self.home / "primordium.db"
         try:
@@ -90,7 +97,7 @@ class Store:
         self._db.close()
 
     # -- runs -------------------------------------------------------------
-    def create(self, engine: str, config: dict[str, Any], name: str | None = None) -> "Run":
+    def create(self, engine: str, config: dict[str, Any], name: str | None = None) -> Run:
         run_id = f"{engine}-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
         run_dir = self.runs_dir / run_id
         run_dir.mkdir(parents=True)
@@ -99,17 +106,30 @@ class Store:
         self._db.execute(
             "INSERT INTO runs (id, engine, name, status, created, updated, pid, host, config) "
             "VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?)",
-            (run_id, engine, name or run_id, now, now, os.getpid(), socket.gethostname(), json.dumps(config, sort_keys=True)),
+            (
+                run_id,
+                engine,
+                name or run_id,
+                now,
+                now,
+                os.getpid(),
+                socket.gethostname(),
+                json.dumps(config, sort_keys=True),
+            ),
         )
         return Run(self, run_id)
 
-    def open(self, run_id: str) -> "Run":
+    def open(self, run_id: str) -> Run:
         row = self._db.execute("SELECT id FROM runs WHERE id = ?", (run_id,)).fetchone()
         if row is None:
             # Accept a unique prefix, as people type short ids.
-            rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\'", (_like_prefix(run_id),)).fetchall()
+            rows = self._db.execute(
+                "SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\'", (_like_prefix(run_id),)
+            ).fetchall()
             if len(rows) != 1:
-                raise StoreError(f"no run {run_id!r} in {self.home}" + (" (ambiguous prefix)" if rows else ""))
+                raise StoreError(
+                    f"no run {run_id!r} in {self.home}" + (" (ambiguous prefix)" if rows else "")
+                )
             row = rows[0]
         return Run(self, row[0])
 
@@ -121,12 +141,21 @@ class Store:
             args = (engine,)
         q += " ORDER BY created DESC"
         out = []
-        for rid, eng, name, status, created, updated, pid, host, summary in self._db.execute(q, args):
+        for rid, eng, name, status, created, updated, pid, host, summary in self._db.execute(
+            q, args
+        ):
             if status == "running" and not _pid_alive(pid, host):
                 status = "interrupted"
             out.append(
-                {"id": rid, "engine": eng, "name": name, "status": status, "created": created,
-                 "updated": updated, "summary": _loads_dict(summary)}
+                {
+                    "id": rid,
+                    "engine": eng,
+                    "name": name,
+                    "status": status,
+                    "created": created,
+                    "updated": updated,
+                    "summary": _loads_dict(summary),
+                }
             )
         return out
 
@@ -163,7 +192,8 @@ class Run:
 
     def _row(self) -> tuple:
         row = self.store._db.execute(
-            "SELECT engine, name, status, created, updated, pid, host, config, summary FROM runs WHERE id = ?", (self.id,)
+            "SELECT engine, name, status, created, updated, pid, host, config, summary FROM runs WHERE id = ?",
+            (self.id,),
         ).fetchone()
         if row is None:
             raise StoreError(f"run {self.id!r} was removed")
@@ -190,9 +220,17 @@ class Run:
 
     def info(self) -> dict[str, Any]:
         engine, name, _, created, updated, _, _, config, summary = self._row()
-        return {"id": self.id, "engine": engine, "name": name, "status": self.status, "created": created,
-                "updated": updated, "config": _loads_dict(config), "summary": _loads_dict(summary),
-                "dir": str(self.dir)}
+        return {
+            "id": self.id,
+            "engine": engine,
+            "name": name,
+            "status": self.status,
+            "created": created,
+            "updated": updated,
+            "config": _loads_dict(config),
+            "summary": _loads_dict(summary),
+            "dir": str(self.dir),
+        }
 
     # -- writing ------------------------------------------------------------
     def claim(self) -> None:
@@ -205,12 +243,15 @@ class Run:
     def set_status(self, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(status)
-        self.store._db.execute("UPDATE runs SET status=?, updated=? WHERE id=?", (status, time.time(), self.id))
+        self.store._db.execute(
+            "UPDATE runs SET status=?, updated=? WHERE id=?", (status, time.time(), self.id)
+        )
 
     def update_summary(self, **fields: Any) -> None:
         summary = self.summary | fields
         self.store._db.execute(
-            "UPDATE runs SET summary=?, updated=? WHERE id=?", (json.dumps(summary, sort_keys=True), time.time(), self.id)
+            "UPDATE runs SET summary=?, updated=? WHERE id=?",
+            (json.dumps(summary, sort_keys=True), time.time(), self.id),
         )
 
     def log(self, step: int, **metrics: Any) -> None:
@@ -222,7 +263,9 @@ class Run:
 
     def truncate_metrics(self, after_step: int) -> None:
         """On resume, drop rows logged after the checkpoint we restart from."""
-        self.store._db.execute("DELETE FROM metrics WHERE run_id=? AND step>?", (self.id, int(after_step)))
+        self.store._db.execute(
+            "DELETE FROM metrics WHERE run_id=? AND step>?", (self.id, int(after_step))
+        )
 
     def metrics(self) -> list[dict[str, Any]]:
         rows = self.store._db.execute(
@@ -250,15 +293,22 @@ class Run:
             "SELECT rowid, step, time, data FROM metrics WHERE run_id=? AND (rowid>? OR time>?) ORDER BY rowid",
             (self.id, last_id, last_time),
         ).fetchall()
-        count = self.store._db.execute("SELECT COUNT(*) FROM metrics WHERE run_id=?", (self.id,)).fetchone()[0]
+        count = self.store._db.execute(
+            "SELECT COUNT(*) FROM metrics WHERE run_id=?", (self.id,)
+        ).fetchone()[0]
         if rows:
-            last_id, last_time = max(last_id, max(r[0] for r in rows)), max(last_time, max(r[2] for r in rows))
+            last_id, last_time = (
+                max(last_id, max(r[0] for r in rows)),
+                max(last_time, max(r[2] for r in rows)),
+            )
         out = []
         for _, step, _, data in rows:
             try:
                 out.append({"step": step} | json.loads(data))
             except (ValueError, TypeError):
-                raise StoreError(f"run {self.id}: the metric row at step {step} is corrupt (not a JSON object)") from None
+                raise StoreError(
+                    f"run {self.id}: the metric row at step {step} is corrupt (not a JSON object)"
+                ) from None
         return out, f"{last_id}:{last_time!r}", int(count)
 
     def artifact(self, relpath: str) -> Path:
@@ -291,7 +341,13 @@ class Run:
                 st = p.stat()
             except OSError:
                 continue  # removed between listing and stat
-            out.append({"path": p.relative_to(self.dir).as_posix(), "size": st.st_size, "mtime": st.st_mtime})
+            out.append(
+                {
+                    "path": p.relative_to(self.dir).as_posix(),
+                    "size": st.st_size,
+                    "mtime": st.st_mtime,
+                }
+            )
         return out
 
     def problems(self) -> list[str]:
@@ -306,7 +362,9 @@ class Run:
         except (OSError, UnicodeDecodeError) as e:
             return [f"config.json cannot be read ({type(e).__name__})"]
         except json.JSONDecodeError as e:
-            return [f"config.json is corrupt (not JSON: {e.msg} at line {e.lineno}, column {e.colno})"]
+            return [
+                f"config.json is corrupt (not JSON: {e.msg} at line {e.lineno}, column {e.colno})"
+            ]
         return []
 
     def artifacts(self) -> Iterator[Path]:

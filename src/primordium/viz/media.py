@@ -36,7 +36,9 @@ def save_gif(frames: np.ndarray, path: str | Path, fps: float = 10.0) -> Path:
     if not imgs:
         raise ValueError("no frames")
     buf = io.BytesIO()
-    imgs[0].save(buf, format="GIF", save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0)
+    imgs[0].save(
+        buf, format="GIF", save_all=True, append_images=imgs[1:], duration=int(1000 / fps), loop=0
+    )
     atomic_write_bytes(path, buf.getvalue())
     return Path(path)
 
@@ -50,12 +52,16 @@ def save_video(frames: np.ndarray, path: str | Path, fps: float = 10.0) -> Path:
     if suffix == ".png":
         return save_png(_as_uint8(frames)[-1], path)
     if suffix != ".mp4":
-        raise PrimordiumError(f"unsupported video format {suffix!r} (use .gif, .mp4 or .png)", file=path)
+        raise PrimordiumError(
+            f"unsupported video format {suffix!r} (use .gif, .mp4 or .png)", file=path
+        )
     try:
         import imageio.v3 as iio
         import imageio_ffmpeg  # noqa: F401  (ships its own ffmpeg binary)
     except ImportError:
-        raise PrimordiumError("MP4 needs the 'asal' extra (imageio-ffmpeg); use .gif", file=path) from None
+        raise PrimordiumError(
+            "MP4 needs the 'asal' extra (imageio-ffmpeg); use .gif", file=path
+        ) from None
     a = _as_uint8(frames)
     # H.264 wants even sides.
     a = a[:, : a.shape[1] // 2 * 2, : a.shape[2] // 2 * 2]

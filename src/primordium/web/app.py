@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 
 from primordium.errors import StoreError
 from primordium.store import Store
@@ -30,14 +30,26 @@ LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
 # Files the browser may show inline; anything else is offered as a download so
 # an .html or .svg someone put in a run cannot run script in the gallery's origin.
 INLINE_TYPES = {
-    ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif", ".webp": "image/webp",
-    ".mp4": "video/mp4", ".webm": "video/webm",
-    ".json": "application/json", ".jsonl": "text/plain; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-    ".red": "text/plain; charset=utf-8", ".csv": "text/plain; charset=utf-8", ".md": "text/plain; charset=utf-8",
-    ".toml": "text/plain; charset=utf-8", ".log": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".mp4": "video/mp4",
+    ".webm": "video/webm",
+    ".json": "application/json",
+    ".jsonl": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".red": "text/plain; charset=utf-8",
+    ".csv": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+    ".toml": "text/plain; charset=utf-8",
+    ".log": "text/plain; charset=utf-8",
 }
-CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
-       "object-src 'none'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; script-src 'self'; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 # Which picture stands for a run in the list, best first.
 THUMB_PREFERENCE = ("poster", "results.png", "soup.png", "fitness.png", "best", "curves.png")
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp")
@@ -62,20 +74,31 @@ def _finite(x: Any) -> Any:
 
 def _json(obj: Any, status: int = 200) -> Response:
     body = json.dumps(_finite(obj), allow_nan=False, separators=(",", ":"))
-    return Response(body, status_code=status, media_type="application/json", headers={"Cache-Control": "no-store"})
+    return Response(
+        body,
+        status_code=status,
+        media_type="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _top_files(folder: Path) -> list[dict]:
     try:
-        return [{"path": e.name} for e in sorted(os.scandir(folder), key=lambda e: e.name)
-                if e.is_file() and not e.name.startswith(".")]
+        return [
+            {"path": e.name}
+            for e in sorted(os.scandir(folder), key=lambda e: e.name)
+            if e.is_file() and not e.name.startswith(".")
+        ]
     except OSError:
         return []
 
 
 def _thumbnail(files: list[dict]) -> str | None:
-    images = [f["path"] for f in files if f["path"].lower().endswith(IMAGE_SUFFIXES)
-              and not f["path"].startswith("snapshots/")]
+    images = [
+        f["path"]
+        for f in files
+        if f["path"].lower().endswith(IMAGE_SUFFIXES) and not f["path"].startswith("snapshots/")
+    ]
     for key in THUMB_PREFERENCE:
         for p in images:
             if key in p.rsplit("/", 1)[-1].lower():
@@ -120,11 +143,16 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     @app.exception_handler(Exception)
     async def any_error(request: Request, exc: Exception) -> Response:
         # A bug or a damaged file must not become a traceback page: one line here, the traceback in uvicorn's log.
-        return _json({"error": f"internal error ({type(exc).__name__}: {exc})".replace("\n", " ")}, 500)
+        return _json(
+            {"error": f"internal error ({type(exc).__name__}: {exc})".replace("\n", " ")}, 500
+        )
 
     def page() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
-                            headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            STATIC / "index.html",
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -173,8 +201,12 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         except StoreError as e:  # the run exists; its metrics do not read
             return _json({"error": str(e)}, 422)
         if not since:
-            rows.sort(key=lambda r: r["step"])  # stable: equal steps keep logging order, as Run.metrics()
-        return _json({"id": run.id, "status": run.status, "rows": rows, "cursor": cursor, "count": count})
+            rows.sort(
+                key=lambda r: r["step"]
+            )  # stable: equal steps keep logging order, as Run.metrics()
+        return _json(
+            {"id": run.id, "status": run.status, "rows": rows, "cursor": cursor, "count": count}
+        )
 
     @app.get("/files/{run_id}/{relpath:path}")
     def get_file(run_id: str, relpath: str) -> Response:
@@ -182,7 +214,9 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         root = run.dir.resolve()
         target = (root / relpath).resolve()
         # resolve() follows symlinks too, so a link pointing out of the run is refused like '..'.
-        if not target.is_relative_to(root) or any(part.startswith(".") for part in target.relative_to(root).parts):
+        if not target.is_relative_to(root) or any(
+            part.startswith(".") for part in target.relative_to(root).parts
+        ):
             return _json({"error": "refused: that path is outside the run folder"}, 403)
         if not target.is_file():
             return _json({"error": f"run {run.id} has no file {relpath!r}"}, 404)
@@ -190,7 +224,9 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         media = INLINE_TYPES.get(suffix)
         headers = {"Cache-Control": "no-cache"}
         if media is None:
-            return FileResponse(target, media_type="application/octet-stream", filename=target.name, headers=headers)
+            return FileResponse(
+                target, media_type="application/octet-stream", filename=target.name, headers=headers
+            )
         return FileResponse(target, media_type=media, headers=headers)
 
     @app.get("/{rest:path}", include_in_schema=False)

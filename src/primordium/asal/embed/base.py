@@ -52,15 +52,19 @@ def get_model(name: str, weights: str | None = None, **kwargs) -> FoundationMode
         from primordium.asal.embed.pixels import PixelModel
 
         if checkpoint:
-            raise ConfigError(f"bad pixels model {name!r} (the paper's pixels model has no settings; "
-                              "see thumbnail:<side>)")
+            raise ConfigError(
+                f"bad pixels model {name!r} (the paper's pixels model has no settings; "
+                "see thumbnail:<side>)"
+            )
         return PixelModel()
     if base == "thumbnail":
         from primordium.asal.embed.thumbnail import ThumbnailModel
 
         if checkpoint:
             if not checkpoint.isdigit() or not 1 <= int(checkpoint) <= 256:
-                raise ConfigError(f"bad thumbnail model {name!r} (use thumbnail or thumbnail:<side from 1 to 256>)")
+                raise ConfigError(
+                    f"bad thumbnail model {name!r} (use thumbnail or thumbnail:<side from 1 to 256>)"
+                )
             kwargs["side"] = int(checkpoint)
         return ThumbnailModel(**kwargs)
     if base == "clip":

@@ -39,7 +39,9 @@ def _imports():
         import torch
         import transformers
     except ImportError:
-        raise ConfigError("the clip model needs the 'clip' extra (pip install 'primordium[clip]')") from None
+        raise ConfigError(
+            "the clip model needs the 'clip' extra (pip install 'primordium[clip]')"
+        ) from None
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     return torch, transformers
@@ -50,7 +52,14 @@ class HFModel:
 
     name = "clip"
 
-    def __init__(self, model, image_processor, tokenizer, checkpoint: str = "(in memory)", batch_size: int = 32):
+    def __init__(
+        self,
+        model,
+        image_processor,
+        tokenizer,
+        checkpoint: str = "(in memory)",
+        batch_size: int = 32,
+    ):
         torch, _ = _imports()
         self.torch = torch
         self.model = model.eval()
@@ -62,7 +71,7 @@ class HFModel:
         self.is_siglip = "siglip" in type(model).__name__.lower()
 
     @classmethod
-    def load(cls, name_or_path: str | None = None, **kwargs) -> "HFModel":
+    def load(cls, name_or_path: str | None = None, **kwargs) -> HFModel:
         torch, transformers = _imports()
         source = name_or_path or DEFAULT_CHECKPOINT
         local = Path(source).expanduser()
@@ -88,11 +97,17 @@ class HFModel:
                     f"({_short(e)}); give a local copy with --fm-weights PATH or use --fm pixels"
                 ) from None
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
-            raise ConfigError(f"{source!r} is a {type(model).__name__}, not a CLIP-like image-text model")
-        processor = _optional(lambda: transformers.AutoImageProcessor.from_pretrained(where, local_files_only=True))
+            raise ConfigError(
+                f"{source!r} is a {type(model).__name__}, not a CLIP-like image-text model"
+            )
+        processor = _optional(
+            lambda: transformers.AutoImageProcessor.from_pretrained(where, local_files_only=True)
+        )
         if processor is None:
             processor = default_image_processor(model)
-        tokenizer = _optional(lambda: transformers.AutoTokenizer.from_pretrained(where, local_files_only=True))
+        tokenizer = _optional(
+            lambda: transformers.AutoTokenizer.from_pretrained(where, local_files_only=True)
+        )
         return cls(model, processor, tokenizer, checkpoint=source, **kwargs)
 
     def embed_images(self, images: np.ndarray) -> np.ndarray:
@@ -108,15 +123,26 @@ class HFModel:
 
     def pixel_values(self, images: np.ndarray) -> np.ndarray:
         """float[N, H, W, 3] in [0, 1] -> float32[N, 3, S, S], the paper's preprocessing."""
-        return reference_pixel_values(images, int(self.model.config.vision_config.image_size),
-                                      self.image_processor.image_mean, self.image_processor.image_std)
+        return reference_pixel_values(
+            images,
+            int(self.model.config.vision_config.image_size),
+            self.image_processor.image_mean,
+            self.image_processor.image_std,
+        )
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         if self.tokenizer is None:
-            raise ConfigError(f"model {self.checkpoint!r} has no tokenizer files, so it cannot embed text prompts")
+            raise ConfigError(
+                f"model {self.checkpoint!r} has no tokenizer files, so it cannot embed text prompts"
+            )
         padding = "max_length" if self.is_siglip else True
-        tok = self.tokenizer(list(texts), padding=padding, truncation=True, return_tensors="pt",
-                             max_length=getattr(self.model.config.text_config, "max_position_embeddings", 77))
+        tok = self.tokenizer(
+            list(texts),
+            padding=padding,
+            truncation=True,
+            return_tensors="pt",
+            max_length=getattr(self.model.config.text_config, "max_position_embeddings", 77),
+        )
         args = {"input_ids": tok["input_ids"]}
         if "attention_mask" in tok and not self.is_siglip:
             args["attention_mask"] = tok["attention_mask"]
@@ -139,7 +165,9 @@ def reference_pixel_values(images: np.ndarray, side: int, mean, std) -> np.ndarr
     if (h, w) != (side, side):
         a = jax.vmap(lambda im: jax.image.resize(im, (side, side, c), method="bilinear"))(a)
     a = (a - jnp.asarray(mean, jnp.float32)) / jnp.asarray(std, jnp.float32)
-    return np.array(jnp.moveaxis(a, -1, 1), np.float32)  # a writable copy, as torch.from_numpy wants
+    return np.array(
+        jnp.moveaxis(a, -1, 1), np.float32
+    )  # a writable copy, as torch.from_numpy wants
 
 
 def default_image_processor(model):
@@ -149,7 +177,10 @@ def default_image_processor(model):
     size = int(model.config.vision_config.image_size)
     # Without torchvision, transformers 5 uses the PIL processors; ask for them by name.
     if "siglip" in type(model).__name__.lower():
-        cls = getattr(transformers, "SiglipImageProcessorPil", None) or transformers.SiglipImageProcessor
+        cls = (
+            getattr(transformers, "SiglipImageProcessorPil", None)
+            or transformers.SiglipImageProcessor
+        )
         return cls(size={"height": size, "width": size})
     cls = getattr(transformers, "CLIPImageProcessorPil", None) or transformers.CLIPImageProcessor
     return cls(size={"shortest_edge": size}, crop_size={"height": size, "width": size})

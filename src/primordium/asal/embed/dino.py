@@ -15,7 +15,13 @@ from pathlib import Path
 import numpy as np
 
 from primordium.asal.embed.base import as_float_images, normalise
-from primordium.asal.embed.clip import IMAGE_MEAN_STD_DEFAULT, _imports, _optional, _probe_hub, _short
+from primordium.asal.embed.clip import (
+    IMAGE_MEAN_STD_DEFAULT,
+    _imports,
+    _optional,
+    _probe_hub,
+    _short,
+)
 from primordium.errors import ConfigError
 
 DEFAULT_CHECKPOINT = "facebook/dinov2-base"
@@ -25,17 +31,26 @@ FEATURES = ("pooler", "avg_pool")
 class DinoModel:
     name = "dino"
 
-    def __init__(self, model, mean=IMAGE_MEAN_STD_DEFAULT[0], std=IMAGE_MEAN_STD_DEFAULT[1],
-                 features: str = "pooler", checkpoint: str = "(in memory)", batch_size: int = 16):
+    def __init__(
+        self,
+        model,
+        mean=IMAGE_MEAN_STD_DEFAULT[0],
+        std=IMAGE_MEAN_STD_DEFAULT[1],
+        features: str = "pooler",
+        checkpoint: str = "(in memory)",
+        batch_size: int = 16,
+    ):
         if features not in FEATURES:
-            raise ConfigError(f"unknown dino features {features!r} (choose from {', '.join(FEATURES)})")
+            raise ConfigError(
+                f"unknown dino features {features!r} (choose from {', '.join(FEATURES)})"
+            )
         torch, _ = _imports()
         self.torch, self.model = torch, model.eval()
         self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
         self.features, self.checkpoint, self.batch_size = features, checkpoint, batch_size
 
     @classmethod
-    def load(cls, name_or_path: str | None = None, **kwargs) -> "DinoModel":
+    def load(cls, name_or_path: str | None = None, **kwargs) -> DinoModel:
         import os
 
         _, transformers = _imports()
@@ -53,8 +68,12 @@ class DinoModel:
             try:
                 model = transformers.Dinov2Model.from_pretrained(where)
             except Exception as e:  # network errors come in many types
-                raise ConfigError(f"model weights {source!r} could not be loaded ({_short(e)})") from None
-        proc = _optional(lambda: transformers.AutoImageProcessor.from_pretrained(where, local_files_only=True))
+                raise ConfigError(
+                    f"model weights {source!r} could not be loaded ({_short(e)})"
+                ) from None
+        proc = _optional(
+            lambda: transformers.AutoImageProcessor.from_pretrained(where, local_files_only=True)
+        )
         if proc is not None:
             kwargs.setdefault("mean", proc.image_mean)
             kwargs.setdefault("std", proc.image_std)
@@ -69,10 +88,24 @@ class DinoModel:
         out = []
         with self.torch.inference_mode():
             for i in range(0, len(a), self.batch_size):
-                o = self.model(pixel_values=self.torch.from_numpy(self.pixel_values(a[i : i + self.batch_size])))
-                z = o.pooler_output if self.features == "pooler" else o.last_hidden_state.mean(dim=1)
+                o = self.model(
+                    pixel_values=self.torch.from_numpy(
+                        self.pixel_values(a[i : i + self.batch_size])
+                    )
+                )
+                z = (
+                    o.pooler_output
+                    if self.features == "pooler"
+                    else o.last_hidden_state.mean(dim=1)
+                )
                 out.append(z.detach().float().cpu().numpy())
-        return normalise(np.concatenate(out)) if out else np.zeros((0, self.model.config.hidden_size), np.float32)
+        return (
+            normalise(np.concatenate(out))
+            if out
+            else np.zeros((0, self.model.config.hidden_size), np.float32)
+        )
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
-        raise ConfigError("the dino model cannot embed text prompts; use --fm clip, or --target-image FILE")
+        raise ConfigError(
+            "the dino model cannot embed text prompts; use --fm clip, or --target-image FILE"
+        )

@@ -37,8 +37,10 @@ class PixelModel:
     def embed_images(self, images: np.ndarray) -> np.ndarray:
         a = as_float_images(images)
         if a.shape[1] % BLOCK or a.shape[2] % BLOCK:
-            raise ConfigError(f"the pixels model needs image sides that are multiples of {BLOCK}, "
-                              f"got {a.shape[1]}x{a.shape[2]}")
+            raise ConfigError(
+                f"the pixels model needs image sides that are multiples of {BLOCK}, "
+                f"got {a.shape[1]}x{a.shape[2]}"
+            )
         import jax
 
         return np.asarray(jax.vmap(embed_pixels)(jnp.asarray(a)), np.float32)

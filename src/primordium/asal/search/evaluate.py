@@ -26,7 +26,9 @@ class Evaluator:
     what optimisers see.
     """
 
-    def __init__(self, substrate: Substrate, fm, n_steps: int, time_sampling, size: int, executor=None):
+    def __init__(
+        self, substrate: Substrate, fm, n_steps: int, time_sampling, size: int, executor=None
+    ):
         self.substrate = substrate
         # With an executor, each worker rolls out one chunk of the population;
         # members share their keys, so the split changes no frame (an in-graph
@@ -44,7 +46,9 @@ class Evaluator:
     def _embed_in_graph(self):
         return getattr(self.fm, "embed_jax", None)
 
-    def frames(self, flat: np.ndarray, keys: jax.Array, embed=None, per_member: bool = False) -> np.ndarray:
+    def frames(
+        self, flat: np.ndarray, keys: jax.Array, embed=None, per_member: bool = False
+    ) -> np.ndarray:
         """float32[B, S, K, size, size, 3] (or embeddings [B, S, K, D] with ``embed``).
 
         ``keys`` [S, 2]: every member runs from each of these initial-state keys;
@@ -52,18 +56,50 @@ class Evaluator:
         """
         flat = np.asarray(flat, np.float32)
         keys = jnp.asarray(keys)
-        if self.executor is not None and self.executor.workers > 1 and len(flat) > 1 and not per_member:
+        if (
+            self.executor is not None
+            and self.executor.workers > 1
+            and len(flat) > 1
+            and not per_member
+        ):
             chunks = np.array_split(flat, min(len(flat), self.executor.workers))
-            tasks = [(self.substrate, np.asarray(keys), c, self.n_steps, self.time_sampling, self.size, embed)
-                     for c in chunks]
+            tasks = [
+                (
+                    self.substrate,
+                    np.asarray(keys),
+                    c,
+                    self.n_steps,
+                    self.time_sampling,
+                    self.size,
+                    embed,
+                )
+                for c in chunks
+            ]
             return np.concatenate(self.executor.map(_frames_task, tasks))
         params = self.unravel_batch(flat)
         if per_member:
-            out, self.substrate = rollout(self.substrate, keys, params, self.n_steps, size=self.size, batched=True,
-                                          time_sampling=self.time_sampling, embed=embed, key_per_member=True)
+            out, self.substrate = rollout(
+                self.substrate,
+                keys,
+                params,
+                self.n_steps,
+                size=self.size,
+                batched=True,
+                time_sampling=self.time_sampling,
+                embed=embed,
+                key_per_member=True,
+            )
             return np.asarray(out)[:, None]
-        out, self.substrate = rollout(self.substrate, keys, params, self.n_steps, size=self.size, batched=True,
-                                      time_sampling=self.time_sampling, embed=embed)
+        out, self.substrate = rollout(
+            self.substrate,
+            keys,
+            params,
+            self.n_steps,
+            size=self.size,
+            batched=True,
+            time_sampling=self.time_sampling,
+            embed=embed,
+        )
         return np.asarray(out)
 
     def embeddings(self, flat: np.ndarray, keys: jax.Array, per_member: bool = False) -> np.ndarray:
@@ -80,4 +116,6 @@ class Evaluator:
 def _frames_task(task) -> np.ndarray:
     """One executor task: roll out a chunk of the population (module level, so it pickles)."""
     substrate, keys, flat, n_steps, time_sampling, size, embed = task
-    return Evaluator(substrate, None, n_steps, time_sampling, size).frames(flat, jnp.asarray(keys), embed)
+    return Evaluator(substrate, None, n_steps, time_sampling, size).frames(
+        flat, jnp.asarray(keys), embed
+    )

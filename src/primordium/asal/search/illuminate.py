@@ -28,11 +28,15 @@ def survivors(z: jax.Array, n_remove: int, k: int) -> jax.Array:
         dist = dist.at[:, worst].set(jnp.inf).at[worst, :].set(jnp.inf)
         return (dist, gone.at[i].set(worst)), None
 
-    (_, gone), _ = jax.lax.scan(remove_one, (dist, jnp.zeros(n_remove, jnp.int32)), jnp.arange(n_remove))
+    (_, gone), _ = jax.lax.scan(
+        remove_one, (dist, jnp.zeros(n_remove, jnp.int32)), jnp.arange(n_remove)
+    )
     return jnp.setdiff1d(jnp.arange(n), gone, assume_unique=True, size=n - n_remove)
 
 
-def children(key: jax.Array, population: jax.Array, n_children: int, sigma: float) -> tuple[jax.Array, jax.Array]:
+def children(
+    key: jax.Array, population: jax.Array, n_children: int, sigma: float
+) -> tuple[jax.Array, jax.Array]:
     """(children f32[C, n], rollout keys [C]) from a generation key, in the paper's order of draws."""
     key, k_pick = jax.random.split(key)
     parents = population[jax.random.randint(k_pick, (n_children,), 0, population.shape[0])]

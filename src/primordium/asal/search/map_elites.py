@@ -42,7 +42,7 @@ class MapElites:
             self.params = np.zeros((self.bins, self.bins, params.shape[1]), np.float32)
             self.z = np.zeros((self.bins, self.bins, z.shape[1]), np.float32)
         improved = 0
-        for p, zz, s, (i, j) in zip(params, z, scores, self.cells(z)):
+        for p, zz, s, (i, j) in zip(params, z, scores, self.cells(z), strict=False):
             if s < self.score[i, j]:
                 self.score[i, j], self.params[i, j], self.z[i, j] = s, p, zz
                 improved += 1
@@ -57,8 +57,15 @@ class MapElites:
         return self.params[pick[:, 0], pick[:, 1]]
 
     def state(self) -> dict[str, np.ndarray]:
-        return {"me_score": self.score, "me_params": self.params, "me_z": self.z, "me_axes": self.axes,
-                "me_mean": self.mean, "me_lo": self.lo, "me_hi": self.hi}
+        return {
+            "me_score": self.score,
+            "me_params": self.params,
+            "me_z": self.z,
+            "me_axes": self.axes,
+            "me_mean": self.mean,
+            "me_lo": self.lo,
+            "me_hi": self.hi,
+        }
 
     def load(self, a: dict[str, np.ndarray]) -> None:
         self.score, self.params, self.z = a["me_score"], a["me_params"], a["me_z"]

@@ -33,7 +33,9 @@ class SepCMAES:
         return np.asarray(x), state
 
     def tell(self, key, x: np.ndarray, fitness: np.ndarray, state):
-        state, _ = self.es.tell(key, jnp.asarray(x), jnp.asarray(fitness, jnp.float32), state, self.params)
+        state, _ = self.es.tell(
+            key, jnp.asarray(x), jnp.asarray(fitness, jnp.float32), state, self.params
+        )
         return state
 
     def mean(self, state) -> np.ndarray:
@@ -41,19 +43,28 @@ class SepCMAES:
 
     # -- checkpoints ------------------------------------------------------
     def state_arrays(self, state) -> dict[str, np.ndarray]:
-        return {f"es_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(state))}
+        return {
+            f"es_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(state))
+        }
 
     def state_from_arrays(self, arrays: dict[str, np.ndarray]):
         template = self.init(jax.random.PRNGKey(0), np.zeros(self.dim, np.float32))
         leaves, treedef = jax.tree_util.tree_flatten(template)
-        loaded = [jnp.asarray(arrays[f"es_{i}"], dtype=leaf.dtype).reshape(leaf.shape) for i, leaf in enumerate(leaves)]
+        loaded = [
+            jnp.asarray(arrays[f"es_{i}"], dtype=leaf.dtype).reshape(leaf.shape)
+            for i, leaf in enumerate(leaves)
+        ]
         return jax.tree_util.tree_unflatten(treedef, loaded)
 
 
-def mutate(rng: np.random.Generator, parents: np.ndarray, n_children: int, sigma: float) -> np.ndarray:
+def mutate(
+    rng: np.random.Generator, parents: np.ndarray, n_children: int, sigma: float
+) -> np.ndarray:
     """Children: random parents plus Gaussian noise."""
     pick = rng.integers(0, len(parents), n_children)
-    return (parents[pick] + sigma * rng.standard_normal((n_children, parents.shape[1]))).astype(np.float32)
+    return (parents[pick] + sigma * rng.standard_normal((n_children, parents.shape[1]))).astype(
+        np.float32
+    )
 
 
 def select_diverse(z: np.ndarray, keep: int) -> np.ndarray:

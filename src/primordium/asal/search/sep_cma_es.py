@@ -64,7 +64,8 @@ def hyper(n: int, pop: int, elite_ratio: float = 0.5) -> Hyper:
     nsq = jnp.minimum(n, 40000)
     c_1 = 2 / ((nsq + 1.3) ** 2 + mu_eff)
     c_mu_full = 2 / mu_eff / ((nsq + jnp.sqrt(2.0)) ** 2) + (1 - 1 / mu_eff) * jnp.minimum(
-        1, (2 * mu_eff - 1) / ((nsq + 2) ** 2 + mu_eff))
+        1, (2 * mu_eff - 1) / ((nsq + 2) ** 2 + mu_eff)
+    )
     c_mu = (n + 2) / 3 * c_mu_full
     c_sigma = (mu_eff + 2) / (n + mu_eff + 3)
     d_sigma = 1 + 2 * jnp.maximum(0, jnp.sqrt((mu_eff - 1) / (n + 1)) - 1) + c_sigma
@@ -75,10 +76,18 @@ def hyper(n: int, pop: int, elite_ratio: float = 0.5) -> Hyper:
 
 def init(n: int, sigma: float) -> State:
     zeros = jnp.zeros(n, jnp.float32)
-    return State(mean=zeros, sigma=jnp.full(n, sigma, jnp.float32), sigma_scale=jnp.float32(sigma),
-                 p_sigma=zeros, p_c=zeros, C=jnp.ones(n, jnp.float32), D=jnp.ones(n, jnp.float32),
-                 best_member=zeros, best_fitness=jnp.float32(np.finfo(np.float32).max),
-                 gen_counter=jnp.int32(0))
+    return State(
+        mean=zeros,
+        sigma=jnp.full(n, sigma, jnp.float32),
+        sigma_scale=jnp.float32(sigma),
+        p_sigma=zeros,
+        p_c=zeros,
+        C=jnp.ones(n, jnp.float32),
+        D=jnp.ones(n, jnp.float32),
+        best_member=zeros,
+        best_fitness=jnp.float32(np.finfo(np.float32).max),
+        gen_counter=jnp.int32(0),
+    )
 
 
 def ask(key: jax.Array, state: State, pop: int) -> jax.Array:
@@ -93,7 +102,9 @@ def tell(x: jax.Array, fitness: jax.Array, state: State, h: Hyper) -> State:
     y_k = (x[order] - state.mean) / state.sigma
     y_w = jnp.sum(y_k.T * h.weights_truncated, axis=1)
     mean = state.mean + state.sigma * y_w
-    p_sigma = (1 - h.c_sigma) * state.p_sigma + jnp.sqrt(h.c_sigma * (2 - h.c_sigma) * h.mu_eff) * (y_w / state.D)
+    p_sigma = (1 - h.c_sigma) * state.p_sigma + jnp.sqrt(h.c_sigma * (2 - h.c_sigma) * h.mu_eff) * (
+        y_w / state.D
+    )
     norm_p_sigma = jnp.linalg.norm(p_sigma)
     gen = state.gen_counter + 1
     left = norm_p_sigma / jnp.sqrt(1 - (1 - h.c_sigma) ** (2 * gen))
@@ -102,14 +113,28 @@ def tell(x: jax.Array, fitness: jax.Array, state: State, h: Hyper) -> State:
     delta_h_sigma = (1 - h_sigma) * h.c_c * (2 - h.c_c)
     mu = h.weights.shape[0]
     rank_mu = jnp.sum(h.weights[:, None] * y_k[:mu] ** 2, axis=0)
-    C = ((1 + h.c_1 * delta_h_sigma - h.c_1 - h.c_mu * jnp.sum(h.weights)) * state.C + h.c_1 * p_c**2
-         + h.c_mu * rank_mu)
-    sigma_scale = state.sigma_scale * jnp.exp((h.c_sigma / h.d_sigma) * (norm_p_sigma / h.chi_n - 1))
+    C = (
+        (1 + h.c_1 * delta_h_sigma - h.c_1 - h.c_mu * jnp.sum(h.weights)) * state.C
+        + h.c_1 * p_c**2
+        + h.c_mu * rank_mu
+    )
+    sigma_scale = state.sigma_scale * jnp.exp(
+        (h.c_sigma / h.d_sigma) * (norm_p_sigma / h.chi_n - 1)
+    )
     i = jnp.argmin(fitness)
     better = fitness[i] < state.best_fitness
-    return State(mean=mean, sigma=sigma_scale * state.D, sigma_scale=sigma_scale, p_sigma=p_sigma, p_c=p_c, C=C,
-                 D=state.D, best_member=jnp.where(better, x[i], state.best_member),
-                 best_fitness=jnp.where(better, fitness[i], state.best_fitness), gen_counter=gen)
+    return State(
+        mean=mean,
+        sigma=sigma_scale * state.D,
+        sigma_scale=sigma_scale,
+        p_sigma=p_sigma,
+        p_c=p_c,
+        C=C,
+        D=state.D,
+        best_member=jnp.where(better, x[i], state.best_member),
+        best_fitness=jnp.where(better, fitness[i], state.best_fitness),
+        gen_counter=gen,
+    )
 
 
 def state_arrays(state: State) -> dict[str, np.ndarray]:

@@ -7,7 +7,7 @@ come from the rules alone.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import jax
 import jax.numpy as jnp
@@ -26,13 +26,22 @@ def rule_params(rules: np.ndarray, life: GameOfLife | Life | None = None):
     return {"rule": jnp.asarray(np.where(rule_bits(rules), 1.0, -1.0), jnp.float32)}
 
 
-def score_rules(rules: np.ndarray, fm, keys: jax.Array, life: GameOfLife | Life, n_steps: int, n_frames: int,
-                size: int) -> np.ndarray:
+def score_rules(
+    rules: np.ndarray,
+    fm,
+    keys: jax.Array,
+    life: GameOfLife | Life,
+    n_steps: int,
+    n_frames: int,
+    size: int,
+) -> np.ndarray:
     """Open-endedness score (lower = more open-ended) of each rule number,
     averaged over the initial states drawn by ``keys`` [S, 2] (the same for every rule)."""
     embed = getattr(fm, "embed_jax", None)
     keys = jnp.asarray(keys).reshape(-1, 2)
-    out, _ = rollout(life, keys, rule_params(rules, life), n_steps, n_frames, size, batched=True, embed=embed)
+    out, _ = rollout(
+        life, keys, rule_params(rules, life), n_steps, n_frames, size, batched=True, embed=embed
+    )
     z = np.asarray(out)  # [B, S, K, ...]
     if embed is None:
         lead = z.shape[:3]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from primordium.errors import ConfigError
 from primordium.asal.substrates.base import Substrate, rollout, to_uint8
 from primordium.asal.substrates.boids import Boids
 from primordium.asal.substrates.boids_meanfield import BoidsMeanField
@@ -22,6 +21,7 @@ from primordium.asal.substrates.particle_life import ParticleLife, ParticleLifeP
 from primordium.asal.substrates.plenia import PLenia
 from primordium.asal.substrates.plife import PLife
 from primordium.asal.substrates.plife_plus import PLifePlus
+from primordium.errors import ConfigError
 
 SUBSTRATES: dict[str, type[Substrate]] = {
     cls.name: cls for cls in (Life, Lenia, ParticleLife, ParticleLifePP, Boids, ParticleLenia, DNCA)
@@ -42,7 +42,9 @@ def get_substrate(name: str, **options: Any) -> Substrate:
     typed = {}
     for opt, value in options.items():
         if opt not in fields:
-            raise ConfigError(f"substrate {key!r} has no option {opt!r} (options: {', '.join(fields)})")
+            raise ConfigError(
+                f"substrate {key!r} has no option {opt!r} (options: {', '.join(fields)})"
+            )
         default = fields[opt].default
         if isinstance(default, bool) and isinstance(value, str):
             # bool("false") is True: read the word instead.
@@ -54,7 +56,9 @@ def get_substrate(name: str, **options: Any) -> Substrate:
         try:
             typed[opt] = type(default)(value) if not isinstance(value, type(default)) else value
         except (TypeError, ValueError):
-            raise ConfigError(f"substrate option {opt}={value!r} is not a {type(default).__name__}") from None
+            raise ConfigError(
+                f"substrate option {opt}={value!r} is not a {type(default).__name__}"
+            ) from None
     try:
         return cls(**typed)
     except ValueError as e:

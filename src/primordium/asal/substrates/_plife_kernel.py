@@ -83,37 +83,42 @@ def forces(x, c, attraction, beta, r_max, world, cells, k, want_hist):
             if 0 < cx < g - 1:
                 runs = ((ny * g + cx - 1, ny * g + cx + 1), (0, -1), (0, -1))
             else:
-                runs = ((ny * g + (cx - 1) % g, ny * g + (cx - 1) % g), (ny * g + cx, ny * g + cx),
-                        (ny * g + (cx + 1) % g, ny * g + (cx + 1) % g))
+                runs = (
+                    (ny * g + (cx - 1) % g, ny * g + (cx - 1) % g),
+                    (ny * g + cx, ny * g + cx),
+                    (ny * g + (cx + 1) % g, ny * g + (cx + 1) % g),
+                )
             for run in runs:
                 if run[1] < run[0]:
                     continue
                 for p in range(starts[b, run[0]], starts[b, run[1] + 1]):
-                        if order[b, p] == i:
-                            continue
-                        ox = sx[b, p] - xi
-                        oy = sy[b, p] - yi
-                        if ox > half:
-                            ox -= world
-                        elif ox < -half:
-                            ox += world
-                        if oy > half:
-                            oy -= world
-                        elif oy < -half:
-                            oy += world
-                        d2 = ox * ox + oy * oy
-                        if d2 >= rm * rm or d2 == 0.0:
-                            continue
-                        d = np.sqrt(d2)
-                        r = d / rm
-                        if r < bb:
-                            f = r / bb - 1.0
-                        else:
-                            f = attraction[b, ci, sc[b, p]] * (1.0 - abs(2.0 * r - 1.0 - bb) / (1.0 - bb))
-                        ax += f * ox / d
-                        ay += f * oy / d
-                        if want_hist:
-                            hist[b, i, sc[b, p]] += 1.0
+                    if order[b, p] == i:
+                        continue
+                    ox = sx[b, p] - xi
+                    oy = sy[b, p] - yi
+                    if ox > half:
+                        ox -= world
+                    elif ox < -half:
+                        ox += world
+                    if oy > half:
+                        oy -= world
+                    elif oy < -half:
+                        oy += world
+                    d2 = ox * ox + oy * oy
+                    if d2 >= rm * rm or d2 == 0.0:
+                        continue
+                    d = np.sqrt(d2)
+                    r = d / rm
+                    if r < bb:
+                        f = r / bb - 1.0
+                    else:
+                        f = attraction[b, ci, sc[b, p]] * (
+                            1.0 - abs(2.0 * r - 1.0 - bb) / (1.0 - bb)
+                        )
+                    ax += f * ox / d
+                    ay += f * oy / d
+                    if want_hist:
+                        hist[b, i, sc[b, p]] += 1.0
         acc[b, i, 0] = ax * rm
         acc[b, i, 1] = ay * rm
     return acc, hist
@@ -122,9 +127,15 @@ def forces(x, c, attraction, beta, r_max, world, cells, k, want_hist):
 def forces_host(x, c, attraction, beta, r_max, world, cells, k, want_hist=True):
     """numpy-in, numpy-out entry for ``jax.pure_callback`` (batched inputs)."""
     acc, hist = forces(
-        np.ascontiguousarray(x, np.float32), np.ascontiguousarray(c, np.int32),
-        np.ascontiguousarray(attraction, np.float32), np.ascontiguousarray(beta, np.float32).reshape(-1),
-        np.ascontiguousarray(r_max, np.float32).reshape(-1), float(world), int(cells), int(k), bool(want_hist),
+        np.ascontiguousarray(x, np.float32),
+        np.ascontiguousarray(c, np.int32),
+        np.ascontiguousarray(attraction, np.float32),
+        np.ascontiguousarray(beta, np.float32).reshape(-1),
+        np.ascontiguousarray(r_max, np.float32).reshape(-1),
+        float(world),
+        int(cells),
+        int(k),
+        bool(want_hist),
     )
     return acc, hist
 
@@ -206,7 +217,10 @@ def paper_forces(x, c, alpha, beta, rmax):
                 if qd < bt:
                     f = qd / bt - np.float32(1.0)
                 elif bt < qd:
-                    f = alpha[b, ci, c[b, j]] * (np.float32(1.0) - abs(np.float32(2.0) * qd - np.float32(1.0) - bt) / (np.float32(1.0) - bt))
+                    f = alpha[b, ci, c[b, j]] * (
+                        np.float32(1.0)
+                        - abs(np.float32(2.0) * qd - np.float32(1.0) - bt) / (np.float32(1.0) - bt)
+                    )
                 else:
                     continue
                 mag = rm * f
@@ -224,7 +238,8 @@ def paper_forces_host(x, c, alpha, beta, rmax):
     lead, n = x.shape[:-2], x.shape[-2]
     k = np.shape(beta)[-1]
     out = paper_forces(
-        np.ascontiguousarray(x.reshape(-1, n, 2)), np.ascontiguousarray(np.asarray(c, np.int32).reshape(-1, n)),
+        np.ascontiguousarray(x.reshape(-1, n, 2)),
+        np.ascontiguousarray(np.asarray(c, np.int32).reshape(-1, n)),
         np.ascontiguousarray(np.asarray(alpha, np.float32).reshape(-1, k, k)),
         np.ascontiguousarray(np.asarray(beta, np.float32).reshape(-1, k)),
         np.ascontiguousarray(np.asarray(rmax, np.float32).reshape(-1, k)),

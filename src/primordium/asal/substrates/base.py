@@ -42,7 +42,7 @@ class Substrate:
     def overflowed(self, state: State) -> jax.Array | bool:
         return False
 
-    def enlarged(self, state: State) -> "Substrate":
+    def enlarged(self, state: State) -> Substrate:
         """A copy with buffers big enough for what ``state`` (maybe batched) needed."""
         return self
 
@@ -89,14 +89,24 @@ def sample_indices(n_steps: int, time_sampling) -> np.ndarray | None:
     return np.arange(chunk - 1 if ends else 0, n_steps, chunk)
 
 
-def _rollout(substrate: Substrate, key: jax.Array, params: Params, n_steps: int, time_sampling, size: int,
-             embed=None):
+def _rollout(
+    substrate: Substrate,
+    key: jax.Array,
+    params: Params,
+    n_steps: int,
+    time_sampling,
+    size: int,
+    embed=None,
+):
     # The paper's key usage: the whole key draws the initial state, and step i
     # uses the i-th of split(key, n_steps).
     state = substrate.init_state(key, params)
     step_keys = jax.random.split(key, n_steps)
-    look = (lambda s: substrate.render(s, params, size)) if embed is None else (
-        lambda s: embed(substrate.render(s, params, size)))
+    look = (
+        (lambda s: substrate.render(s, params, size))
+        if embed is None
+        else (lambda s: embed(substrate.render(s, params, size)))
+    )
     idx = sample_indices(n_steps, time_sampling)
     if idx is None:
         state = jax.lax.scan(lambda s, k: (substrate.step(k, s, params), None), state, step_keys)[0]
@@ -108,10 +118,14 @@ def _rollout(substrate: Substrate, key: jax.Array, params: Params, n_steps: int,
 
     def advance(s, xs):
         start, count = xs
-        s = jax.lax.fori_loop(0, count, lambda i, c: substrate.step(step_keys[start + i], c, params), s)
+        s = jax.lax.fori_loop(
+            0, count, lambda i, c: substrate.step(step_keys[start + i], c, params), s
+        )
         return s, look(s)
 
-    state, frames = jax.lax.scan(advance, state, (jnp.asarray(starts, jnp.int32), jnp.asarray(counts, jnp.int32)))
+    state, frames = jax.lax.scan(
+        advance, state, (jnp.asarray(starts, jnp.int32), jnp.asarray(counts, jnp.int32))
+    )
     return frames, state
 
 
@@ -124,20 +138,26 @@ def _rollout_one(substrate, key, params, n_steps, time_sampling, size, embed):
 def _rollout_many(substrate, key, params, n_steps, time_sampling, size, embed):
     # One key for the whole population, as the paper's search vmaps it: score
     # differences come from parameters, not luck.
-    return jax.vmap(lambda p: _rollout(substrate, key, p, n_steps, time_sampling, size, embed))(params)
+    return jax.vmap(lambda p: _rollout(substrate, key, p, n_steps, time_sampling, size, embed))(
+        params
+    )
 
 
 @partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
 def _rollout_pairs(substrate, keys, params, n_steps, time_sampling, size, embed):
     # keys [B] and params [B]: member i runs from its own key (the paper's
     # illumination children).
-    return jax.vmap(lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed))(keys, params)
+    return jax.vmap(lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed))(
+        keys, params
+    )
 
 
 @partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
 def _rollout_grid(substrate, keys, params, n_steps, time_sampling, size, embed):
     # params [B, ...] x keys [S]: every member runs from every initial state.
-    one = lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed)
+    def one(k, p):
+        return _rollout(substrate, k, p, n_steps, time_sampling, size, embed)
+
     return jax.vmap(lambda p: jax.vmap(lambda k: one(k, p))(keys))(params)
 
 
@@ -201,7 +221,9 @@ def resize_nearest(img: jax.Array, size: int | None) -> jax.Array:
     return jax.image.resize(img, (size, size, img.shape[-1]), method="nearest")
 
 
-def splat_points(pos: jax.Array, colors: jax.Array, size: int, radius: int = 1, mask: jax.Array | None = None) -> jax.Array:
+def splat_points(
+    pos: jax.Array, colors: jax.Array, size: int, radius: int = 1, mask: jax.Array | None = None
+) -> jax.Array:
     """Draw points at ``pos`` in [0, 1)^2 (x, y) as small squares on black.
 
     Overlapping points saturate rather than blend, which reads well for

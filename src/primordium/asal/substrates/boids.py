@@ -37,7 +37,12 @@ def _flax_module():
         @nn.compact
         def __call__(self, x, mask):
             layers = [nn.Dense(8), nn.Dense(8), nn.Dense(8), nn.Dense(1)]
-            return controller({"params": {name: layer for name, layer in zip(LAYERS, layers)}}, x, mask, call=True)
+            return controller(
+                {"params": {name: layer for name, layer in zip(LAYERS, layers, strict=False)}},
+                x,
+                mask,
+                call=True,
+            )
 
     return BoidsNet()
 
@@ -88,7 +93,9 @@ class Boids(Substrate):
 
     def __post_init__(self):
         if not 0 < self.n_nbrs < self.n_boids:
-            raise ValueError(f"need 0 < n_nbrs < n_boids (got n_nbrs={self.n_nbrs}, n_boids={self.n_boids})")
+            raise ValueError(
+                f"need 0 < n_nbrs < n_boids (got n_nbrs={self.n_nbrs}, n_boids={self.n_boids})"
+            )
 
     def default_params(self, key):
         net = _flax_module().init(key, jnp.zeros((self.n_nbrs, 4)), jnp.ones((self.n_nbrs,)))
@@ -103,7 +110,7 @@ class Boids(Substrate):
     def turn(self, x, v, net, xi, vi):
         """Global-frame acceleration of the bird at xi heading vi."""
         dist = jnp.linalg.norm(x - xi, axis=-1)
-        nbr = jnp.argsort(dist)[1:self.n_nbrs + 1]  # the nearest is the bird itself
+        nbr = jnp.argsort(dist)[1 : self.n_nbrs + 1]  # the nearest is the bird itself
         (px, py), (u, w) = xi, vi
         # Into the bird's frame (rotate by its heading, move it to the origin),
         # as 3 x 3 homogeneous transforms: the same products the paper's code forms.

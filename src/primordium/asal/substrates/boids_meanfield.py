@@ -43,7 +43,10 @@ class BoidsMeanField(Substrate):
 
     def init_state(self, key, params):
         k1, k2 = jax.random.split(key)
-        return {"x": jax.random.uniform(k1, (self.n, 2)), "h": jax.random.uniform(k2, (self.n,), maxval=2 * jnp.pi)}
+        return {
+            "x": jax.random.uniform(k1, (self.n, 2)),
+            "h": jax.random.uniform(k2, (self.n,), maxval=2 * jnp.pi),
+        }
 
     def observe(self, state):
         x, h = state["x"], state["h"]
@@ -55,10 +58,14 @@ class BoidsMeanField(Substrate):
         denom = jnp.maximum(cnt, 1)[:, None]
         mean_off = jnp.sum(off * near[..., None], 1) / denom
         dh = h[None, :] - h[:, None]
-        mean_dir = jnp.stack([jnp.sum(jnp.cos(dh) * near, 1), jnp.sum(jnp.sin(dh) * near, 1)], -1) / denom
+        mean_dir = (
+            jnp.stack([jnp.sum(jnp.cos(dh) * near, 1), jnp.sum(jnp.sin(dh) * near, 1)], -1) / denom
+        )
         # Rotate the offset into each bird's frame (x ahead, y to the left).
         c, s = jnp.cos(h), jnp.sin(h)
-        local = jnp.stack([c * mean_off[:, 0] + s * mean_off[:, 1], -s * mean_off[:, 0] + c * mean_off[:, 1]], -1)
+        local = jnp.stack(
+            [c * mean_off[:, 0] + s * mean_off[:, 1], -s * mean_off[:, 0] + c * mean_off[:, 1]], -1
+        )
         return jnp.concatenate([local / self.radius, mean_dir, (cnt / self.n)[:, None] * 10.0], -1)
 
     def step(self, key, state, params):
@@ -71,8 +78,14 @@ class BoidsMeanField(Substrate):
 
     def render(self, state, params, size):
         hue = state["h"] / (2 * jnp.pi)
-        col = jnp.stack([0.6 + 0.4 * jnp.cos(2 * jnp.pi * hue), 0.6 + 0.4 * jnp.cos(2 * jnp.pi * (hue - 1 / 3)),
-                         0.6 + 0.4 * jnp.cos(2 * jnp.pi * (hue - 2 / 3))], -1)
+        col = jnp.stack(
+            [
+                0.6 + 0.4 * jnp.cos(2 * jnp.pi * hue),
+                0.6 + 0.4 * jnp.cos(2 * jnp.pi * (hue - 1 / 3)),
+                0.6 + 0.4 * jnp.cos(2 * jnp.pi * (hue - 2 / 3)),
+            ],
+            -1,
+        )
         return splat_points(state["x"], col, size, radius=max(2, size // 64))
 
 

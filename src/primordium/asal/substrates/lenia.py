@@ -40,7 +40,7 @@ N_GROWTH = 3 * N_KERNELS
 
 
 def _bell(x, centre, width):
-    return jnp.exp(-((x - centre) / width) ** 2 / 2)
+    return jnp.exp(-(((x - centre) / width) ** 2) / 2)
 
 
 @functools.lru_cache(maxsize=8)
@@ -66,7 +66,12 @@ def world_constants(grid_size: int) -> dict:
         for i, (c0, c1, *_) in enumerate(pattern.KERNELS):
             src[c0, i] = 1.0
             dst[i, c1] = 1.0
-        return {"kernel_fft": kernel_fft, "coords": coords, "src": jnp.asarray(src), "dst": jnp.asarray(dst)}
+        return {
+            "kernel_fft": kernel_fft,
+            "coords": coords,
+            "src": jnp.asarray(src),
+            "dst": jnp.asarray(dst),
+        }
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,7 +82,9 @@ def creature_logits() -> jax.Array:
         cells = np.transpose(pattern.cells(), (1, 2, 0))  # (y, x, c)
         pad = EMBRYO - cells.shape[0]
         cells = np.pad(cells, ((pad // 2, pad - pad // 2), (pad // 2, pad - pad // 2), (0, 0)))
-        genotype = jnp.concatenate([jnp.asarray(table, jnp.float32).reshape(-1), jnp.asarray(cells).reshape(-1)])
+        genotype = jnp.concatenate(
+            [jnp.asarray(table, jnp.float32).reshape(-1), jnp.asarray(cells).reshape(-1)]
+        )
         g = jnp.clip(genotype, 1e-6, 1.0 - 1e-6)
         return jnp.log(g) - jnp.log1p(-g)
 
@@ -115,8 +122,12 @@ class Lenia(Substrate):
     def genotype(self, params: jax.Array) -> jax.Array:
         """The perturbed creature: 45 growth numbers then the 32x32x3 cells, all in (0, 1)."""
         base = creature_logits()
-        growth = jax.nn.sigmoid(base[:N_GROWTH] + jnp.clip(params[:N_GROWTH], -self.clip1, self.clip1))
-        cells = jax.nn.sigmoid(base[N_GROWTH:] + jnp.clip(params[N_GROWTH:], -self.clip2, self.clip2))
+        growth = jax.nn.sigmoid(
+            base[:N_GROWTH] + jnp.clip(params[:N_GROWTH], -self.clip1, self.clip1)
+        )
+        cells = jax.nn.sigmoid(
+            base[N_GROWTH:] + jnp.clip(params[N_GROWTH:], -self.clip2, self.clip2)
+        )
         return jnp.concatenate([growth, cells])
 
     def init_state(self, key, params):
@@ -124,17 +135,30 @@ class Lenia(Substrate):
         m, s, h = genotype[:N_GROWTH].reshape(3, N_KERNELS)
         cells = genotype[N_GROWTH:].reshape(EMBRYO, EMBRYO, N_CHANNELS)
         lo = self.grid_size // 2 - EMBRYO // 2
-        world = jnp.zeros((self.grid_size, self.grid_size, N_CHANNELS)).at[lo:lo + EMBRYO, lo:lo + EMBRYO].set(cells)
+        world = (
+            jnp.zeros((self.grid_size, self.grid_size, N_CHANNELS))
+            .at[lo : lo + EMBRYO, lo : lo + EMBRYO]
+            .set(cells)
+        )
         zero = jnp.zeros(2, jnp.int32)
-        state = {"world": world, "m": m, "s": s, "h": h, "shift": zero, "total_shift": zero,
-                 "img": jnp.zeros((self.phenotype_size, self.phenotype_size, N_CHANNELS))}
+        state = {
+            "world": world,
+            "m": m,
+            "s": s,
+            "h": h,
+            "shift": zero,
+            "total_shift": zero,
+            "img": jnp.zeros((self.phenotype_size, self.phenotype_size, N_CHANNELS)),
+        }
         return self.step(key, state, params)
 
     def step(self, key, state, params):
         # The growth numbers travel in the state (fixed at init), as in the paper.
         c = world_constants(self.grid_size)
         a = jnp.roll(state["world"], -state["shift"], axis=(0, 1))
-        fa = jnp.dot(jnp.fft.fft2(a, axes=(0, 1)), c["src"])  # (y, x, k): each kernel's input channel
+        fa = jnp.dot(
+            jnp.fft.fft2(a, axes=(0, 1)), c["src"]
+        )  # (y, x, k): each kernel's input channel
         u = jnp.real(jnp.fft.ifft2(c["kernel_fft"] * fa, axes=(0, 1)))
         g = (2 * _bell(u, state["m"], state["s"]) - 1) * state["h"]
         nxt = jnp.clip(a + 1 / pattern.STEPS_PER_UNIT * jnp.dot(g, c["dst"]), 0, 1)
@@ -144,8 +168,13 @@ class Lenia(Substrate):
         shift = (centre * pattern.RADIUS).astype(jnp.int32)
         view = nxt if self.center_phenotype else jnp.roll(nxt, state["total_shift"], axis=(0, 1))
         lo = self.grid_size // 2 - self.phenotype_size // 2
-        img = view[lo:lo + self.phenotype_size, lo:lo + self.phenotype_size]
-        return state | {"world": nxt, "shift": shift, "total_shift": state["total_shift"] + shift, "img": img}
+        img = view[lo : lo + self.phenotype_size, lo : lo + self.phenotype_size]
+        return state | {
+            "world": nxt,
+            "shift": shift,
+            "total_shift": state["total_shift"] + shift,
+            "img": img,
+        }
 
     def render(self, state, params, size=None):
         return resize_nearest(state["img"], size)

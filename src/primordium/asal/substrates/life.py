@@ -23,8 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.errors import ConfigError
 from primordium.asal.substrates.base import Substrate, resize_nearest, upscale_grid
+from primordium.errors import ConfigError
 
 N_RULES = 1 << 18
 _RULE_RE = re.compile(r"^\s*B([0-8]*)\s*/\s*S([0-8]*)\s*$", re.IGNORECASE)
@@ -80,7 +80,12 @@ def life_step(rule: jax.Array, state: jax.Array) -> jax.Array:
     # The rule is read with shifts, not a table gather: elementwise work only,
     # which stays cheap when vmapped over rules.
     a = state.astype(jnp.int32)
-    n = sum(jnp.roll(a, (dy, dx), (0, 1)) for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0))
+    n = sum(
+        jnp.roll(a, (dy, dx), (0, 1))
+        for dy in (-1, 0, 1)
+        for dx in (-1, 0, 1)
+        if (dy, dx) != (0, 0)
+    )
     return (rule >> (n + 9 * a)) & 1
 
 

@@ -38,15 +38,30 @@ from primordium.asal.substrates.base import Substrate, resize_nearest
 HIDDEN = (4, 16)  # features after the 3x3 and the first 1x1 convolution
 
 # The paper's DNCA colours, one per symbol.
-DNCA_PALETTE = np.array(
-    [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [255, 0, 255], [0, 255, 255], [255, 255, 255],
-     [143, 93, 0]], np.float64) / 255.0
+DNCA_PALETTE = (
+    np.array(
+        [
+            [255, 0, 0],
+            [0, 255, 0],
+            [0, 0, 255],
+            [255, 255, 0],
+            [255, 0, 255],
+            [0, 255, 255],
+            [255, 255, 255],
+            [143, 93, 0],
+        ],
+        np.float64,
+    )
+    / 255.0
+)
 
 
 def _module_key(key: jax.Array, module: str, draw: int) -> jax.Array:
     """The key Flax hands to a module's ``draw``-th parameter initialiser
     (a fold-in of the first 4 bytes of SHA-1 over the module name and the count)."""
-    digest = hashlib.sha1(module.encode() + draw.to_bytes((draw.bit_length() + 7) // 8, "big")).digest()
+    digest = hashlib.sha1(
+        module.encode() + draw.to_bytes((draw.bit_length() + 7) // 8, "big")
+    ).digest()
     return jax.random.fold_in(key, jnp.uint32(int.from_bytes(digest[:4], "big")))
 
 
@@ -58,14 +73,17 @@ def init_network(key: jax.Array, channels: int, out: int) -> dict:
     for i, shape in enumerate(shapes):
         name = f"Conv_{i}"
         # Draw 1 is the kernel; the bias (draw 2) is zeros and uses no randomness.
-        layers[name] = {"kernel": lecun(_module_key(key, name, 1), shape, jnp.float32),
-                        "bias": jnp.zeros((shape[-1],), jnp.float32)}
+        layers[name] = {
+            "kernel": lecun(_module_key(key, name, 1), shape, jnp.float32),
+            "bias": jnp.zeros((shape[-1],), jnp.float32),
+        }
     return {"params": layers}
 
 
 def _conv(x: jax.Array, layer: dict, padding: str) -> jax.Array:
-    y = jax.lax.conv_general_dilated(x[None], layer["kernel"], (1, 1), padding,
-                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    y = jax.lax.conv_general_dilated(
+        x[None], layer["kernel"], (1, 1), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
     return (y + layer["bias"].reshape(1, 1, 1, -1))[0]
 
 
@@ -151,7 +169,9 @@ class DNCA(Substrate):
         if self.temperature <= 0:
             raise ValueError("temperature must be > 0")
         if self.color_map == "fixed" and self.d_state > len(DNCA_PALETTE):
-            raise ValueError(f"the fixed color_map has {len(DNCA_PALETTE)} colours: d_state <= {len(DNCA_PALETTE)}")
+            raise ValueError(
+                f"the fixed color_map has {len(DNCA_PALETTE)} colours: d_state <= {len(DNCA_PALETTE)}"
+            )
 
     @property
     def channels(self) -> int:
@@ -169,7 +189,9 @@ class DNCA(Substrate):
         return params
 
     def init_state(self, key, params):
-        logits = jnp.broadcast_to(params["init"], (self.grid_size, self.grid_size, self.n_groups, self.d_state))
+        logits = jnp.broadcast_to(
+            params["init"], (self.grid_size, self.grid_size, self.n_groups, self.d_state)
+        )
         return jax.random.categorical(key, logits, axis=-1)
 
     def step(self, key, state, params):
@@ -177,7 +199,9 @@ class DNCA(Substrate):
         onehot = jax.nn.one_hot(state, d)
         logits = apply_network(params["net_params"], onehot.reshape(*state.shape[:2], g * d))
         logits = logits.reshape(*state.shape[:2], g, d)
-        return jax.random.categorical(key, (logits + onehot * self.identity_bias) / self.temperature, axis=-1)
+        return jax.random.categorical(
+            key, (logits + onehot * self.identity_bias) / self.temperature, axis=-1
+        )
 
     def render(self, state, params, size=None):
         if self.color_map == "fixed":

@@ -15,8 +15,14 @@ import jax.numpy as jnp
 
 from primordium.asal.substrates.base import Substrate, splat_points, squash
 
-RANGES = {"mu_k": (1.0, 8.0), "sigma_k": (0.2, 2.0), "w_k": (0.005, 0.05),
-          "mu_g": (0.1, 1.0), "sigma_g": (0.05, 0.3), "c_rep": (0.2, 2.0)}
+RANGES = {
+    "mu_k": (1.0, 8.0),
+    "sigma_k": (0.2, 2.0),
+    "w_k": (0.005, 0.05),
+    "mu_g": (0.1, 1.0),
+    "sigma_g": (0.05, 0.3),
+    "c_rep": (0.2, 2.0),
+}
 NAMES = tuple(RANGES)
 
 

@@ -59,8 +59,10 @@ class ParticleLife(Substrate):
             raise ValueError("need 0 < r_max_lo <= r_max_hi")
         if self.r_max_hi > self.world / 3:
             need = int(math.ceil(REFERENCE_N * (3 * self.r_max_hi) ** 2))
-            raise ValueError(f"n={self.n} particles make a world too small for r_max_hi={self.r_max_hi} "
-                             f"(use n >= {need} or a smaller r_max_hi)")
+            raise ValueError(
+                f"n={self.n} particles make a world too small for r_max_hi={self.r_max_hi} "
+                f"(use n >= {need} or a smaller r_max_hi)"
+            )
         if self.backend not in ("numba", "jax"):
             raise ValueError(f"unknown backend {self.backend!r} (numba or jax)")
         if self.pairs <= 0:
@@ -140,12 +142,23 @@ class ParticleLife(Substrate):
 
         def host(x, c, a, beta, r_max):
             lead = x.shape[:-2]
-            acc, hist = forces_host(x.reshape(-1, n, 2), c.reshape(-1, n), a.reshape(-1, k, k),
-                                    beta.reshape(-1), r_max.reshape(-1), world, cells, k, want_hist)
+            acc, hist = forces_host(
+                x.reshape(-1, n, 2),
+                c.reshape(-1, n),
+                a.reshape(-1, k, k),
+                beta.reshape(-1),
+                r_max.reshape(-1),
+                world,
+                cells,
+                k,
+                want_hist,
+            )
             return acc.reshape(lead + (n, 2)), hist.reshape(lead + (n, k))
 
         out = (jax.ShapeDtypeStruct((n, 2), jnp.float32), jax.ShapeDtypeStruct((n, k), jnp.float32))
-        acc, hist = jax.pure_callback(host, out, x, c.astype(jnp.int32), a, beta, r_max, vmap_method="broadcast_all")
+        acc, hist = jax.pure_callback(
+            host, out, x, c.astype(jnp.int32), a, beta, r_max, vmap_method="broadcast_all"
+        )
         return acc * self.force_factor, hist, jnp.zeros((), jnp.int32)
 
     def _interact_jax(self, x, c, params):
@@ -157,12 +170,20 @@ class ParticleLife(Substrate):
         off = off - w * jnp.round(off / w)
         dist = jnp.sqrt(jnp.sum(off**2, axis=-1))
         r = dist / r_max
-        f = jnp.where(r < beta, r / beta - 1.0, a[c[i], c[j]] * (1.0 - jnp.abs(2.0 * r - 1.0 - beta) / (1.0 - beta)))
+        f = jnp.where(
+            r < beta,
+            r / beta - 1.0,
+            a[c[i], c[j]] * (1.0 - jnp.abs(2.0 * r - 1.0 - beta) / (1.0 - beta)),
+        )
         near = valid & (r < 1.0) & (dist > 0)
         f = jnp.where(near, f / jnp.maximum(dist, 1e-12), 0.0)
         acc = jax.ops.segment_sum(f[:, None] * off, i, num_segments=self.n, indices_are_sorted=True)
-        hist = jax.ops.segment_sum(jax.nn.one_hot(c[j], self.k) * near[:, None], i, num_segments=self.n,
-                                   indices_are_sorted=True)
+        hist = jax.ops.segment_sum(
+            jax.nn.one_hot(c[j], self.k) * near[:, None],
+            i,
+            num_segments=self.n,
+            indices_are_sorted=True,
+        )
         return acc * r_max * self.force_factor, hist, total
 
     def step(self, key, state, params):
@@ -172,7 +193,12 @@ class ParticleLife(Substrate):
         v = v * friction + acc * self.dt
         x = jnp.mod(x + v * self.dt, self.world)
         c = self.recolour(key, c, hist, params)
-        return {"x": x, "v": v, "c": c, "needed": jnp.maximum(state["needed"], total.astype(jnp.int32))}
+        return {
+            "x": x,
+            "v": v,
+            "c": c,
+            "needed": jnp.maximum(state["needed"], total.astype(jnp.int32)),
+        }
 
     uses_neighbour_colours = False
 

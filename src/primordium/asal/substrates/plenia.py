@@ -74,7 +74,14 @@ class PLenia(Substrate):
         u, g, _ = jax.vmap(jax.vmap(lambda at: fields(p, state, at)))(xy)
         near = jnp.square(xy[..., None, :] - state).sum(-1).min(-1)
         dim = jnp.clip(near / 0.02, 0.0, 1.0)[..., None]
-        img = _blend(g[..., None], _blend(u[..., None], [0.1, 0.1, 0.3], [0.2, 0.7, 1.0]), [1.17, 0.91, 0.13]) * dim
+        img = (
+            _blend(
+                g[..., None],
+                _blend(u[..., None], [0.1, 0.1, 0.3], [0.2, 0.7, 1.0]),
+                [1.17, 0.91, 0.13],
+            )
+            * dim
+        )
         lo, hi = img.min(), img.max()
         # Stretched to [0, 1]; the clip only removes rounding (~1e-8) outside it.
         return jnp.clip((img - lo) / (hi - lo), 0.0, 1.0)

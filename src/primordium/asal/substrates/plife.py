@@ -75,16 +75,30 @@ def pair_forces_numba(x, c, alpha, beta, rmax):
 
     n = x.shape[0]
     out = jax.ShapeDtypeStruct((n, 2), jnp.float32)
-    return jax.pure_callback(paper_forces_host, out, x.astype(jnp.float32), c.astype(jnp.int32),
-                             alpha.astype(jnp.float32), beta.astype(jnp.float32), rmax.astype(jnp.float32),
-                             vmap_method="broadcast_all")
+    return jax.pure_callback(
+        paper_forces_host,
+        out,
+        x.astype(jnp.float32),
+        c.astype(jnp.int32),
+        alpha.astype(jnp.float32),
+        beta.astype(jnp.float32),
+        rmax.astype(jnp.float32),
+        vmap_method="broadcast_all",
+    )
 
 
 def hex_palette(spec: str) -> np.ndarray:
-    return np.array([[int(h[i:i + 2], 16) / 255.0 for i in (0, 2, 4)] for h in spec.split("-")], np.float32)
+    return np.array(
+        [[int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4)] for h in spec.split("-")], np.float32
+    )
 
 
-BASIC_COLOURS = {"black": (0.0, 0.0, 0.0), "white": (1.0, 1.0, 1.0), "k": (0.0, 0.0, 0.0), "w": (1.0, 1.0, 1.0)}
+BASIC_COLOURS = {
+    "black": (0.0, 0.0, 0.0),
+    "white": (1.0, 1.0, 1.0),
+    "k": (0.0, 0.0, 0.0),
+    "w": (1.0, 1.0, 1.0),
+}
 
 
 def named_rgb(name: str) -> np.ndarray:
@@ -98,7 +112,9 @@ def named_rgb(name: str) -> np.ndarray:
 
         return np.asarray(mcolors.to_rgb(name), np.float32)
     except (ImportError, ValueError):
-        raise ValueError(f"background_color {name!r} is not black, white, #rrggbb or a matplotlib colour") from None
+        raise ValueError(
+            f"background_color {name!r} is not black, white, #rrggbb or a matplotlib colour"
+        ) from None
 
 
 def render_discs(x, colours, radius, background, sharpness, size: int):
@@ -145,11 +161,15 @@ class PLife(Substrate):
     def __post_init__(self):
         unknown = [s for s in self.searched if s not in ORDER]
         if unknown:
-            raise ValueError(f"search_space names unknown parameter {unknown[0]!r} (choose from {'+'.join(ORDER)})")
+            raise ValueError(
+                f"search_space names unknown parameter {unknown[0]!r} (choose from {'+'.join(ORDER)})"
+            )
         if self.backend not in BACKENDS:
             raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
         if self.n_colors > len(self.color_palette.split("-")):
-            raise ValueError(f"n_colors={self.n_colors} exceeds the {len(self.color_palette.split('-'))} palette colours")
+            raise ValueError(
+                f"n_colors={self.n_colors} exceeds the {len(self.color_palette.split('-'))} palette colours"
+            )
         named_rgb(self.background_color)
         if self.n_particles < 1 or self.n_colors < 1 or self.block < 0:
             raise ValueError("n_particles and n_colors must be positive, block not negative")
@@ -224,5 +244,11 @@ class PLife(Substrate):
         order = jnp.argsort(mass)[::-1]  # heaviest first, so light particles end up on top
         colours = jnp.asarray(hex_palette(self.color_palette))[state["c"][order]]
         radius = jnp.sqrt(mass[order]) * self.render_radius
-        return render_discs(state["x"][order], colours, radius, named_rgb(self.background_color),
-                            self.sharpness / self.render_radius, size)
+        return render_discs(
+            state["x"][order],
+            colours,
+            radius,
+            named_rgb(self.background_color),
+            self.sharpness / self.render_radius,
+            size,
+        )

@@ -39,7 +39,7 @@ def _flax_module():
         def __call__(self, c1, c2):
             d = c1.shape[-1]
             layers = [nn.Dense(8), nn.Dense(8), nn.Dense(8), nn.Dense(1 + d)]
-            return pair_net({"params": dict(zip(LAYERS, layers))}, c1, c2, call=True)
+            return pair_net({"params": dict(zip(LAYERS, layers, strict=False))}, c1, c2, call=True)
 
     return PairNet()
 
@@ -73,7 +73,9 @@ class PLifePlus(Substrate):
 
     def __post_init__(self):
         if self.n_colors < 3:
-            raise ValueError("n_colors must be at least 3 (the first three components are the rendered RGB)")
+            raise ValueError(
+                "n_colors must be at least 3 (the first three components are the rendered RGB)"
+            )
         named_rgb(self.background_color)
         if self.n_particles < 1 or self.block < 1:
             raise ValueError("n_particles and block must be positive")
@@ -115,7 +117,9 @@ class PLifePlus(Substrate):
     def step(self, key, state, params):
         x, v, c = state["x"], state["v"], state["c"]
         f, dc = self.interactions(x, c, params["alpha"])
-        decay = 0.5 ** (jnp.float32(self.dt) / jnp.float32(self.half_life))  # in float32, as the paper
+        decay = 0.5 ** (
+            jnp.float32(self.dt) / jnp.float32(self.half_life)
+        )  # in float32, as the paper
         v = decay * v + f / self.mass * self.dt
         x = jnp.mod(x + v * self.dt, 1.0)
         if self.update_colors:
@@ -125,6 +129,14 @@ class PLifePlus(Substrate):
 
     def render(self, state, params, size):
         colours = (state["c"][:, :3] + 1.0) / 2.0
-        radius = jnp.sqrt(jnp.full((self.n_particles,), self.mass, jnp.float32)) * self.render_radius
-        return render_discs(state["x"], colours, radius, named_rgb(self.background_color),
-                            self.sharpness / self.render_radius, size)
+        radius = (
+            jnp.sqrt(jnp.full((self.n_particles,), self.mass, jnp.float32)) * self.render_radius
+        )
+        return render_discs(
+            state["x"],
+            colours,
+            radius,
+            named_rgb(self.background_color),
+            self.sharpness / self.render_radius,
+            size,
+        )

@@ -6,8 +6,8 @@ in place, in parallel over rows, and returns the ops executed per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from numba import njit, prange
@@ -15,8 +15,21 @@ from numba import njit, prange
 from primordium.errors import ConfigError
 from primordium.soup.languages import bff, forth, subleq
 
-(BFF_NOHEADS, BFF, FORTH, SUBLEQ, RSUBLEQ4, FORTH_TRIVIAL, BFF8, BFF8_NOHEADS, BFF_NOHEADS_4BIT, BFF_PERM,
- BFF_SELFMOVE, FORTHCOPY, FORTH_TRIVIAL_RESET) = range(13)
+(
+    BFF_NOHEADS,
+    BFF,
+    FORTH,
+    SUBLEQ,
+    RSUBLEQ4,
+    FORTH_TRIVIAL,
+    BFF8,
+    BFF8_NOHEADS,
+    BFF_NOHEADS_4BIT,
+    BFF_PERM,
+    BFF_SELFMOVE,
+    FORTHCOPY,
+    FORTH_TRIVIAL_RESET,
+) = range(13)
 
 # Numba's on-disk cache keys a function on its own file only: after editing a
 # kernel module, delete __pycache__/*.nbi here too, or these dispatchers keep
@@ -99,46 +112,110 @@ class Language:
 
 
 def _bff(name: str, lang_id: int, variant: bff.Variant, summary: str) -> Language:
-    return Language(name, lang_id, summary, lambda t: bff.Tracer(t, variant), lambda p: bff.render(p, variant),
-                    lambda: bff.colors(variant), "ops")
+    return Language(
+        name,
+        lang_id,
+        summary,
+        lambda t: bff.Tracer(t, variant),
+        lambda p: bff.render(p, variant),
+        lambda: bff.colors(variant),
+        "ops",
+    )
 
 
 def _forth(name: str, lang_id: int, variant: forth.Variant, summary: str) -> Language:
-    return Language(name, lang_id, summary, lambda t: forth.Tracer(t, variant), forth.render,
-                    lambda: forth.colors(variant), "hex")
+    return Language(
+        name,
+        lang_id,
+        summary,
+        lambda t: forth.Tracer(t, variant),
+        forth.render,
+        lambda: forth.colors(variant),
+        "hex",
+    )
 
 
 # cubff's 13 languages, by cubff's names; each family module defines the variants.
-LANGUAGES: dict[str, Language] = {lang.name: lang for lang in (
-    _bff("bff_noheads", BFF_NOHEADS, bff.BFF_NOHEADS, "BFF, ip and both heads start at 0 (the paper's default)"),
-    _bff("bff", BFF, bff.BFF, "BFF, heads start at tape[0] and tape[1], ip at 2"),
-    _bff("bff8", BFF8, bff.BFF8, "bff whose [ and ] jump 8 bytes instead of to their partner"),
-    _bff("bff8_noheads", BFF8_NOHEADS, bff.BFF8_NOHEADS, "bff_noheads whose [ and ] jump 8 bytes"),
-    _bff("bff_noheads_4bit", BFF_NOHEADS_4BIT, bff.BFF_NOHEADS_4BIT,
-         "bff_noheads on the low 4 bits of each byte (ops 6-F, zero = low nibble 0)"),
-    _bff("bff_perm", BFF_PERM, bff.BFF_PERM, "bff with the ops on bytes 1-10"),
-    _bff("bff_selfmove", BFF_SELFMOVE, bff.BFF_SELFMOVE,
-         "bff with seven ops on bytes 0-6; the copy moves its source head"),
-    _forth("forth", FORTH, forth.FORTH, "byte-coded Forth stack machine"),
-    _forth("forthtrivial", FORTH_TRIVIAL, forth.FORTHTRIVIAL, "Forth plus one-byte copy instructions (0C, 0D)"),
-    _forth("forthtrivial_reset", FORTH_TRIVIAL_RESET, forth.FORTHTRIVIAL_RESET,
-           "forthtrivial whose writes onto a 0x13 byte reset the first program"),
-    _forth("forthcopy", FORTHCOPY, forth.FORTHCOPY, "Forth with whole-tape read, write, copy and xor (00-03)"),
-    Language("subleq", SUBLEQ, "SUBLEQ, absolute addresses, 3-byte instructions",
-             lambda t: subleq.Tracer(t, relative=False), subleq.render, subleq.colors, "hex"),
-    Language("rsubleq4", RSUBLEQ4, "relative SUBLEQ with 4-byte instructions",
-             lambda t: subleq.Tracer(t, relative=True), subleq.render, subleq.colors, "hex"),
-)}
+LANGUAGES: dict[str, Language] = {
+    lang.name: lang
+    for lang in (
+        _bff(
+            "bff_noheads",
+            BFF_NOHEADS,
+            bff.BFF_NOHEADS,
+            "BFF, ip and both heads start at 0 (the paper's default)",
+        ),
+        _bff("bff", BFF, bff.BFF, "BFF, heads start at tape[0] and tape[1], ip at 2"),
+        _bff("bff8", BFF8, bff.BFF8, "bff whose [ and ] jump 8 bytes instead of to their partner"),
+        _bff(
+            "bff8_noheads", BFF8_NOHEADS, bff.BFF8_NOHEADS, "bff_noheads whose [ and ] jump 8 bytes"
+        ),
+        _bff(
+            "bff_noheads_4bit",
+            BFF_NOHEADS_4BIT,
+            bff.BFF_NOHEADS_4BIT,
+            "bff_noheads on the low 4 bits of each byte (ops 6-F, zero = low nibble 0)",
+        ),
+        _bff("bff_perm", BFF_PERM, bff.BFF_PERM, "bff with the ops on bytes 1-10"),
+        _bff(
+            "bff_selfmove",
+            BFF_SELFMOVE,
+            bff.BFF_SELFMOVE,
+            "bff with seven ops on bytes 0-6; the copy moves its source head",
+        ),
+        _forth("forth", FORTH, forth.FORTH, "byte-coded Forth stack machine"),
+        _forth(
+            "forthtrivial",
+            FORTH_TRIVIAL,
+            forth.FORTHTRIVIAL,
+            "Forth plus one-byte copy instructions (0C, 0D)",
+        ),
+        _forth(
+            "forthtrivial_reset",
+            FORTH_TRIVIAL_RESET,
+            forth.FORTHTRIVIAL_RESET,
+            "forthtrivial whose writes onto a 0x13 byte reset the first program",
+        ),
+        _forth(
+            "forthcopy",
+            FORTHCOPY,
+            forth.FORTHCOPY,
+            "Forth with whole-tape read, write, copy and xor (00-03)",
+        ),
+        Language(
+            "subleq",
+            SUBLEQ,
+            "SUBLEQ, absolute addresses, 3-byte instructions",
+            lambda t: subleq.Tracer(t, relative=False),
+            subleq.render,
+            subleq.colors,
+            "hex",
+        ),
+        Language(
+            "rsubleq4",
+            RSUBLEQ4,
+            "relative SUBLEQ with 4-byte instructions",
+            lambda t: subleq.Tracer(t, relative=True),
+            subleq.render,
+            subleq.colors,
+            "hex",
+        ),
+    )
+}
 
 
 def get_language(name: str) -> Language:
     try:
         return LANGUAGES[name]
     except KeyError:
-        raise ConfigError(f"unknown language {name!r} (choose from {', '.join(LANGUAGES)})") from None
+        raise ConfigError(
+            f"unknown language {name!r} (choose from {', '.join(LANGUAGES)})"
+        ) from None
 
 
-def execute(lang: str | Language, tape: np.ndarray, max_steps: int = 8192) -> tuple[np.ndarray, int]:
+def execute(
+    lang: str | Language, tape: np.ndarray, max_steps: int = 8192
+) -> tuple[np.ndarray, int]:
     """Run one tape with the fast kernel; return (final tape, ops). The input is not modified."""
     language = lang if isinstance(lang, Language) else get_language(lang)
     out = np.array(tape, dtype=np.uint8).copy()

@@ -52,9 +52,33 @@ def _table(ops: dict[int, int]) -> np.ndarray:
 _ASCII_OPS = {ord(ch): kind for kind, ch in enumerate("<>{}-+.,", start=H0_DEC)}
 _ASCII_OPS.update({ord("["): LOOP, ord("]"): END})
 ASCII = _table(_ASCII_OPS)
-_NIBBLE = {6: LOOP, 7: END, 8: INC, 9: DEC, 10: COPY01, 11: COPY10, 12: H0_DEC, 13: H0_INC, 14: H1_DEC, 15: H1_INC}
+_NIBBLE = {
+    6: LOOP,
+    7: END,
+    8: INC,
+    9: DEC,
+    10: COPY01,
+    11: COPY10,
+    12: H0_DEC,
+    13: H0_INC,
+    14: H1_DEC,
+    15: H1_INC,
+}
 FOUR_BIT = _table({b: _NIBBLE[b % 16] for b in range(256) if b % 16 in _NIBBLE})
-PERM = _table({1: H0_DEC, 2: H0_INC, 3: H1_DEC, 4: H1_INC, 5: INC, 6: DEC, 7: COPY01, 8: COPY10, 9: LOOP, 10: END})
+PERM = _table(
+    {
+        1: H0_DEC,
+        2: H0_INC,
+        3: H1_DEC,
+        4: H1_INC,
+        5: INC,
+        6: DEC,
+        7: COPY01,
+        8: COPY10,
+        9: LOOP,
+        10: END,
+    }
+)
 SELFMOVE = _table({0: H0_INC, 1: H0_DEC, 2: INC, 3: DEC, 4: COPY10_MOVE, 5: LOOP, 6: END})
 
 ZERO = np.zeros(256, dtype=np.bool_)
@@ -269,8 +293,15 @@ def colors(variant: Variant = BFF_NOHEADS) -> np.ndarray:
         table[b] = (shade, shade, shade)
         if variant.null[b] and variant.kind[b] == NOOP:
             table[b] = (200, 30, 30)
-    by_kind = {LOOP: (40, 200, 60), END: (40, 200, 60), INC: (230, 160, 30), DEC: (230, 160, 30),
-               COPY01: (220, 40, 200), COPY10: (220, 40, 200), COPY10_MOVE: (220, 40, 200)}
+    by_kind = {
+        LOOP: (40, 200, 60),
+        END: (40, 200, 60),
+        INC: (230, 160, 30),
+        DEC: (230, 160, 30),
+        COPY01: (220, 40, 200),
+        COPY10: (220, 40, 200),
+        COPY10_MOVE: (220, 40, 200),
+    }
     for b in range(256):
         k = int(variant.kind[b])
         if k != NOOP:

@@ -46,10 +46,52 @@ from primordium.soup.languages.splitmix import splitmix64, splitmix64_py
 STACK = 128
 RESET_MARK = 0x13
 
-(NOOP, READ0, READ1, READ, WRITE0, WRITE1, WRITE, DUP, DROP, SWAP, IF0, INC, DEC, ADD, SUB,
- COPY0, COPY1, COPY, XOR, CONST, JMP) = range(21)
-NAMES = ("nop", "read0", "read1", "read", "write0", "write1", "write", "dup", "drop", "swap", "if0", "inc",
-         "dec", "add", "sub", "copy0", "copy1", "copy", "xor", "push", "jmp")
+(
+    NOOP,
+    READ0,
+    READ1,
+    READ,
+    WRITE0,
+    WRITE1,
+    WRITE,
+    DUP,
+    DROP,
+    SWAP,
+    IF0,
+    INC,
+    DEC,
+    ADD,
+    SUB,
+    COPY0,
+    COPY1,
+    COPY,
+    XOR,
+    CONST,
+    JMP,
+) = range(21)
+NAMES = (
+    "nop",
+    "read0",
+    "read1",
+    "read",
+    "write0",
+    "write1",
+    "write",
+    "dup",
+    "drop",
+    "swap",
+    "if0",
+    "inc",
+    "dec",
+    "add",
+    "sub",
+    "copy0",
+    "copy1",
+    "copy",
+    "xor",
+    "push",
+    "jmp",
+)
 
 
 class Variant(NamedTuple):
@@ -313,9 +355,17 @@ def render(program: np.ndarray) -> str:
 
 def colors(variant: Variant = FORTH) -> np.ndarray:
     """One RGB colour per byte value, by class: reads, writes and copies, stack and arithmetic, pushes, jumps."""
-    by_kind = {READ0: (40, 200, 60), READ1: (40, 200, 60), READ: (40, 200, 60),
-               WRITE0: (220, 40, 200), WRITE1: (220, 40, 200), WRITE: (220, 40, 200),
-               COPY0: (220, 40, 200), COPY1: (220, 40, 200), COPY: (220, 40, 200)}
+    by_kind = {
+        READ0: (40, 200, 60),
+        READ1: (40, 200, 60),
+        READ: (40, 200, 60),
+        WRITE0: (220, 40, 200),
+        WRITE1: (220, 40, 200),
+        WRITE: (220, 40, 200),
+        COPY0: (220, 40, 200),
+        COPY1: (220, 40, 200),
+        COPY: (220, 40, 200),
+    }
     table = np.zeros((256, 3), dtype=np.uint8)
     for b in range(256):
         k = int(variant.kind[b])
