@@ -1,4 +1,4 @@
-"""The LLM operator against a real local chat-completions server, through the real openai client."""
+"""The LLM operator against a real local chat-completions server, over real HTTP."""
 
 from __future__ import annotations
 
@@ -10,16 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-pytest.importorskip("openai")
-
-from primordium.cli import main  # noqa: E402
-from primordium.corewar.redcode import assemble  # noqa: E402
-from primordium.errors import ConfigError  # noqa: E402
-from primordium.redqueen.config import LLMConfig  # noqa: E402
-from primordium.redqueen.llm import LLMClient, LLMError, LLMOperator, default_prompt, extract_code  # noqa: E402
-from primordium.redqueen.mutation import Job  # noqa: E402
-from primordium.store import Store  # noqa: E402
-from tests.redqueen.conftest import SMALL_CORE  # noqa: E402
+from primordium.cli import main
+from primordium.corewar.redcode import assemble
+from primordium.errors import ConfigError
+from primordium.redqueen.config import LLMConfig
+from primordium.redqueen.llm import LLMClient, LLMError, LLMOperator, default_prompt, extract_code
+from primordium.redqueen.mutation import Job
+from primordium.store import Store
+from tests.redqueen.conftest import SMALL_CORE
 
 GOOD = "Here is a bomber.\n```redcode\n;redcode-94\n;name LLM Dwarf\n        add.ab #4, 3\n        mov.i 2, @2\n        jmp -2\n        dat #0, #0\n```\nIt bombs every 4th cell."
 NO_CODE = "I would write a warrior that bombs the core, but I will not show it."

@@ -229,7 +229,16 @@ def run(
         None, "--api-key", help="API key (never stored) [$OPENAI_API_KEY].", rich_help_panel=_L
     ),
     llm_timeout: float | None = typer.Option(
-        None, "--llm-timeout", help="Seconds per request [120].", rich_help_panel=_L
+        None,
+        "--llm-timeout",
+        help="Seconds for a whole request: connect, send, wait, read [120].",
+        rich_help_panel=_L,
+    ),
+    llm_max_reply_bytes: int | None = typer.Option(
+        None,
+        "--llm-max-reply-bytes",
+        help="Largest reply read; a bigger one fails like a 500 [4194304].",
+        rich_help_panel=_L,
     ),
     llm_retries: int | None = typer.Option(
         None, "--llm-retries", help="Retries of a failed request [4].", rich_help_panel=_L
@@ -280,6 +289,7 @@ def run(
         "llm.temperature": temperature,
         "llm.timeout": llm_timeout,
         "llm.retries": llm_retries,
+        "llm.max_reply_bytes": llm_max_reply_bytes,
         "llm.concurrency": concurrency,
         "llm.seed": _int_or_word(llm_seed, "none"),
         "llm.max_tokens": _int_or_word(max_tokens, "none"),

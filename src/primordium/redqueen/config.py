@@ -74,8 +74,11 @@ class LLMConfig:
         "blocks"  # every fenced block (else the whole reply), or "strip-fences" (the public code)
     )
     api_key_env: str = "OPENAI_API_KEY"  # the environment variable that holds the key
-    timeout: float = 120.0  # seconds per request
-    retries: int = 4  # extra attempts after a timeout, 5xx, 429 or connection error
+    # Seconds for a whole request: connect, send, wait and read (a server that trickles its
+    # reply is cut off here, not after each quiet spell).
+    timeout: float = 120.0
+    max_reply_bytes: int = 4 * 2**20  # a bigger reply is cut off unread and fails like a 500
+    retries: int = 4  # extra attempts after a timeout, 5xx, 429, dropped connection or junk reply
     backoff: float = 1.0  # seconds before the first retry; doubles each time
     concurrency: int = 8  # requests in flight at once
     system_prompt: str | None = None  # a file; None: the prompt shipped with primordium
@@ -174,6 +177,8 @@ class DRQConfig:
         m = self.llm
         if m.timeout <= 0:
             raise bad("llm.timeout", f"must be positive, got {m.timeout}")
+        if m.max_reply_bytes < 1024:
+            raise bad("llm.max_reply_bytes", f"must be at least 1024, got {m.max_reply_bytes}")
         if m.retries < 0:
             raise bad("llm.retries", f"must be at least 0, got {m.retries}")
         if m.backoff < 0:

@@ -10,6 +10,7 @@ ends the run with one line.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -19,8 +20,10 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from primordium.errors import ConfigError, PrimordiumError, read_text_file
+from primordium.redqueen import bounded_http
 from primordium.redqueen.config import LLMConfig
 
 
@@ -134,23 +137,102 @@ def resolve_key(cfg: LLMConfig, api_key: str | None) -> str:
     return key or "not-needed"
 
 
+class Malformed(Exception):
+    """A 2xx answer that is not a chat completion; the request failed, like a 500."""
+
+
+def _excerpt(body: bytes) -> str:
+    return repr(body[:60])[1:] + ("..." if len(body) > 60 else "")
+
+
+def _count(usage: dict, field: str) -> int:
+    v = usage.get(field)
+    if v is None:
+        return 0
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise Malformed(f"usage.{field} is {str(v)[:40]!r}, not a count")
+    return v
+
+
+def parse_completion(content_type: str, body: bytes) -> tuple[list[str], tuple[int, int] | None]:
+    """The choices' texts and the (prompt, completion) token counts, or None when no usage was sent.
+
+    Anything that is not a chat completion raises ``Malformed``: a reply
+    the run cannot trust is a failed request, never a crash.
+    """
+    what = f"{content_type or 'no content type'}, {len(body)} bytes"
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise Malformed(f"not UTF-8 ({what}: {_excerpt(body)})") from None
+    except ValueError:
+        raise Malformed(f"not JSON ({what}: {_excerpt(body)})") from None
+    if not isinstance(data, dict):
+        raise Malformed(f"JSON {type(data).__name__}, not an object ({what})")
+    choices = data.get("choices")
+    if not isinstance(choices, list) or not choices:
+        raise Malformed(f"no choices ({what})")
+    texts = []
+    for i, c in enumerate(choices):
+        message = c.get("message") if isinstance(c, dict) else None
+        if not isinstance(message, dict):
+            raise Malformed(f"choices[{i}].message is {str(message)[:40]!r}, not an object")
+        text = message.get("content")
+        if text is not None and not isinstance(text, str):
+            raise Malformed(f"choices[{i}].message.content is not a string")
+        texts.append(text or "")  # no content (a refusal, a tool call) is an empty reply
+    usage = data.get("usage")
+    if usage is None:
+        return texts, None
+    if not isinstance(usage, dict):
+        raise Malformed(f"usage is {str(usage)[:40]!r}, not an object")
+    if usage.get("prompt_tokens") is None:
+        return texts, None
+    return texts, (_count(usage, "prompt_tokens"), _count(usage, "completion_tokens"))
+
+
 class LLMClient:
-    """Chat completions with timeouts, retries with backoff and a pool of concurrent requests."""
+    """Chat completions with a deadline and a size cap per request, retries with backoff and a pool of concurrent requests.
+
+    Speaks HTTP itself (``bounded_http``) rather than through an SDK: the
+    deadline must hold for the whole request and the cap for every byte,
+    and every answer is checked before anything in it is used.
+    """
 
     def __init__(self, cfg: LLMConfig, api_key: str | None = None):
-        try:
-            import openai
-        except ImportError:
-            raise ConfigError(
-                "operator 'llm' needs the 'llm' extra: pip install 'primordium[llm]'"
-            ) from None
         self.cfg = cfg
-        self._openai = openai
-        base = cfg.base_url or os.environ.get("OPENAI_BASE_URL") or None
-        self.base_url = base or "https://api.openai.com/v1"
-        # Retries are ours (so every attempt is counted and logged), not the client's.
-        self.client = openai.OpenAI(
-            api_key=resolve_key(cfg, api_key), base_url=base, timeout=cfg.timeout, max_retries=0
+        base = cfg.base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        try:
+            parts = urlsplit(base)
+            parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
+        except ValueError as e:
+            raise ConfigError(f"field 'llm.base_url': {base!r} is not a URL ({e})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"field 'llm.base_url': {base!r} is not an http:// or https:// URL")
+        self.base_url = base.rstrip("/")
+        self._headers = {
+            "Authorization": f"Bearer {resolve_key(cfg, api_key)}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": "primordium",
+        }
+
+    def _call(self, method: str, route: str, payload: dict | None, seconds: float, **kw):
+        body = None if payload is None else json.dumps(payload).encode()
+        return bounded_http.request(
+            method,
+            self.base_url + route,
+            self._headers,
+            body,
+            seconds,
+            self.cfg.max_reply_bytes,
+            **kw,
+        )
+
+    def _refused(self, status: int) -> LLMError:
+        return LLMError(
+            f"LLM endpoint {self.base_url} refused the key (HTTP {status}); "
+            f"set --api-key or ${self.cfg.api_key_env}"
         )
 
     def check(self) -> None:
@@ -159,29 +241,23 @@ class LLMClient:
         Any HTTP answer other than 401/403 counts as reachable: not every
         server lists its models.
         """
-        o = self._openai
         last = None
         for attempt in range(self.cfg.retries + 1):
             if attempt:
                 time.sleep(self.cfg.backoff * 2 ** (attempt - 1))
             try:
-                self.client.with_options(timeout=min(self.cfg.timeout, 30.0)).models.list()
-                return
-            except o.APITimeoutError:
-                return  # it answered the connection; slowness is handled per request
-            except o.APIConnectionError as e:
+                answer = self._call(
+                    "GET", "/models", None, min(self.cfg.timeout, 30.0), read_body=False
+                )
+            except bounded_http.HTTPFailure as e:
+                if e.connected or isinstance(e, bounded_http.DeadlinePassed):
+                    return  # it answered the connection; what it sends is judged per request
                 last = e
                 continue
-            except (o.AuthenticationError, o.PermissionDeniedError) as e:
-                raise LLMError(
-                    f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
-                    f"set --api-key or ${self.cfg.api_key_env}"
-                ) from None
-            except o.APIError:
-                return
-        raise LLMError(
-            f"cannot reach LLM endpoint {self.base_url} (connection failed ({_cause(last)}))"
-        )
+            if answer.status in (401, 403):
+                raise self._refused(answer.status)
+            return
+        raise LLMError(f"cannot reach LLM endpoint {self.base_url} ({last})")
 
     def chat(self, messages: list[dict[str, str]]) -> Reply:
         return self.complete(messages, 1)[0]
@@ -205,51 +281,57 @@ class LLMClient:
         return out[:n]
 
     def _request(self, messages: list[dict[str, str]], n: int) -> list[Reply]:
-        o = self._openai
         t0 = time.monotonic()
         errors: list[str] = []
         reached = False
-        extra: dict[str, Any] = {}
+        payload: dict[str, Any] = {
+            "model": self.cfg.model,
+            "messages": messages,
+            "temperature": self.cfg.temperature,
+        }
         if n > 1:
-            extra["n"] = n
+            payload["n"] = n
         if self.cfg.max_tokens is not None:
-            extra["max_tokens"] = self.cfg.max_tokens
+            payload["max_tokens"] = self.cfg.max_tokens
         if self.cfg.seed is not None:
-            extra["seed"] = self.cfg.seed
+            payload["seed"] = self.cfg.seed
         for attempt in range(self.cfg.retries + 1):
             if attempt:
                 time.sleep(self.cfg.backoff * 2 ** (attempt - 1))
             try:
-                resp = self.client.chat.completions.create(
-                    model=self.cfg.model,
-                    messages=messages,
-                    temperature=self.cfg.temperature,
-                    **extra,
-                )
-            except o.APITimeoutError:
-                reached = True  # it connected, then was too slow
-                errors.append(f"timeout after {self.cfg.timeout:g}s")
+                answer = self._call("POST", "/chat/completions", payload, self.cfg.timeout)
+            except bounded_http.DeadlinePassed as e:
+                reached = True  # as good as an answer: a server that is slow, not absent
+                errors.append(str(e))
                 continue
-            except o.APIConnectionError as e:
-                errors.append(f"connection failed ({_cause(e)})")
+            except bounded_http.HTTPFailure as e:
+                reached = reached or e.connected
+                errors.append(str(e))
                 continue
-            except (o.AuthenticationError, o.PermissionDeniedError) as e:
-                raise LLMError(
-                    f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
-                    f"set --api-key or ${self.cfg.api_key_env}"
-                ) from None
-            except o.NotFoundError:
+            reached = True
+            status = answer.status
+            if status in (401, 403):
+                raise self._refused(status)
+            if status == 404:
                 raise LLMError(
                     f"LLM endpoint {self.base_url}: model {self.cfg.model!r} or the chat-completions "
                     f"route was not found (HTTP 404)"
-                ) from None
-            except o.APIStatusError as e:
-                reached = True
-                errors.append(f"HTTP {e.status_code}")
-                if e.status_code < 500 and e.status_code != 429:
+                )
+            if not 200 <= status < 300:
+                errors.append(f"HTTP {status}")
+                if status < 500 and status != 429:
                     break  # a bad request stays bad
                 continue
-            texts = [(c.message.content or "") for c in (resp.choices or [])] or [""]
+            try:
+                texts, usage = parse_completion(answer.content_type, answer.body)
+            except Malformed as e:
+                errors.append(f"HTTP {status} but malformed reply: {e}")
+                continue
+            # Escaping can grow a text (a character to up to twelve bytes); the log holds it escaped
+            # and must not grow past the cap per request.
+            if sum(len(json.dumps(t)) for t in texts) > self.cfg.max_reply_bytes:
+                errors.append(f"reply larger than {self.cfg.max_reply_bytes} bytes once escaped")
+                continue
             seconds = time.monotonic() - t0
             replies = [
                 Reply(
@@ -258,10 +340,8 @@ class LLMClient:
                 for t in texts
             ]
             # Tokens are counted per request: the first reply carries them, so sums stay right.
-            usage = getattr(resp, "usage", None)
-            if usage is not None and usage.prompt_tokens is not None:
-                replies[0].prompt_tokens = int(usage.prompt_tokens or 0)
-                replies[0].completion_tokens = int(usage.completion_tokens or 0)
+            if usage is not None:
+                replies[0].prompt_tokens, replies[0].completion_tokens = usage
             else:
                 for r in replies:
                     r.tokens_estimated = True
@@ -288,13 +368,6 @@ class LLMClient:
         n = list(n) if n is not None else [1] * len(conversations)
         with ThreadPoolExecutor(max_workers=min(self.cfg.concurrency, len(conversations))) as pool:
             return list(pool.map(self.complete, conversations, n))
-
-
-def _cause(e: BaseException) -> str:
-    c = e.__cause__ or e.__context__
-    while c is not None and (c.__cause__ or c.__context__) is not None:
-        c = c.__cause__ or c.__context__
-    return str(c or e).splitlines()[0][:200] if (c or e) else type(e).__name__
 
 
 class LLMOperator:
