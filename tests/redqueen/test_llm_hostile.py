@@ -17,6 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from primordium.cli import main
+from primordium.redqueen.config import LLMConfig
+from primordium.redqueen.llm import LLMClient, Malformed, parse_completion
 from primordium.store import Store
 
 CAP = 64 * 1024  # max_reply_bytes for these runs
@@ -98,7 +100,7 @@ def send(h, status=200, body=b"", ctype="application/json", length=True):
     h.wfile.write(body)
 
 
-def run(tmp_path, monkeypatch, capsys, url, **llm):
+def run(tmp_path, monkeypatch, capsys, url, flags=(), **llm):
     """A one-round, one-iteration run (two chat requests, one retry each); (exit code, stderr, run or None)."""
     monkeypatch.setenv("PRIMORDIUM_HOME", str(tmp_path / "home"))
     settings = {"timeout": DEADLINE, "max_reply_bytes": CAP} | llm
@@ -112,7 +114,7 @@ def run(tmp_path, monkeypatch, capsys, url, **llm):
     )
     code = 0
     try:
-        main(["redqueen", "run", "--config", str(toml), "--json"])
+        main(["redqueen", "run", "--config", str(toml), "--json", *flags])
     except SystemExit as e:
         code = e.code or 0
     out, err = capsys.readouterr()
@@ -199,14 +201,18 @@ def test_json_that_is_no_completion(tmp_path, monkeypatch, capsys, body, expect)
 def test_trickling_body_meets_the_deadline(tmp_path, monkeypatch, capsys):
     """A byte every 0.1 s never lets a read time out; the deadline stops each attempt at 1 s."""
 
+    body = json.dumps(completion()).encode()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+    whole = head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    seen = []
+
     def trickle(h):
-        body = json.dumps(completion()).encode()
-        h.send_response(200)
-        h.send_header("Content-Type", "application/json")
-        h.send_header("Content-Length", str(len(body)))
-        h.end_headers()
-        for i in range(len(body)):
-            h.wfile.write(body[i : i + 1])
+        seen.append(len(seen))
+        # Every other attempt trickles from its status line on, the others from their body on.
+        start = 0 if len(seen) % 2 else len(whole) - len(body)
+        h.wfile.write(whole[:start])
+        for i in range(start, len(whole)):
+            h.wfile.write(whole[i : i + 1])
             h.wfile.flush()
             time.sleep(0.1)
 
@@ -280,5 +286,32 @@ def test_key_refused_is_one_line(tmp_path, monkeypatch, capsys):
 def test_bad_settings_are_refused(tmp_path, monkeypatch, capsys):
     code, err, _ = run(tmp_path, monkeypatch, capsys, "http://127.0.0.1:9/v1", max_reply_bytes=10)
     assert code == 2 and "llm.max_reply_bytes" in err and len(err.strip().splitlines()) == 1
+    code, err, _ = run(
+        tmp_path, monkeypatch, capsys, "http://127.0.0.1:9/v1", ["--llm-max-reply-bytes", "1023"]
+    )
+    assert code == 2 and "flags: field 'llm.max_reply_bytes'" in err and "1023" in err
     code, err, _ = run(tmp_path, monkeypatch, capsys, "ftp://127.0.0.1:9/v1")
     assert code == 2 and "llm.base_url" in err and len(err.strip().splitlines()) == 1
+
+
+def test_what_a_completion_may_look_like():
+    """The checks refuse junk only: null content, no usage, null counts are all well formed."""
+    ok = completion(content=None, usage=None)
+    assert parse_completion("application/json", json.dumps(ok).encode()) == ([""], None)
+    ok = completion(usage={"prompt_tokens": None})
+    assert parse_completion("", json.dumps(ok).encode()) == ([GOOD], None)
+    ok = completion(usage={"prompt_tokens": 7})
+    assert parse_completion("", json.dumps(ok).encode()) == ([GOOD], (7, 0))
+    for junk in ({"prompt_tokens": True}, {"prompt_tokens": 1, "completion_tokens": -1}, [1]):
+        with pytest.raises(Malformed, match="usage"):
+            parse_completion("", json.dumps(completion(usage=junk)).encode())
+
+
+def test_escaping_cannot_grow_the_log_past_the_cap():
+    """A reply within the cap whose text takes three times the room once escaped in the log fails."""
+    body = json.dumps(completion(content="é" * 300), ensure_ascii=False).encode()
+    assert len(body) < 900 and len(json.dumps("é" * 300)) > 1024
+    with Hostile(lambda h: send(h, body=body)) as srv:
+        cfg = LLMConfig(base_url=srv.url, timeout=DEADLINE, retries=0, max_reply_bytes=1024)
+        reply = LLMClient(cfg).chat([{"role": "user", "content": "hi"}])
+    assert reply.text is None and "larger than 1024 bytes once escaped" in reply.error

@@ -160,7 +160,7 @@ def parse_completion(content_type: str, body: bytes) -> tuple[list[str], tuple[i
     Anything that is not a chat completion raises ``Malformed``: a reply
     the run cannot trust is a failed request, never a crash.
     """
-    what = f"{content_type or 'no content type'}, {len(body)} bytes"
+    what = f"{content_type[:60] or 'no content type'}, {len(body)} bytes"
     try:
         data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
