@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import socket
+import ssl
+import subprocess
 import threading
 import time
+from http.client import HTTPConnection
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -32,7 +38,7 @@ class Server:
     as servers that ignore n do.
     """
 
-    def __init__(self, script, honor_n: bool = True):
+    def __init__(self, script, honor_n: bool = True, tls: ssl.SSLContext | None = None):
         self.script = list(script)
         self.honor_n = honor_n
         self.requests: list[dict] = []
@@ -99,7 +105,11 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        scheme = "http"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            scheme = "https"
+        self.url = f"{scheme}://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self):
@@ -358,3 +368,137 @@ def test_run_with_llm_end_to_end(tmp_path, monkeypatch, capsys):
     assert all(r["champion"] for r in data["rounds"])
     # The key never reaches the run's files.
     assert 'api_key"' not in (run.dir / "config.json").read_text()
+
+
+class Proxy:
+    """An HTTP proxy on 127.0.0.1: absolute-form requests are forwarded, CONNECT is tunnelled."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def _forward(self):
+                proxy.seen.append(
+                    f"{self.command} {self.path} {self.headers['Proxy-Authorization']}"
+                )
+                u = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                up = HTTPConnection(u.hostname, u.port, timeout=5)
+                up.request(
+                    self.command, u.path, self.rfile.read(length), {"Content-Length": str(length)}
+                )
+                answer = up.getresponse()
+                body = answer.read()
+                self.send_response(answer.status)
+                self.send_header("Content-Type", answer.getheader("Content-Type") or "")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _forward
+
+            def do_CONNECT(self):
+                proxy.seen.append(f"CONNECT {self.path} {self.headers['Proxy-Authorization']}")
+                host, port = self.path.rsplit(":", 1)
+                up = socket.create_connection((host, int(port)), timeout=5)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.flush()
+
+                def pump(a, b):
+                    try:
+                        while data := a.recv(65536):
+                            b.sendall(data)
+                    except OSError:
+                        pass
+                    finally:
+                        b.close()  # one side done: the whole tunnel is
+
+                t = threading.Thread(target=pump, args=(up, self.connection), daemon=True)
+                t.start()
+                pump(self.connection, up)
+                t.join(5)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://user:s%40cret@127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _no_proxies(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+def test_through_an_http_proxy(monkeypatch):
+    """$http_proxy is honoured, with its credentials, as the openai client honoured it; $no_proxy too."""
+    _no_proxies(monkeypatch)
+    msgs = [{"role": "user", "content": "hi"}]
+    with Server([]) as srv, Proxy() as px:
+        monkeypatch.setenv("http_proxy", px.url)
+        assert LLMClient(cfg(srv.url)).chat(msgs).text == GOOD
+        monkeypatch.setenv("no_proxy", "127.0.0.1")
+        assert LLMClient(cfg(srv.url)).chat(msgs).text == GOOD
+    auth = "Basic dXNlcjpzQGNyZXQ="  # user:s@cret
+    assert px.seen == [f"POST {srv.url}/chat/completions {auth}"]
+    assert len(srv.requests) == 2
+
+
+@pytest.mark.skipif(
+    shutil.which("openssl") is None, reason="needs the openssl command for a certificate"
+)
+def test_https_direct_and_through_a_tunnel(tmp_path, monkeypatch):
+    """TLS with certificate checks, straight to the server and through a CONNECT proxy ($https_proxy)."""
+    _no_proxies(monkeypatch)
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    msgs = [{"role": "user", "content": "hi"}]
+    with Server([], tls=tls) as srv:
+        # Not trusted yet: refused at the handshake, so the endpoint cannot be used.
+        with pytest.raises(LLMError, match="cannot reach.*CERTIFICATE_VERIFY_FAILED"):
+            LLMClient(cfg(srv.url, retries=0)).chat(msgs)
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        assert LLMClient(cfg(srv.url)).chat(msgs).text == GOOD
+        with Proxy() as px:
+            monkeypatch.setenv("https_proxy", px.url)
+            assert LLMClient(cfg(srv.url)).chat(msgs).text == GOOD
+    host = srv.url.split("/")[2]
+    assert px.seen == [f"CONNECT {host} Basic dXNlcjpzQGNyZXQ="]
+    assert len(srv.requests) == 2

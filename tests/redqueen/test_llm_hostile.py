@@ -290,6 +290,10 @@ def test_bad_settings_are_refused(tmp_path, monkeypatch, capsys):
         tmp_path, monkeypatch, capsys, "http://127.0.0.1:9/v1", ["--llm-max-reply-bytes", "1023"]
     )
     assert code == 2 and "flags: field 'llm.max_reply_bytes'" in err and "1023" in err
+    code, err, _ = run(
+        tmp_path, monkeypatch, capsys, "http://127.0.0.1:9/v1", ["--api-key", "k\x7f"]
+    )
+    assert code == 2 and "API key" in err and len(err.strip().splitlines()) == 1
     code, err, _ = run(tmp_path, monkeypatch, capsys, "ftp://127.0.0.1:9/v1")
     assert code == 2 and "llm.base_url" in err and len(err.strip().splitlines()) == 1
 

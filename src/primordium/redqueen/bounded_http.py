@@ -10,13 +10,15 @@ request, as soon as the reply passes ``max_bytes``.
 
 from __future__ import annotations
 
+import base64
 import http.client
 import io
 import socket
 import ssl
 import time
+import urllib.request
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 
 class HTTPFailure(Exception):
@@ -101,23 +103,47 @@ class _Socket:
         return getattr(self._sock, name)
 
 
-def _connection(url: str, budget: _Budget) -> tuple[http.client.HTTPConnection, str]:
-    parts = urlsplit(url)
-    base = {"http": http.client.HTTPConnection, "https": http.client.HTTPSConnection}[parts.scheme]
+def _proxy(scheme: str, host: str) -> SplitResult | None:
+    """The proxy the environment names for this URL (``https_proxy``, ``no_proxy``...), as curl would use it."""
+    proxy = urllib.request.getproxies().get(scheme)
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    return urlsplit(proxy if "://" in proxy else "http://" + proxy)
 
-    class Connection(base):
+
+def _connection(
+    url: str, budget: _Budget
+) -> tuple[http.client.HTTPConnection, str, dict[str, str]]:
+    """A connection for ``url`` (through a proxy where the environment names one), its target and headers."""
+    parts = urlsplit(url)
+    https = parts.scheme == "https"
+    host, port = parts.hostname or "", parts.port or (443 if https else 80)
+    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
+    proxy = _proxy(parts.scheme, host)
+    extra: dict[str, str] = {}
+    if proxy is not None:
+        if proxy.scheme != "http" or not proxy.hostname:
+            raise HTTPFailure(f"proxy {proxy.geturl()!r} is not an http:// proxy", False)
+        if proxy.username is not None:
+            pair = f"{unquote(proxy.username)}:{unquote(proxy.password or '')}"
+            extra["Proxy-Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+
+    class Connection(http.client.HTTPSConnection if https else http.client.HTTPConnection):
         def connect(self):
             self.timeout = budget.left()  # the connect and TLS handshake get what is left
             super().connect()
             self.raw = self.sock
             self.sock = _Socket(self.sock, budget)
 
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    kw = {"context": ssl.create_default_context()} if parts.scheme == "https" else {}
-    port = parts.port or (443 if parts.scheme == "https" else 80)  # explicit: "::1" has colons
-    return Connection(parts.hostname or "", port, **kw), target
+    # Explicit ports: a host such as "::1" has colons of its own.
+    kw = {"context": ssl.create_default_context()} if https else {}
+    if proxy is None:
+        return Connection(host, port, **kw), target, {}
+    conn = Connection(proxy.hostname, proxy.port or 80, **kw)
+    if https:
+        conn.set_tunnel(host, port, headers=extra)  # CONNECT, then TLS with the server itself
+        return conn, target, {}
+    return conn, f"http://{parts.netloc.rpartition('@')[2]}{target}", extra
 
 
 def request(
@@ -136,7 +162,7 @@ def request(
     truncated reply. ``read_body=False``: the status alone is wanted.
     """
     budget = _Budget(seconds, max_bytes)
-    conn, target = _connection(url, budget)
+    conn, target, extra = _connection(url, budget)
     connected = False
     try:
         try:
@@ -146,7 +172,7 @@ def request(
         except OSError as e:
             raise HTTPFailure(f"connection failed ({_why(e)})", False) from None
         connected = True
-        conn.request(method, target, body=body, headers=headers)
+        conn.request(method, target, body=body, headers=headers | extra)
         resp = conn.getresponse()
         length = resp.getheader("Content-Length")
         if length is not None and length.strip().isdigit() and int(length) > max_bytes:

@@ -206,12 +206,22 @@ class LLMClient:
             parts = urlsplit(base)
             parts.port  # noqa: B018 -- raises ValueError on a port that is not a number
         except ValueError as e:
-            raise ConfigError(f"field 'llm.base_url': {base!r} is not a URL ({e})") from None
+            raise ConfigError(
+                f"field 'llm.base_url' (or $OPENAI_BASE_URL): {base!r} is not a URL ({e})"
+            ) from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"field 'llm.base_url': {base!r} is not an http:// or https:// URL")
+            raise ConfigError(
+                f"field 'llm.base_url' (or $OPENAI_BASE_URL): {base!r} is not an http:// or https:// URL"
+            )
         self.base_url = base.rstrip("/")
+        key = resolve_key(cfg, api_key)
+        if not key.isascii() or not key.isprintable():
+            raise ConfigError(
+                f"the API key (--api-key or ${cfg.api_key_env}) holds characters an HTTP "
+                "header cannot carry"
+            )
         self._headers = {
-            "Authorization": f"Bearer {resolve_key(cfg, api_key)}",
+            "Authorization": f"Bearer {key}",
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": "primordium",
