@@ -304,9 +304,15 @@ def test_what_a_completion_may_look_like():
     assert parse_completion("application/json", json.dumps(ok).encode()) == ([""], None)
     ok = completion(usage={"prompt_tokens": None})
     assert parse_completion("", json.dumps(ok).encode()) == ([GOOD], None)
-    ok = completion(usage={"prompt_tokens": 7})
+    ok = completion(usage={"prompt_tokens": 7.0})
     assert parse_completion("", json.dumps(ok).encode()) == ([GOOD], (7, 0))
-    for junk in ({"prompt_tokens": True}, {"prompt_tokens": 1, "completion_tokens": -1}, [1]):
+    bad = (
+        {"prompt_tokens": True},
+        {"prompt_tokens": 1.5},
+        {"prompt_tokens": 1, "completion_tokens": -1},
+        [1],
+    )
+    for junk in bad:
         with pytest.raises(Malformed, match="usage"):
             parse_completion("", json.dumps(completion(usage=junk)).encode())
 

@@ -5,7 +5,9 @@ a time can hold a request for ever, and a client that reads until the
 server stops can be made to hold any number of bytes. Here every read and
 write of the request is given only the time left before one deadline
 (connect, send, headers and body alike), and reading stops, failing the
-request, as soon as the reply passes ``max_bytes``.
+request, as soon as the reply passes ``max_bytes``. Two steps are bounded
+more loosely: the name lookup (the system resolver takes no timeout) and
+the TLS handshake, each of whose reads gets the time left when it began.
 """
 
 from __future__ import annotations
@@ -44,7 +46,6 @@ class _Budget:
     """The deadline and the bytes still allowed, shared by every read of one request."""
 
     def __init__(self, seconds: float, max_bytes: int):
-        self.seconds = seconds
         self.end = time.monotonic() + seconds
         self.max_bytes = max_bytes
         self.read = 0
@@ -132,6 +133,7 @@ def _connection(
         def connect(self):
             self.timeout = budget.left()  # the connect and TLS handshake get what is left
             super().connect()
+            budget.left()  # a slow handshake may have used it all
             self.raw = self.sock
             self.sock = _Socket(self.sock, budget)
 

@@ -1,11 +1,13 @@
 """Any OpenAI-compatible chat-completions endpoint: prompts, retries, concurrency, tokens.
 
 Works with OpenAI, vLLM, Ollama, llama.cpp's server, LM Studio: anything that
-speaks ``POST /v1/chat/completions``. Transient failures (timeouts, 5xx, 429,
-dropped connections) are retried with exponential backoff; a request that
-still fails is recorded and dropped, except when the endpoint could never be
-reached or refuses us (bad key, unknown model): that is the user's setup, and
-ends the run with one line.
+speaks ``POST /v1/chat/completions``. A request has one deadline and a cap on
+the size of its reply (``bounded_http``), and a reply is used only once it
+is checked to be a chat completion. Failures (the deadline passed, 5xx, 429,
+broken connections, replies too big or malformed) are retried with
+exponential backoff; a request that still fails is recorded and dropped,
+except when the endpoint could never be reached or refuses us (bad key,
+unknown model): that is the user's setup, and ends the run with one line.
 """
 
 from __future__ import annotations
@@ -149,6 +151,8 @@ def _count(usage: dict, field: str) -> int:
     v = usage.get(field)
     if v is None:
         return 0
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)  # 12.0: some servers' JSON writers make every number a float
     if isinstance(v, bool) or not isinstance(v, int) or v < 0:
         raise Malformed(f"usage.{field} is {str(v)[:40]!r}, not a count")
     return v
