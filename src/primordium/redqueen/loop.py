@@ -480,9 +480,8 @@ def open_experiment(
         text = read_text_file(p)
         assemble(text, settings, file=str(p))  # refuse a bad opponent before the run exists
         sources.append((p.stem, text))
-    operator = make_operator(
-        config, api_key
-    )  # a missing openai install fails here, before the run exists
+    # A bad LLM setting or unreachable server fails here, before the run exists.
+    operator = make_operator(config, api_key)
     run = store.create(ENGINE, {"drq": config.to_dict()}, name=name)
     for k, (stem, text) in enumerate(sources):
         run.write_text(f"opponents/{k:02d}_{stem}.red", text)
