@@ -187,5 +187,6 @@ def test_a_corrupt_metric_row_is_a_clear_message(server, gallery_store):
     assert status == 422
     assert (
         json.loads(body)["error"]
-        == f"run {run.id}: the metric row at step 3 is corrupt (not a JSON object)"
+        == f"run {run.id}: the metric row at step 3 is damaged "
+        "(not JSON: Expecting property name enclosed in double quotes)"
     )
