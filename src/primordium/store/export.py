@@ -8,6 +8,7 @@ can read it without primordium: ``run.json`` (the index row), ``metrics.jsonl``
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import os
@@ -66,14 +67,21 @@ def export_run(run: Run, dest: str | Path) -> Path:
         raise StoreError("is a folder; give the archive's file name", file=dest)
     members = _members(run)
     sweep_export_temps(dest.parent)
+    tag = f"{TEMP_TAG}{os.getpid()}-"
     try:
-        with _terminate_raises(), atomic_open(dest, tag=f"{TEMP_TAG}{os.getpid()}-") as f:
+        with _terminate_raises(), atomic_open(dest, tag=tag) as f:
             if fmt == "tar":
                 _write_tar(f, run.id, members)
             else:
                 _write_zip(f, run.id, members)
-    except OSError as e:
-        raise StoreError(f"cannot write the archive ({e.strerror or e})", file=dest) from None
+    except BaseException as e:
+        # atomic_open cleans up after itself, except when the signal lands between the temp
+        # file's creation and its try block: our process id in the name finds it then.
+        for p in dest.parent.glob(f".{glob.escape(dest.name)}.{tag}*.tmp"):
+            p.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise StoreError(f"cannot write the archive ({e.strerror or e})", file=dest) from None
+        raise
     return dest
 
 
