@@ -102,6 +102,8 @@ class Store:
         _refuse_a_lost_index(self.db_path, self.runs_dir)
         try:
             self.runs_dir.mkdir(parents=True, exist_ok=True)
+            if not self.db_path.exists():
+                _new_index(self.db_path)
             self._db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
         except (sqlite3.DatabaseError, OSError) as e:
             why = e.strerror if isinstance(e, OSError) else str(e)
@@ -247,6 +249,28 @@ def _run_folders(runs_dir: Path) -> list[Path]:
         return [p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     except OSError:
         return []
+
+
+def _new_index(db_path: Path) -> None:
+    """Create the index whole, then link it into place: another process never sees it 0 bytes long."""
+    tmp = db_path.with_name(f".{db_path.name}.new-{os.getpid()}-{secrets.token_hex(3)}")
+    try:
+        db = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+        finally:
+            db.close()
+        try:
+            os.link(tmp, db_path)
+        except FileExistsError:
+            return  # another process made it first: use theirs
+        except OSError:
+            # A file system without hard links: a rename, with a small window for a race.
+            if not db_path.exists():
+                os.replace(tmp, db_path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _refuse_a_lost_index(db_path: Path, runs_dir: Path) -> None:
