@@ -311,3 +311,29 @@ def test_the_next_export_removes_a_killed_exports_temp_file(capsys, damaged, tmp
     code, _, err = run_cli(capsys, "runs", "export", ids["b"], "-o", str(tmp_path / "b.tar.gz"))
     assert code == 0, err
     assert not stale.exists() and other.exists() and (tmp_path / "b.tar.gz").is_file()
+
+
+def test_a_folder_an_old_rm_orphaned_comes_back_with_reindex(capsys, damaged):
+    """The state the old `rm` order left (row gone, folder kept): reindex makes it visible again."""
+    home, ids, metrics = damaged
+    _sql(home, "DELETE FROM metrics WHERE run_id=?", ids["a"])
+    _sql(home, "DELETE FROM runs WHERE id=?", ids["a"])
+    # And a run from before the folders kept a copy of their index rows.
+    for name in (".index-row.json", ".index-metrics.jsonl"):
+        (home / "runs" / ids["b"] / name).unlink()
+    _sql(home, "DELETE FROM runs WHERE id=?", ids["b"])
+    (home / "runs" / "not-a-run").mkdir()
+    code, out, err = run_cli(capsys, "runs", "reindex", "--json")
+    assert code == 0, err
+    done = json.loads(out)
+    assert sorted(done["added"]) == sorted([ids["a"], ids["b"]]) and done["kept"] == 1
+    assert done["set_aside"] is None and done["skipped"][0].startswith("not-a-run: ")
+    store = Store(home, create=False)
+    assert store.open(ids["a"]).metrics() == metrics["a"]
+    b = store.open(ids["b"]).info()
+    assert (b["engine"], b["name"], b["status"]) == ("corewar", ids["b"], "interrupted")
+    assert b["config"]["rounds"] == 2
+    store.close()
+    code, _, err = run_cli(capsys, "runs", "rm", "--yes", ids["a"], ids["b"])
+    assert code == 0, err
+    assert not (home / "runs" / ids["a"]).exists() and not (home / "runs" / ids["b"]).exists()
