@@ -83,7 +83,11 @@ def index_errors(db_path: Path) -> Iterator[None]:
             raise DamagedStore(
                 f"the index is locked by another process ({e}); try again", file=db_path
             ) from None
-        what = (
-            "not a primordium store index" if "not a database" in str(e) else "the index is damaged"
-        )
-        raise DamagedStore(f"{what} ({e}); {REINDEX_HINT}", file=db_path) from None
+        if "not a database" in str(e):
+            raise DamagedStore(
+                f"not a primordium store index ({e}); {REINDEX_HINT}", file=db_path
+            ) from None
+        if isinstance(e, sqlite3.OperationalError) and "malformed" not in str(e):
+            # Permissions, a full disk, a missing table: the file may be fine, so no rebuild hint.
+            raise DamagedStore(f"cannot use the index ({e})", file=db_path) from None
+        raise DamagedStore(f"the index is damaged ({e}); {REINDEX_HINT}", file=db_path) from None
