@@ -253,6 +253,13 @@ def test_bad_file_paths_are_refused_not_500(edges, tail, expected):
     assert headers["content-type"] == "application/json" and json.loads(body)["error"]
 
 
+def test_bad_static_names_are_404(edges):
+    server, _ = edges
+    for name in ("a" * 5000, "app.js%00", "%00"):
+        status, headers, body = _get(server, f"/static/{name}")
+        assert status == 404 and json.loads(body)["error"], (name[:20], status, body[:100])
+
+
 @pytest.mark.parametrize(
     "since",
     ["99999999999999999999:0", "-1:0", "1:1e999", "1:nan", "x:y", "1:2:3", "%00"],

@@ -176,7 +176,9 @@ def create_app(
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
         path = STATIC / name
-        if "/" in name or name.startswith(".") or not path.is_file():
+        if "/" in name or name.startswith(".") or "\x00" in name or len(name) > 255:
+            return _json({"error": f"no such file {name[:200]!r}"}, 404)
+        if not path.is_file():
             return _json({"error": f"no such file {name!r}"}, 404)
         media = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
