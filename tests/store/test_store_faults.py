@@ -216,7 +216,7 @@ def test_junk_run_output_is_one_line_naming_the_file(capsys, damaged):
 
 def test_a_killed_rm_is_finished_by_gc_or_the_next_rm(capsys, damaged):
     home, ids, _ = damaged
-    trash = home / ".trash"
+    trash = home / "runs" / ".trash"
     trash.mkdir()
     # Killed after the rename, before the row was dropped: the run lists as damaged...
     os.rename(home / "runs" / ids["a"], trash / f"{ids['a']}.0badf00d")
@@ -235,7 +235,7 @@ def test_a_killed_rm_is_finished_by_gc_or_the_next_rm(capsys, damaged):
     (trash / f"{ids['b']}.feedface").mkdir()
     code, _, err = run_cli(capsys, "runs", "rm", "--yes", ids["drq"])
     assert code == 0, err
-    assert not any(trash.iterdir()) and not any((home / "runs").iterdir())
+    assert not any(trash.iterdir()) and [p.name for p in (home / "runs").iterdir()] == [".trash"]
 
 
 def test_rm_of_a_symlinked_run_folder_keeps_what_it_points_to(capsys, damaged, tmp_path):

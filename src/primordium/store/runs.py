@@ -7,7 +7,7 @@ Metrics are appended as they happen; a run whose process died while
 Each run folder also keeps a copy of its index row (``.index-row.json``) and
 metric rows (``.index-metrics.jsonl``), so a lost or damaged index can be
 rebuilt from the folders (``reindex``). Removal renames the folder into
-``.trash/`` before dropping its row, so a kill at any point leaves something
+``runs/.trash/`` before dropping its row, so a kill at any point leaves something
 ``collect_garbage`` finishes, never an invisible folder.
 """
 
@@ -199,7 +199,7 @@ class Store:
     def remove(self, run_id: str) -> None:
         """Remove a run: its folder goes out of reach first, then its row, then the bytes."""
         run = self.open(run_id)
-        trash = self.home / TRASH
+        trash = self.runs_dir / TRASH  # beside the run folders: a rename never crosses disks
         trash.mkdir(exist_ok=True)
         binned = trash / f"{run.id}.{secrets.token_hex(4)}"
         try:
@@ -222,7 +222,7 @@ class Store:
 
         A folder in the trash was asked to go: its row, if still there, goes too.
         """
-        trash = self.home / TRASH
+        trash = self.runs_dir / TRASH  # beside the run folders: a rename never crosses disks
         try:
             entries = sorted(trash.iterdir())
         except FileNotFoundError:
