@@ -425,8 +425,12 @@ class Run:
         )
         line = json.dumps({"step": int(step), "time": now, "data": data}, sort_keys=True)
         try:
-            with open(self.dir / METRICS_FILE, "a", encoding="utf-8") as f:
-                f.write(line + "\n")
+            # One O_APPEND write: a whole line, and cheaper than a Python file object per row.
+            fd = os.open(self.dir / METRICS_FILE, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                os.write(fd, (line + "\n").encode())
+            finally:
+                os.close(fd)
         except FileNotFoundError:
             pass  # the folder is gone: `problems()` says so; the index keeps the row
 
