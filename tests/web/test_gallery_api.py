@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import http.client
 import json
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import pytest
@@ -186,6 +188,140 @@ def test_a_corrupt_metric_row_is_a_clear_message(server, gallery_store):
         store.close()
     assert status == 422
     assert (
-        json.loads(body)["error"]
-        == f"run {run.id}: the metric row at step 3 is corrupt (not a JSON object)"
+        json.loads(body)["error"] == f"run {run.id}: the metric row at step 3 is damaged "
+        "(not JSON: Expecting property name enclosed in double quotes)"
     )
+
+
+# -- issue 13: the gallery's edges, on a small store of their own (fast: no engine runs) --
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory):
+    """A hand-made store served by the real server: one plain run, one whose folder is a symlink."""
+    from tests.web.conftest import Server
+
+    root = tmp_path_factory.mktemp("edges")
+    home = root / "home"
+    store = Store(home)
+    plain = store.create("soup", {}, name="plain")
+    plain.write_text("notes.txt", "inside")
+    plain.log(0, x=1.0)
+    plain.set_status("finished")
+    (plain.dir / "loop").symlink_to(plain.dir / "loop")  # a link to itself
+    linked = store.create("soup", {}, name="linked folder")
+    linked.set_status("finished")
+    outside = root / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("do not serve")
+    (outside / "config.json").write_text("{}")
+    shutil.rmtree(linked.dir)
+    linked.dir.symlink_to(outside)  # the run folder itself points out of the store
+    ids = {"plain": plain.id, "linked": linked.id}
+    store.close()
+    ids["home"] = str(home)
+    with Server(home) as s:
+        yield s, ids
+
+
+def test_a_symlinked_run_folder_serves_nothing_outside_the_store(edges):
+    server, ids = edges
+    for path in (f"/files/{ids['linked']}/secret.txt", f"/files/{ids['linked']}/config.json"):
+        status, _, body = _get(server, path)
+        assert status == 403 and b"do not serve" not in body, (path, status, body)
+    status, _, body = _get(server, f"/api/runs/{ids['linked']}")
+    info = json.loads(body)
+    assert status == 200 and info["files"] == [] and "symbolic link" in info["problems"][0]
+    assert b"secret.txt" not in body
+    assert _get(server, f"/files/{ids['plain']}/notes.txt")[2] == b"inside"
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        ("notes%00.txt", 400),  # NUL
+        ("a" * 5000, 400),  # a name too long for the file system
+        ("/".join(["b" * 200] * 30), 404),  # longer than PATH_MAX: its first part is not there
+        ("loop", 403),  # a symlink loop
+        ("loop/x", 403),
+    ],
+)
+def test_bad_file_paths_are_refused_not_500(edges, tail, expected):
+    server, ids = edges
+    status, headers, body = _get(server, f"/files/{ids['plain']}/{tail}")
+    assert status == expected, (tail[:30], status, body[:200])
+    assert headers["content-type"] == "application/json" and json.loads(body)["error"]
+
+
+def test_bad_static_names_are_404(edges):
+    server, _ = edges
+    for name in ("a" * 5000, "app.js%00", "%00"):
+        status, headers, body = _get(server, f"/static/{name}")
+        assert status == 404 and json.loads(body)["error"], (name[:20], status, body[:100])
+
+
+@pytest.mark.parametrize(
+    "since",
+    ["99999999999999999999:0", "-1:0", "1:1e999", "1:nan", "x:y", "1:2:3", "%00"],
+)
+def test_bad_metric_cursors_are_400(edges, since):
+    server, ids = edges
+    status, _, body = _get(server, f"/api/runs/{ids['plain']}/metrics?since={since}")
+    assert status == 400 and "cursor" in json.loads(body)["error"], (since, status, body)
+    status, _, body = _get(server, f"/api/runs/{ids['plain']}/metrics")
+    assert status == 200 and json.loads(body)["rows"] == [{"step": 0, "x": 1.0}]
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.1", True),
+        ("127.0.0.2", True),
+        ("2130706433", True),  # 127.0.0.1 as one number, as inet_aton reads it
+        ("localhost", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("0.0.0.0", False),
+        ("::", False),
+        ("192.0.2.1", False),
+        ("no such host.invalid", False),
+    ],
+)
+def test_loopback_is_what_the_host_resolves_to(host, loopback):
+    from primordium.cli.serve import _is_loopback
+
+    assert _is_loopback(host) is loopback
+
+
+def test_serve_on_127_1_keeps_the_host_check_and_no_warning(edges):
+    """`serve --host 127.1`: loopback, so no public-bind warning, and DNS rebinding still refused."""
+    home = edges[1]["home"]
+    port = _free_port()
+    exe = Path(sys.executable).with_name("primordium")
+    proc = subprocess.Popen(
+        [str(exe), "serve", "--host", "127.1", "--port", str(port), "--home", home],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    at = types.SimpleNamespace(port=port)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                status = _get(at, "/api/runs", host=f"127.1:{port}")[0]
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise AssertionError(
+                        f"serve did not start: {proc.communicate(timeout=5)}"
+                    ) from None
+                time.sleep(0.2)
+        assert status == 200
+        assert _get(at, "/api/runs", host="evil.example")[0] == 400
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=15)
+    assert "warning" not in err and f"http://127.1:{port}/" in err

@@ -127,9 +127,7 @@ def search_result(run: Run) -> dict[str, Any]:
 
 
 def read_json(path: Path):
-    import json
+    """A run output; missing or damaged is one line naming the file (the store's one reader)."""
+    from primordium.store.reading import read_json_file
 
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise StoreError("missing run output", file=path) from None
+    return read_json_file(path)

@@ -48,7 +48,12 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
     try:
-        app(args=argv, prog_name="primordium", standalone_mode=False)
+        code = app(args=argv, prog_name="primordium", standalone_mode=False)
+        # Outside standalone mode typer hands back Ctrl-C as the return value 130, not as an exit.
+        if isinstance(code, int) and code != 0:
+            if code == 130:
+                print("interrupted", file=sys.stderr)
+            sys.exit(code)
     except PrimordiumError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

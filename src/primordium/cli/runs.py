@@ -1,4 +1,4 @@
-"""The run store: list, show, remove and export runs."""
+"""The run store: list, show, remove and export runs; repair the index and leftovers."""
 
 from __future__ import annotations
 
@@ -146,6 +146,7 @@ def rm(
     """Remove runs: their index rows, metrics and folders."""
     out = Output(json, quiet)
     store = _store(home)
+    store.collect_garbage()  # first finish what a killed `rm` left behind
     runs = [store.open(r) for r in run_ids]  # every id is checked before anything is removed
     ids = list(dict.fromkeys(r.id for r in runs))
     running = [r.id for r in runs if r.status == "running"]
@@ -199,3 +200,54 @@ def path(
 ) -> None:
     """Print a run's folder (for scripts: cd "$(primordium runs path ID)")."""
     print(_store(home).open(run_id).dir)
+
+
+@app.command()
+def gc(
+    home: Path | None = Home,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Finish what killed commands left: half-removed runs, and export temp files in this folder."""
+    from primordium.store.export import sweep_export_temps
+
+    out = Output(json, quiet)
+    removed = _store(home).collect_garbage()
+    temps = [str(p) for p in sweep_export_temps(Path.cwd())]
+    if json:
+        out.json({"removed_runs": removed, "removed_temp_files": temps})
+        return
+    out.print(
+        f"finished removing {len(removed)} run(s)"
+        + (f" ({', '.join(removed)})" if removed else "")
+        + f"; deleted {len(temps)} stale export temp file(s)"
+    )
+
+
+@app.command()
+def reindex(
+    home: Path | None = Home,
+    json: bool = Json,
+    quiet: bool = Quiet,
+) -> None:
+    """Rebuild the index (primordium.db) from the run folders: after it was lost, emptied or damaged."""
+    from primordium.store.reindex import reindex as rebuild
+    from primordium.store.runs import default_home
+
+    out = Output(json, quiet)
+    done = rebuild(home if home is not None else default_home())
+    if json:
+        out.json(
+            {
+                "added": done.added,
+                "kept": done.kept,
+                "skipped": done.skipped,
+                "set_aside": str(done.set_aside) if done.set_aside else None,
+            }
+        )
+        return
+    if done.set_aside:
+        out.print(f"the damaged index was kept as {done.set_aside}")
+    out.print(f"indexed {len(done.added)} run folder(s); {done.kept} run(s) were already indexed")
+    for why in done.skipped:
+        out.print(f"[yellow]skipped[/yellow]  {why}")

@@ -13,10 +13,18 @@ from primordium.errors import ConfigError
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+    """Whether every address ``host`` stands for is loopback (127.0.0.0/8, ::1).
+
+    The host is resolved as the socket will be, so short forms such as
+    ``127.1`` and names such as ``localhost`` count, not only the usual spelling.
+    """
     try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
+        infos = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError, ValueError):
+        return False  # bind_socket says why, in one line
+    addrs = {info[4][0].split("%", 1)[0] for info in infos}
+    try:
+        return bool(addrs) and all(ipaddress.ip_address(a).is_loopback for a in addrs)
     except ValueError:
         return False
 
@@ -73,7 +81,9 @@ def serve(
         ) from None
 
     loopback = _is_loopback(host)
-    app = create_app(home, loopback_only=loopback)  # a StoreError here if the folder is not a store
+    app = create_app(
+        home, loopback_only=loopback, hosts=(host,)
+    )  # a StoreError here if the folder is not a store
     sock = bind_socket(host, port)
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if ":" in host else host

@@ -456,6 +456,7 @@ def open_experiment(
         run = store.open(resume)
         if run.engine != ENGINE:
             raise StoreError(f"run {run.id} is a {run.engine} run, not a redqueen run")
+        run.require_folder()
         config = load_config(run)
         ck = run.dir / CHECKPOINT
         if ck.exists():

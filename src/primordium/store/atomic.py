@@ -13,11 +13,15 @@ from typing import IO, Any
 
 
 @contextmanager
-def atomic_open(path: str | Path) -> Iterator[IO[bytes]]:
-    """A binary file that appears at ``path`` only once the block ends without error."""
+def atomic_open(path: str | Path, tag: str = "") -> Iterator[IO[bytes]]:
+    """A binary file that appears at ``path`` only once the block ends without error.
+
+    The temporary file beside it is ``.NAME.TAG<random>.tmp``; a caller that
+    may be killed outright gives a ``tag`` it can recognise its leftovers by.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{tag}", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

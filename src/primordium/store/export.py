@@ -7,11 +7,19 @@ can read it without primordium: ``run.json`` (the index row), ``metrics.jsonl``
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import io
 import json
+import os
+import re
+import signal
 import tarfile
+import threading
 import time
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from primordium.errors import StoreError
@@ -19,6 +27,8 @@ from primordium.store.atomic import atomic_open
 from primordium.store.runs import Run
 
 FORMATS = {".tar.gz": "tar", ".tgz": "tar", ".zip": "zip"}
+# Export temp files carry this and their process id, so a later export or `runs gc` knows them.
+TEMP_TAG = "export-"
 
 
 def archive_format(dest: Path) -> str:
@@ -32,7 +42,7 @@ def archive_format(dest: Path) -> str:
 def _members(run: Run) -> list[tuple[str, bytes | Path]]:
     if not run.dir.is_dir():
         raise StoreError(f"run {run.id} has no folder to export ({run.dir} is missing)")
-    info = run.info()
+    info = run.info(strict=True)  # an archive must not quietly drop a damaged field
     metrics = run.metrics()
     members: list[tuple[str, bytes | Path]] = [
         ("run.json", (json.dumps(info, indent=2, sort_keys=True) + "\n").encode()),
@@ -56,15 +66,67 @@ def export_run(run: Run, dest: str | Path) -> Path:
     if dest.is_dir():
         raise StoreError("is a folder; give the archive's file name", file=dest)
     members = _members(run)
+    sweep_export_temps(dest.parent)
+    tag = f"{TEMP_TAG}{os.getpid()}-"
     try:
-        with atomic_open(dest) as f:
+        with _terminate_raises(), atomic_open(dest, tag=tag) as f:
             if fmt == "tar":
                 _write_tar(f, run.id, members)
             else:
                 _write_zip(f, run.id, members)
-    except OSError as e:
-        raise StoreError(f"cannot write the archive ({e.strerror or e})", file=dest) from None
+    except BaseException as e:
+        # atomic_open cleans up after itself, except when the signal lands between the temp
+        # file's creation and its try block: our process id in the name finds it then.
+        for p in dest.parent.glob(f".{glob.escape(dest.name)}.{tag}*.tmp"):
+            p.unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise StoreError(f"cannot write the archive ({e.strerror or e})", file=dest) from None
+        raise
     return dest
+
+
+@contextmanager
+def _terminate_raises() -> Iterator[None]:
+    """SIGTERM ends the process by exception here, so the temp file's cleanup runs (SIGKILL: see sweep)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    old = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def sweep_export_temps(folder: str | Path) -> list[Path]:
+    """Delete the temp files that killed exports left in ``folder`` (those whose process is gone)."""
+    removed = []
+    try:
+        candidates = list(Path(folder).glob(f".*.{TEMP_TAG}*.tmp"))
+    except OSError:
+        return removed
+    for p in candidates:
+        m = re.search(rf"\.{TEMP_TAG}(\d+)-[^/]*\.tmp$", p.name)
+        if m is None or int(m.group(1)) == os.getpid() or _alive(int(m.group(1))):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            p.unlink()
+            removed.append(p)
+    return removed
 
 
 def _write_tar(f, root: str, members) -> None:

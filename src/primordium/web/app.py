@@ -11,6 +11,7 @@ everything from these endpoints:
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import mimetypes
@@ -24,6 +25,8 @@ from fastapi.responses import FileResponse, Response
 
 from primordium.errors import StoreError
 from primordium.store import Store
+from primordium.store.reading import DamagedStore
+from primordium.store.runs import BadCursor
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -106,11 +109,14 @@ def _thumbnail(files: list[dict]) -> str | None:
     return images[0] if images else None
 
 
-def create_app(home: str | Path | None = None, *, loopback_only: bool = True) -> FastAPI:
+def create_app(
+    home: str | Path | None = None, *, loopback_only: bool = True, hosts: tuple[str, ...] = ()
+) -> FastAPI:
     """The gallery for the store at ``home``; StoreError at once if it is not a store.
 
-    With ``loopback_only`` requests must name a loopback host, so a web page
-    elsewhere cannot reach the store through DNS rebinding.
+    With ``loopback_only`` requests must name a loopback host (those usual
+    spellings, plus ``hosts``: the one the server was started with), so a web
+    page elsewhere cannot reach the store through DNS rebinding.
     """
     first = Store(home, create=False)  # fail now, on the command line, not on the first request
     home = first.home
@@ -126,7 +132,8 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     if loopback_only:
         from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
+        allowed = LOOPBACK_HOSTS + [h for h in hosts if h not in LOOPBACK_HOSTS]
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
 
     @app.middleware("http")
     async def headers(request: Request, call_next):
@@ -138,7 +145,11 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
 
     @app.exception_handler(StoreError)
     async def store_error(request: Request, exc: StoreError) -> Response:
-        return _json({"error": str(exc)}, 404)
+        # A run that exists but no longer reads back is not "not found".
+        status = (
+            400 if isinstance(exc, BadCursor) else 422 if isinstance(exc, DamagedStore) else 404
+        )
+        return _json({"error": str(exc)}, status)
 
     @app.exception_handler(Exception)
     async def any_error(request: Request, exc: Exception) -> Response:
@@ -165,7 +176,9 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     @app.get("/static/{name}", include_in_schema=False)
     def static(name: str) -> Response:
         path = STATIC / name
-        if "/" in name or name.startswith(".") or not path.is_file():
+        if "/" in name or name.startswith(".") or "\x00" in name or len(name) > 255:
+            return _json({"error": f"no such file {name[:200]!r}"}, 404)
+        if not path.is_file():
             return _json({"error": f"no such file {name!r}"}, 404)
         media = mimetypes.guess_type(name)[0] or "application/octet-stream"
         return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
@@ -177,7 +190,7 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         for row in s.list(engine=engine):
             run = s.open(row["id"])
             # Thumbnails come from the top of the run folder: a scan, not a walk of every snapshot.
-            row["thumbnail"] = _thumbnail(_top_files(run.dir))
+            row["thumbnail"] = None if run.dir.is_symlink() else _thumbnail(_top_files(run.dir))
             row["problems"] = run.problems()
             runs.append(row)
         return _json({"home": str(s.home.resolve()), "runs": runs})
@@ -186,7 +199,8 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     def get_run(run_id: str) -> Response:
         run = _open_exact(store(), run_id)
         info = run.info()
-        info["files"] = run.files()
+        # A linked run folder is not served, so its file names are not listed either.
+        info["files"] = [] if run.dir.is_symlink() else run.files()
         info["problems"] = run.problems()
         info["thumbnail"] = _thumbnail(info["files"])
         info["home"] = str(store().home.resolve())
@@ -196,10 +210,7 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     def get_metrics(run_id: str, since: str | None = None) -> Response:
         """Rows after cursor ``since`` (none: all, sorted by step); pollers pass back ``cursor``."""
         run = _open_exact(store(), run_id)
-        try:
-            rows, cursor, count = run.metrics_since(since)
-        except StoreError as e:  # the run exists; its metrics do not read
-            return _json({"error": str(e)}, 422)
+        rows, cursor, count = run.metrics_since(since)
         if not since:
             rows.sort(
                 key=lambda r: r["step"]
@@ -211,15 +222,29 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     @app.get("/files/{run_id}/{relpath:path}")
     def get_file(run_id: str, relpath: str) -> Response:
         run = _open_exact(store(), run_id)
-        root = run.dir.resolve()
-        target = (root / relpath).resolve()
-        # resolve() follows symlinks too, so a link pointing out of the run is refused like '..'.
+        # The run's folder as the store names it, not as a symlink would have it: the final
+        # resolved path of the file must lie under it, whatever was linked along the way.
+        root = store().runs_dir.resolve() / run.id
+        refused = _json({"error": "refused: that path is outside the run folder"}, 403)
+        if "\x00" in relpath:
+            return _json({"error": "refused: a path with a NUL byte"}, 400)
+        try:
+            target = (root / relpath).resolve(strict=True)
+            is_file = target.is_file()
+        except RuntimeError:  # Python 3.11 reports a symlink loop so
+            return refused
+        except OSError as e:
+            if e.errno == errno.ENAMETOOLONG:
+                return _json({"error": "refused: a path name too long"}, 400)
+            if e.errno == errno.ELOOP:
+                return refused
+            return _json({"error": f"run {run.id} has no file {relpath[:200]!r}"}, 404)
         if not target.is_relative_to(root) or any(
             part.startswith(".") for part in target.relative_to(root).parts
         ):
-            return _json({"error": "refused: that path is outside the run folder"}, 403)
-        if not target.is_file():
-            return _json({"error": f"run {run.id} has no file {relpath!r}"}, 404)
+            return refused
+        if not is_file:
+            return _json({"error": f"run {run.id} has no file {relpath[:200]!r}"}, 404)
         suffix = target.suffix.lower()
         media = INLINE_TYPES.get(suffix)
         headers = {"Cache-Control": "no-cache"}
