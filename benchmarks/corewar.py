@@ -200,7 +200,7 @@ def main() -> None:
             update_section(
                 args.update,
                 "Core War from the shell (`benchmarks/corewar.py --whole`)",
-                "python benchmarks/corewar.py --whole --update BENCHMARKS.md",
+                " ".join(["python benchmarks/corewar.py", *sys.argv[1:]]),
                 text,
             )
         return
