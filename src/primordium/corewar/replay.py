@@ -40,8 +40,9 @@ def replay(
     """Replay one round with warriors at ``positions`` (warrior 0 at 0, moving first)."""
     pos = np.asarray(positions, np.int64)
 
-    def run(every: int):
-        rec = mars.recording(settings.core_size, every, settings.cycles // every + 2)
+    def run(every: int, last: int):
+        # Frames at laps 0, every, 2*every, ... up to `last`, and one at the end.
+        rec = mars.recording(settings.core_size, every, last // every + 2)
         end = simulate_round(warriors, pos, settings, record=rec)
         k = int(rec[5][0])
         core = np.stack([end.word, end.a, end.b]).astype(np.int64)
@@ -49,10 +50,13 @@ def replay(
 
     # A first, coarse pass finds when the round ends, so the frames span the
     # battle itself whether it lasts 80 000 cycles or 900.
-    k, left, owner, proc, cyc, core = run(settings.cycles)
-    every = max(1, -(-int(cyc[k - 1]) // frames))
+    # The second pass is the same round, so it ends at the same lap: its
+    # buffers need hold only the frames up to there.
+    k, left, owner, proc, cyc, core = run(settings.cycles, settings.cycles)
+    last = int(cyc[k - 1])
+    every = max(1, -(-last // frames))
     if every < settings.cycles:
-        k, left, owner, proc, cyc, core = run(every)
+        k, left, owner, proc, cyc, core = run(every, last)
     return Replay(owner[:k], proc[:k], cyc[:k], core, int(left), pos, [w.name for w in warriors])
 
 
