@@ -7,12 +7,22 @@ people use it) and through primordium (one batch), alternating, best of
 are equal and rounds/s compare directly.
 
     python benchmarks/corewar.py [--pairs 60] [--rounds 200] [--repeat 3] [--update BENCHMARKS.md]
+
+``--whole`` measures instead what a shell user sees, start-up included: one
+``primordium corewar battle a.red b.red --rounds 1`` against one ``pmars``
+battle, and a round-robin tournament of ``--warriors`` human warriors as one
+``primordium corewar tournament`` process against pMARS run once per pair.
+Both use pMARS's ``-F`` placement, so they fight the same rounds (the script
+checks that every pair's wins, losses and ties agree).
+
+    python benchmarks/corewar.py --whole [--warriors 14] [--rounds 100] [--repeat 3] [--update BENCHMARKS.md]
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import random
 import re
@@ -70,6 +80,106 @@ def run_ours(pool, battles, seeds, settings, threads: int, track: bool) -> tuple
     return time.perf_counter() - t, int(res.executed.sum())
 
 
+def primordium_command() -> list[str]:
+    """The ``primordium`` script beside this Python, as a shell user runs it."""
+    script = Path(sys.executable).with_name("primordium")
+    if script.exists():
+        return [str(script)]
+    return [sys.executable, "-c", "from primordium.cli import main; main()"]
+
+
+def timed(cmd: list[str]) -> tuple[float, str]:
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, check=True).stdout.decode("latin-1")
+    return time.perf_counter() - t, out
+
+
+def pmars_results(text: str) -> tuple[int, int, int]:
+    """(wins, losses, ties) of the first warrior from pMARS's ``Results: W L T`` line."""
+    found = re.findall(r"^Results:\s+(\d+)\s+(\d+)\s+(\d+)", text, flags=re.M)
+    if not found:
+        raise RuntimeError(f"no Results line in pMARS output: {text[-200:]!r}")
+    w, lost, t = found[-1]
+    return int(w), int(lost), int(t)
+
+
+def whole_process(args, pmars: str, files: list[Path]) -> str:
+    """Start-up included: one battle, and a tournament as one process vs pMARS once per pair."""
+    ours = primordium_command()
+    warriors = files[:: max(1, len(files) // args.warriors)][: args.warriors]
+    pairs = list(itertools.combinations(range(len(warriors)), 2))
+    position = 4000
+    a, b = str(files[0]), str(files[1])
+    battle_ours = [*ours, "corewar", "battle", a, b, "--rounds", "1"]
+    battle_pmars = [pmars, "-b", "-r", "1", a, b]
+    tour_ours = [*ours, "corewar", "tournament", *map(str, warriors)]
+    tour_ours += ["--rounds", str(args.rounds), "--position", str(position), "--json"]
+
+    def tour_pmars() -> tuple[float, list[tuple[int, int, int]]]:
+        t, results = 0.0, []
+        for i, j in pairs:
+            cmd = [pmars, "-b", "-r", str(args.rounds), "-F", str(position)]
+            dt, out = timed([*cmd, str(warriors[i]), str(warriors[j])])
+            t += dt
+            results.append(pmars_results(out))
+        return t, results
+
+    # Warm up: numba's cache, the page cache, both binaries.
+    timed(battle_ours)
+    timed(battle_pmars)
+    best: dict[str, float] = {}
+
+    def keep(key: str, dt: float) -> None:
+        best[key] = min(best.get(key, float("inf")), dt)
+
+    load = os.getloadavg()
+    for rep in range(args.repeat):
+        for _ in range(3):
+            keep("python", timed([sys.executable, "-c", "pass"])[0])
+            keep("battle_pmars", timed(battle_pmars)[0])
+            keep("battle_ours", timed(battle_ours)[0])
+        dt, pm = tour_pmars()
+        keep("tour_pmars", dt)
+        dt, out = timed(tour_ours)
+        keep("tour_ours", dt)
+        got = json.loads(out)["results"]
+        mine = [(r["wins"], r["losses"], r["ties"]) for r in got]
+        if mine != pm:
+            raise RuntimeError("the tournament's results differ from pMARS's")
+        print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr)
+    load = tuple((x + y) / 2 for x, y in zip(load, os.getloadavg(), strict=True))
+    cores = os.cpu_count()
+    lines = [
+        f"Whole processes, start-up included, numba's cache warm. Best of {args.repeat} "
+        f"(one battle: best of {3 * args.repeat}); {cores} cores, load average "
+        f"{load[0]:.1f} (1 min) during the run, so only the ratios mean much. Tournament: "
+        f"{len(warriors)} human warriors, {len(pairs)} pairs x {args.rounds} rounds, "
+        f"`-F {position}`; every pair's W/L/T equal to pMARS's.",
+        "",
+        "| command | seconds | × pMARS |",
+        "|---|---:|---:|",
+        f"| `python -c pass` (interpreter start, for scale) | {best['python']:.3f} | |",
+        f"| `pmars -b -r 1 a.red b.red` | {best['battle_pmars']:.3f} | 1.00 |",
+        f"| `primordium corewar battle a.red b.red --rounds 1` | {best['battle_ours']:.3f} "
+        f"| {best['battle_pmars'] / best['battle_ours']:.3f} |",
+        f"| pMARS once per pair, one after another ({len(pairs)} processes) "
+        f"| {best['tour_pmars']:.2f} | 1.00 |",
+        f"| `primordium corewar tournament` ({len(warriors)} files, one process) "
+        f"| {best['tour_ours']:.2f} | {best['tour_pmars'] / best['tour_ours']:.2f} |",
+    ]
+    return "\n".join(lines)
+
+
+def update_section(path: Path, title: str, how: str, text: str) -> None:
+    md = path.read_text()
+    stamp = time.strftime("%Y-%m-%d")
+    section = f"## {title}\n\nMeasured {stamp} with `{how}`.\n\n{text}\n"
+    md, n = re.subn(rf"## {re.escape(title)}\n.*?(?=\n## |\Z)", lambda m: section, md, flags=re.S)
+    if n == 0:
+        md = md.rstrip("\n") + "\n\n" + section
+    path.write_text(md)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pairs", type=int, default=60)
@@ -77,10 +187,23 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--update", type=Path, help="write the results into this BENCHMARKS.md")
+    ap.add_argument("--whole", action="store_true", help="whole processes, start-up included")
+    ap.add_argument("--warriors", type=int, default=14, help="tournament size with --whole")
     args = ap.parse_args()
 
     pmars = pmars_path()
     files = sorted((SHARED / "corewar" / "warriors").glob("*.red"))
+    if args.whole:
+        text = whole_process(args, pmars, files)
+        print(text)
+        if args.update:
+            update_section(
+                args.update,
+                "Core War from the shell (`benchmarks/corewar.py --whole`)",
+                " ".join(["python benchmarks/corewar.py", *sys.argv[1:]]),
+                text,
+            )
+        return
     settings = Settings(rounds=args.rounds)
     assembled = {f: assemble_file(f, settings) for f in files}
     rng = random.Random(args.seed)

@@ -132,3 +132,21 @@ def test_console_script_entry_point(tmp_path):
     )
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+
+
+def test_battle_process_loads_only_core_war():
+    """`primordium corewar battle` starts without other engines, scipy.linalg or a progress bar."""
+    imp, dwarf = builtin_path("imp"), builtin_path("dwarf")
+    script = (
+        "import sys\n"
+        "from primordium.cli import main\n"
+        f"sys.argv = ['primordium', 'corewar', 'battle', {str(imp)!r}, {str(dwarf)!r}, '-r', '1']\n"
+        "main()\n"
+        "heavy = ('jax', 'torch', 'flax', 'transformers', 'scipy.linalg', 'rich.progress',\n"
+        "         'primordium.cli.soup', 'primordium.cli.asal', 'primordium.cli.redqueen')\n"
+        "print('LOADED', [m for m in heavy if sys.modules.get(m) is not None])\n"
+    )
+    p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert "Results: " in p.stdout
+    assert "LOADED []" in p.stdout, p.stdout

@@ -64,3 +64,26 @@ def test_frames_are_pictures_of_ownership():
     imp_cells = (rep.owner == 0).sum(axis=1)
     assert imp_cells[-1] > imp_cells[0]
     assert not np.array_equal(img[0], img[-1])
+
+
+def test_recorded_battle_ends_like_the_mars_result(human_warriors):
+    """The replay is the MARS's own round: same survivors, and it stops at the same cycle."""
+    s = Settings(cycles=8000, processes=800)
+    ws = [assemble_file(f, s) for f in human_warriors[2::7][:7]]
+    endings = set()
+    for a, b in zip(ws, ws[1:], strict=False):
+        for seed in (1, 2):
+            res = battle([a, b], s.with_(rounds=1, warriors=2), seed=seed, track=False)
+            rep = replay([a, b], s, res.positions[0, 0], frames=30)
+            alive = [bool(x) for x in res.alive[0, 0]]
+            assert [bool((rep.processes[-1] == w).any()) for w in range(2)] == alive
+            assert rep.survivors == sum(alive)
+            # Warrior 0 moves first and a frame's cycle counts finished laps: a
+            # round that reaches the limit ends after `cycles` laps; one that
+            # ends in a death, in the lap of warrior 0's last turn.
+            executed = res.executed[0, 0]
+            end = s.cycles if all(alive) else int(executed[0]) - 1
+            assert int(rep.cycles[-1]) == end
+            assert all(executed == s.cycles) == all(alive)
+            endings.add(tuple(alive))
+    assert len(endings) >= 2  # the pairs cover both a decided round and a tie, or both winners

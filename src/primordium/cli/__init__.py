@@ -15,40 +15,74 @@ except ImportError:  # pragma: no cover - older typer on the real click
 
 from primordium.errors import PrimordiumError
 
-app = typer.Typer(
-    name="primordium",
-    help="A laboratory for open-ended artificial life.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+# Engine groups and top-level commands, each in its own module. Only the one
+# a command line names is imported (see ``main``), so `primordium corewar
+# battle` never loads another engine's heavy dependencies.
+_GROUPS = ("corewar", "soup", "asal", "redqueen", "runs")
+_COMMANDS = ("quickstart", "serve")
 
 
-def _register() -> None:
-    # Imported here so `primordium --help` stays cheap and each engine's
-    # heavy dependencies load only when its commands run.
-    from primordium.cli import corewar, quickstart, serve
+def build_app(only: str | None = None) -> typer.Typer:
+    """The ``primordium`` command; with ``only`` (a group's name), just that group.
 
-    app.add_typer(corewar.app, name="corewar", help="Core War: assemble, battle, tournament.")
-    app.command("quickstart")(quickstart.quickstart)
-    app.command("serve")(serve.serve)
-    for name in ("soup", "asal", "redqueen", "runs"):
+    (A lone top-level command would make typer treat the app as that command,
+    so those always come with everything.)
+    """
+    app = typer.Typer(
+        name="primordium",
+        help="A laboratory for open-ended artificial life.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+    for name in _GROUPS + _COMMANDS:
+        if only in _GROUPS and name != only:
+            continue
         try:
             module = __import__(f"primordium.cli.{name}", fromlist=["app"])
         except ModuleNotFoundError as e:
+            # An engine whose optional dependencies are absent has no commands.
             if e.name != f"primordium.cli.{name}":
                 raise
             continue
-        app.add_typer(module.app, name=name, help=module.__doc__)
+        if name in _COMMANDS:
+            app.command(name)(getattr(module, name))
+        elif name == "corewar":
+            app.add_typer(module.app, name=name, help="Core War: assemble, battle, tournament.")
+        else:
+            app.add_typer(module.app, name=name, help=module.__doc__)
+    return app
 
 
-_register()
+def __getattr__(name: str):
+    # ``primordium.cli.app``, the whole command, built on first use.
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
+
+
+def _skip_blas_probe() -> None:
+    """Spare a Core War process numba's probe for BLAS.
+
+    The first kernel numba loads makes it import all of scipy.linalg (about
+    half of `primordium corewar battle`'s start-up, measured) only to learn
+    whether ``np.dot`` may use BLAS. Core War's kernels do no linear algebra,
+    so a process that runs only a corewar command tells numba there is none.
+    Only ``main`` run as the program does this: a caller's process (tests,
+    notebooks) keeps its scipy.
+    """
+    if "scipy.linalg" not in sys.modules:
+        sys.modules["scipy.linalg"] = None  # type: ignore[assignment]
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    first = args[0] if args and not args[0].startswith("-") else None
+    if argv is None and first == "corewar":
+        _skip_blas_probe()
     try:
-        code = app(args=argv, prog_name="primordium", standalone_mode=False)
+        code = build_app(first)(args=args, prog_name="primordium", standalone_mode=False)
         # Outside standalone mode typer hands back Ctrl-C as the return value 130, not as an exit.
         if isinstance(code, int) and code != 0:
             if code == 130:

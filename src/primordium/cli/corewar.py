@@ -175,8 +175,15 @@ def tournament(
         executor_from_flags(executor, address, workers) as pool,
         out.progress("pairs", n_pairs) as bar,
     ):
+        # Without a bar the pairs run as one batch: chunks only for progress
+        # would leave a core idle at the end of each chunk.
         t = run_tournament(
-            warriors, s, seed=seed, position=position, on_progress=bar.advance, executor=pool
+            warriors,
+            s,
+            seed=seed,
+            position=position,
+            on_progress=bar.advance if bar.shown else None,
+            executor=pool,
         )
     names = [w.name for w in warriors]
     if json:

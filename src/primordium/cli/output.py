@@ -6,11 +6,13 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+if TYPE_CHECKING:  # the progress bar's module loads only when a bar is shown
+    from rich.progress import Progress
 
 # The two flags every command takes, declared once.
 Json = typer.Option(False, "--json", help="Print machine-readable JSON.")
@@ -46,6 +48,14 @@ class Output:
         if not show:
             yield _Task(None, None)
             return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
         with Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -63,6 +73,11 @@ class _Task:
     def __init__(self, progress: Progress | None, task: Any):
         self._progress = progress
         self._task = task
+
+    @property
+    def shown(self) -> bool:
+        """Whether a bar is drawn (callers can then skip work done only to report progress)."""
+        return self._progress is not None
 
     def advance(self, n: int = 1, status: str | None = None) -> None:
         if self._progress is not None:

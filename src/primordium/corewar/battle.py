@@ -406,11 +406,13 @@ def simulate_round(
     *,
     starter: int = 0,
     until: str = "one_left",
+    record: tuple | None = None,
 ) -> CoreState:
     """Run one round with warriors at given positions for ``settings.cycles`` turns each.
 
     For inspection (tests, replays): returns the final core and queues.
-    Warrior 0 must sit at position 0, as in every MARS round.
+    Warrior 0 must sit at position 0, as in every MARS round. ``record``
+    (``mars.recording``) also records who wrote each cell, for a replay.
     """
     n = len(warriors)
     code_w, code_a, code_b, offs, lens, starts, pins = pool_arrays(warriors, settings)
@@ -450,6 +452,7 @@ def simulate_round(
         seen,
         *outs,
         until == "all_dead",
+        record,
     )
     queues = [
         [int(queue[i, (qhead[i] + k) % settings.processes]) for k in range(int(qcount[i]))]

@@ -29,6 +29,9 @@ extensions: SEQ/SNE/NOP, the A-field modes ``* { }``, P-space):
 * Starting positions come from pMARS's own generator (Park-Miller), so a seed
   or a fixed position gives the same positions as pMARS; the warrior that
   moves first rotates every round.
+* A round can also be recorded for a replay (``recording``): the last
+  writer of every cell and frames of it. That is a separate numba
+  specialisation of ``run_round``, so battles pay nothing for it.
 """
 
 from __future__ import annotations
@@ -159,6 +162,41 @@ def _pspace_set(pspace, row, idx, value, last_result):
     return last_result
 
 
+def recording(core_size, every, max_frames):
+    """Buffers for ``run_round(..., rec=...)`` to record a round for a replay.
+
+    ``(owner, every, frame_owner, frame_process, frame_lap, n_frames)``:
+    ``owner[cell]`` is the warrior that last wrote the cell (loaded it, MOV,
+    arithmetic, DJN, LDP, or an in/decrement through an indirect operand),
+    -1 if none. At the start of every ``every``-th lap, and once at the end,
+    a frame stores a copy of ``owner``, the warrior with a process queued at
+    each cell (-1 for none; where two share a cell, the later warrior shows)
+    and the lap number; at most ``max_frames`` frames, ``n_frames[0]`` taken.
+    """
+    return (
+        np.full(core_size, -1, np.int64),
+        np.int64(every),
+        np.empty((max_frames, core_size), np.int64),
+        np.empty((max_frames, core_size), np.int64),
+        np.empty(max_frames, np.int64),
+        np.zeros(1, np.int64),
+    )
+
+
+@njit(cache=True)
+def _take_frame(rec, k, lap, queue, qhead, qcount, max_proc):
+    rec[2][k] = rec[0]
+    proc = rec[3][k]
+    proc[:] = -1
+    for v in range(qcount.shape[0]):
+        for j in range(qcount[v]):
+            h = qhead[v] + j
+            if h >= max_proc:
+                h -= max_proc
+            proc[queue[v, h]] = v
+    rec[4][k] = lap
+
+
 @njit(cache=True)
 def run_round(
     core_w,
@@ -187,8 +225,15 @@ def run_round(
     out_cover,
     out_death,  # per-warrior outputs of this round
     all_dead=False,  # run until the cycle limit or no warrior is left (not pMARS's one survivor)
+    rec=None,  # a recording (see ``recording``), or None: then no recording code is compiled in
 ):
-    """Run one round; returns the number of warriors alive at its end."""
+    """Run one round; returns the number of warriors alive at its end.
+
+    With ``rec`` the round also keeps the last writer of every cell and
+    takes frames of it (see ``recording``). ``rec=None`` is its own numba
+    specialisation: every ``rec is not None`` branch is pruned before typing,
+    so the battles' path carries none of it.
+    """
     n = w_off.shape[0]
     cs = core_w.shape[0]
     cs1 = cs - 1
@@ -216,6 +261,12 @@ def run_round(
         out_cover[w] = 0
         out_death[w] = 0
         nxt[w] = w + 1 if w + 1 < n else 0
+        if rec is not None:
+            for k in range(w_len[w]):
+                addr = pos[w] + k
+                if addr >= cs:
+                    addr -= cs
+                rec[0][U(addr)] = w
         if track:
             for a in range(cs):
                 seen[U(w), U(a)] = 0
@@ -224,8 +275,18 @@ def run_round(
     prev = starter - 1 if starter > 0 else n - 1
     left = n
     cycle = n * cycles
+    # Recording: laps of the living warriors (one lap ends each time the turn
+    # passes back to a lower-numbered warrior) and frames taken so far.
+    lap = 0
+    lap_start = True
+    n_frames = 0
 
     while True:
+        # A bare `rec is not None` is what numba prunes; keep it its own `if`.
+        if rec is not None:  # noqa: SIM102
+            if lap_start and lap % rec[1] == 0 and n_frames < rec[4].shape[0]:
+                _take_frame(rec, n_frames, lap, queue, qhead, qcount, max_proc)
+                n_frames += 1
         # Fetch the next process of warrior w.
         h = qhead[U(w)]
         pc = queue[U(w), U(h)]
@@ -244,6 +305,9 @@ def run_round(
         amode = (iw >> AMODE_SHIFT) & 7
         bmode = iw & 7
 
+        # The A and B operand blocks are one logic written twice, on purpose:
+        # as one numba helper (inline="always", or left to LLVM) the kernel
+        # ran 2.4x (3.3x) slower on human warriors (BENCHMARKS.md, Core War).
         # --- A operand: pointer addr_a; aa = its A-number, ab_ = its B-number.
         if amode == IMMEDIATE:
             addr_a = pc
@@ -265,6 +329,8 @@ def run_round(
                         if t < 0:
                             t = cs1
                         core_a[U(ptr)] = t
+                        if rec is not None:
+                            rec[0][U(ptr)] = w
                 else:
                     t = core_b[U(ptr)]
                     if amode == B_PREDEC:
@@ -272,6 +338,8 @@ def run_round(
                         if t < 0:
                             t = cs1
                         core_b[U(ptr)] = t
+                        if rec is not None:
+                            rec[0][U(ptr)] = w
                 addr_a = t + ptr
                 if addr_a >= cs:
                     addr_a -= cs
@@ -282,11 +350,15 @@ def run_round(
                     if t == cs:
                         t = 0
                     core_a[U(ptr)] = t
+                    if rec is not None:
+                        rec[0][U(ptr)] = w
                 elif amode == B_POSTINC:
                     t += 1
                     if t == cs:
                         t = 0
                     core_b[U(ptr)] = t
+                    if rec is not None:
+                        rec[0][U(ptr)] = w
 
         # --- B operand: pointer addr_b; b_a, b_b its numbers as read now.
         if bmode == IMMEDIATE:
@@ -309,6 +381,8 @@ def run_round(
                         if t < 0:
                             t = cs1
                         core_a[U(ptr)] = t
+                        if rec is not None:
+                            rec[0][U(ptr)] = w
                 else:
                     t = core_b[U(ptr)]
                     if bmode == B_PREDEC:
@@ -316,6 +390,8 @@ def run_round(
                         if t < 0:
                             t = cs1
                         core_b[U(ptr)] = t
+                        if rec is not None:
+                            rec[0][U(ptr)] = w
                 addr_b = t + ptr
                 if addr_b >= cs:
                     addr_b -= cs
@@ -326,11 +402,15 @@ def run_round(
                     if t == cs:
                         t = 0
                     core_a[U(ptr)] = t
+                    if rec is not None:
+                        rec[0][U(ptr)] = w
                 elif bmode == B_POSTINC:
                     t += 1
                     if t == cs:
                         t = 0
                     core_b[U(ptr)] = t
+                    if rec is not None:
+                        rec[0][U(ptr)] = w
 
         # --- Execute. `nextpc` is queued unless the process dies or jumps.
         nextpc = pc + 1
@@ -340,6 +420,8 @@ def run_round(
         jump = -1  # an address to queue instead of nextpc
 
         if op == MOV:
+            if rec is not None:
+                rec[0][U(addr_b)] = w
             if mod == M_I:
                 core_w[U(addr_b)] = core_w[U(addr_a)]
                 core_a[U(addr_b)] = a_a
@@ -378,6 +460,8 @@ def run_round(
         elif op == JMP:
             jump = addr_a
         elif op == ADD or op == SUB or op == MUL:
+            if rec is not None:
+                rec[0][U(addr_b)] = w
             # r_a, r_b: the new A- and B-numbers of the target, -1 if untouched.
             if mod == M_A:
                 xa, ya, xb, yb = b_a, a_a, -1, -1
@@ -419,6 +503,8 @@ def run_round(
                 if xb >= 0:
                     core_b[U(addr_b)] = (np.int64(xb) * yb) % cs
         elif op == DIV or op == MOD:
+            if rec is not None:
+                rec[0][U(addr_b)] = w
             # Both halves of .F/.I/.X are done where the divisor is non-zero;
             # any zero divisor then kills the process (pMARS's order).
             if mod == M_A:
@@ -444,6 +530,8 @@ def run_round(
                 else:
                     core_b[U(addr_b)] = xb // yb if op == DIV else xb % yb
         elif op == DJN:
+            if rec is not None:
+                rec[0][U(addr_b)] = w
             if mod == M_A or mod == M_BA:
                 t = core_a[U(addr_b)] - 1
                 if t < 0:
@@ -526,6 +614,8 @@ def run_round(
         elif op == NOP:
             pass
         elif op == LDP:
+            if rec is not None:
+                rec[0][U(addr_b)] = w
             row = ps_row[U(w)]
             if mod == M_A:
                 core_a[U(addr_b)] = _pspace_get(pspace, row, a_a, last_result[U(w)])
@@ -564,6 +654,10 @@ def run_round(
                     if left < 2:
                         break
                 nxt[U(prev)] = nxt[U(w)]
+                if rec is not None:
+                    lap_start = nxt[U(w)] <= w
+                    if lap_start:
+                        lap += 1
                 w = nxt[U(w)]
                 cycle -= 1
                 if cycle <= 0:
@@ -581,11 +675,20 @@ def run_round(
                 out_cover[U(w)] += 1
 
         prev = w
+        if rec is not None:
+            lap_start = nxt[U(w)] <= w
+            if lap_start:
+                lap += 1
         w = nxt[U(w)]
         cycle -= 1
         if cycle <= 0:
             break
 
+    if rec is not None:
+        if n_frames < rec[4].shape[0]:
+            _take_frame(rec, n_frames, lap, queue, qhead, qcount, max_proc)
+            n_frames += 1
+        rec[5][0] = n_frames
     for i in range(n):
         if qcount[i] > 0:
             last_result[i] = left

@@ -36,26 +36,22 @@ PARENT_TEXTS = ("reply", "code")  # what {warrior} holds in the mutate prompt
 EXTRACTIONS = ("blocks", "strip-fences")  # how Redcode is taken from a reply (see llm.extract_code)
 
 
-@dataclass(frozen=True)
-class CoreConfig:
-    """The MARS every battle runs in (paper: the ICWS'94 hill)."""
+# The fields a config's [core] table sets. Rounds and warriors are chosen per
+# battle (battle_rounds, the size of a melee), so they are not config fields.
+CORE_FIELDS = ("core_size", "cycles", "processes", "length", "distance")
 
-    core_size: int = 8000
-    cycles: int = 80000
-    processes: int = 8000
-    length: int = 100
-    distance: int = 100
+
+@dataclass(frozen=True)
+class CoreConfig(Settings):
+    """The MARS every battle runs in (paper: the ICWS'94 hill).
+
+    It is ``isa.Settings`` itself, so the MARS's fields and defaults are
+    defined once; a config file sets the ``CORE_FIELDS`` of it.
+    """
 
     def settings(self, rounds: int = 1, warriors: int = 2) -> Settings:
-        return Settings(
-            core_size=self.core_size,
-            cycles=self.cycles,
-            processes=self.processes,
-            length=self.length,
-            distance=self.distance,
-            rounds=rounds,
-            warriors=warriors,
-        )
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(Settings)}
+        return Settings(**fields).with_(rounds=rounds, warriors=warriors)
 
 
 @dataclass(frozen=True)
@@ -198,6 +194,7 @@ class DRQConfig:
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
+        d["core"] = {k: d["core"][k] for k in CORE_FIELDS}
         d["descriptors"] = list(self.descriptors)
         d["initial_opponents"] = list(self.initial_opponents)
         if self.history is None:
@@ -266,7 +263,9 @@ def from_dict(
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: field {key!r}: expected a table")
             cls = _SECTIONS[key]
-            sub_known = {f.name for f in dataclasses.fields(cls)}
+            sub_known = (
+                set(CORE_FIELDS) if cls is CoreConfig else {f.name for f in dataclasses.fields(cls)}
+            )
             sub = {}
             for k, v in value.items():
                 if k not in sub_known:
