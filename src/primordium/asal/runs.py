@@ -35,18 +35,12 @@ def run_search(
             {"kind": "search"} | cfg.to_dict(),
             name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})",
         )
-    else:
-        run.claim()
-    try:
+    with run.running():
         if cfg.algo == "cma-es":
             result = cma_loop(ctx, run, output)
         else:
             result = illuminate_loop(ctx, run, output)
         write_search_outputs(ctx, run, result)
-    except BaseException:
-        run.set_status("interrupted")
-        raise
-    run.set_status("finished")
     return run
 
 

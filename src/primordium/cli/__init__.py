@@ -48,7 +48,11 @@ _register()
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes become one line on stderr and exit code 2."""
     try:
-        app(args=argv, prog_name="primordium", standalone_mode=False)
+        code = app(args=argv, prog_name="primordium", standalone_mode=False)
+        if code == 130:
+            # Typer turns Ctrl-C (and SIGTERM inside a run) into a returned 130 when not
+            # standalone; without this the shell would see success.
+            raise KeyboardInterrupt
     except PrimordiumError as e:
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

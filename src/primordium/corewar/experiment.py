@@ -53,7 +53,7 @@ def run_tournament(
         "settings": dataclasses.asdict(settings),
     }
     run = store.create(ENGINE, config, name=name)
-    try:
+    with run.running():
         stems = _unique_stems(paths)
         for stem, w in zip(stems, warriors, strict=False):
             run.write_text(f"warriors/{stem}.red", w.source)
@@ -101,10 +101,6 @@ def run_tournament(
             champion=champion["name"],
             champion_score=champion["score"],
         )
-    except BaseException:
-        run.set_status("failed")
-        raise
-    run.set_status("finished")
     return run, results
 
 

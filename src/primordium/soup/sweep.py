@@ -118,7 +118,6 @@ def run_sweep(
         config = SoupConfig.from_dict(sweep["soup"])
         seeds, epochs, log_every = sweep["seeds"], sweep["epochs"], sweep["log_every"]
         stop_after_transition = sweep.get("stop_after_transition")
-        run.claim()
         # Keep only complete lines: a kill may have cut the last one.
         finished = _done(run)
         run.write_text(RESULTS, "".join(json.dumps(finished[s]) + "\n" for s in sorted(finished)))
@@ -154,23 +153,19 @@ def run_sweep(
         if on_result is not None:
             on_result(result, len(finished), len(seeds))
 
-    try:
+    with run.running():
         if executor is None:
             for k, t in enumerate(tasks):
                 record(k, soup_task(t))
         else:
             executor.map(soup_task, tasks, on_done=record)
-    except BaseException:
-        run.set_status("interrupted")
-        raise
-    results = [finished[s] for s in seeds]
-    summary = sweep_summary(results, epochs)
-    run.write_json("sweep.json", summary)
-    run.update_summary(**{k: v for k, v in summary.items() if k != "per_seed"})
-    from primordium.viz import save_png
+        results = [finished[s] for s in seeds]
+        summary = sweep_summary(results, epochs)
+        run.write_json("sweep.json", summary)
+        run.update_summary(**{k: v for k, v in summary.items() if k != "per_seed"})
+        from primordium.viz import save_png
 
-    save_png(curves_image(results), run.artifact("sweep.png"))
-    run.set_status("finished")
+        save_png(curves_image(results), run.artifact("sweep.png"))
     return run, results
 
 

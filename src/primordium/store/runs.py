@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import socket
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +47,21 @@ CREATE INDEX IF NOT EXISTS metrics_run_step ON metrics(run_id, step);
 """
 
 STATUSES = ("running", "finished", "failed", "interrupted")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM inside ``Run.running()``: handled like Ctrl-C, so cleanup that saves on
+    ``KeyboardInterrupt`` (a last checkpoint) runs for a polite kill too."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated("terminated (SIGTERM)")
+
+
+def one_line(error: BaseException) -> str:
+    """An error as the single line a run's summary keeps (type name when it has no message)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 def default_home() -> Path:
@@ -239,6 +257,45 @@ class Run:
             "UPDATE runs SET status='running', pid=?, host=?, updated=? WHERE id=?",
             (os.getpid(), socket.gethostname(), time.time(), self.id),
         )
+
+    @contextmanager
+    def running(self) -> Iterator[Run]:
+        """Claim the run for this process and record how it ends.
+
+        On leaving: ``finished``; ``interrupted`` on Ctrl-C, SIGTERM or
+        ``SystemExit`` (resumable); ``failed`` on any other error, whose one
+        line goes to the summary's ``error``. SIGTERM raises ``Terminated``
+        inside the block while it runs (main thread only: Python delivers
+        signals there); the previous handler comes back on exit.
+        """
+        self.claim()
+        self._drop_summary("error")  # a resumed run is no longer the failure it was
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
+        try:
+            yield self
+        except (KeyboardInterrupt, SystemExit):
+            self.set_status("interrupted")
+            raise
+        except BaseException as e:
+            self.update_summary(error=one_line(e))
+            self.set_status("failed")
+            raise
+        else:
+            self.set_status("finished")
+        finally:
+            if main:
+                # None: a handler set outside Python; the default is the closest we can restore.
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+    def _drop_summary(self, key: str) -> None:
+        summary = _loads_dict(self._row()[8])
+        if key in summary:
+            del summary[key]
+            self.store._db.execute(
+                "UPDATE runs SET summary=? WHERE id=?",
+                (json.dumps(summary, sort_keys=True), self.id),
+            )
 
     def set_status(self, status: str) -> None:
         if status not in STATUSES:
