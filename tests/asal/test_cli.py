@@ -261,7 +261,7 @@ def _one_line_error(code, err):
                 "--k-nbrs",
                 "3",
             ],
-            "k_nbrs",
+            "--k-nbrs must be smaller than --pop + --children",
         ),
         (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
         (

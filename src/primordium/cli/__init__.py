@@ -54,7 +54,9 @@ def main(argv: list[str] | None = None) -> None:
             # standalone; without this the shell would see success.
             raise KeyboardInterrupt
     except PrimordiumError as e:
-        print(f"error: {e}", file=sys.stderr)
+        from primordium.cli.flags import render
+
+        print(f"error: {render(e)}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:
         print("aborted", file=sys.stderr)

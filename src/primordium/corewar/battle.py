@@ -100,7 +100,9 @@ def pool_arrays(warriors: Sequence[Warrior], settings: Settings):
             raise ConfigError(f"{w.file or w.name}: warrior has no instructions")
         if w.length > settings.length:
             raise ConfigError(
-                f"{w.file or w.name}: warrior has {w.length} instructions, more than --length {settings.length}"
+                f"{w.file or w.name}: warrior has {w.length} instructions, "
+                f"more than length {settings.length}",
+                field="length",
             )
         if w.core_size != settings.core_size:
             raise ConfigError(
@@ -139,7 +141,9 @@ def position_seed(position: int, settings: Settings, n_warriors: int) -> int:
     lo, hi = settings.distance, settings.core_size - settings.distance
     if not lo <= position <= hi:
         raise ConfigError(
-            f"--position: {position} is outside {lo}..{hi} (distance {settings.distance} from warrior 1)"
+            f"position: {position} is outside {lo}..{hi} "
+            f"(distance {settings.distance} from warrior 1)",
+            field="position",
         )
     return position - settings.distance
 
@@ -178,7 +182,9 @@ def run_battles(
     """
     settings.validate()
     if until not in UNTIL:
-        raise ConfigError(f"until: unknown value {until!r} (known: {', '.join(UNTIL)})")
+        raise ConfigError(
+            f"until: unknown value {until!r} (known: {', '.join(UNTIL)})", field="until"
+        )
     battles = np.ascontiguousarray(battles, dtype=np.int64)
     if battles.ndim != 2 or battles.shape[1] < 1:
         raise ValueError("battles must be [n_battles, n_warriors]")
@@ -186,7 +192,9 @@ def run_battles(
     if positions is None:
         if n * settings.distance > settings.core_size:
             raise ConfigError(
-                f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}"
+                f"distance: {n} warriors at distance {settings.distance} "
+                f"do not fit in core {settings.core_size}",
+                field="distance",
             )
         given = np.zeros((n_battles, 0, 0), np.int64)
     else:

@@ -40,7 +40,7 @@ def get_executor(
     """``local`` (processes on this machine; ``workers=1`` runs in-process) or ``ray``."""
     if kind == "local":
         if address is not None:
-            raise ConfigError("--address goes with --executor ray")
+            raise ConfigError("address goes with executor ray", field=("address", "executor"))
         from primordium.exec.local import LocalExecutor
 
         return LocalExecutor(workers)
@@ -48,7 +48,9 @@ def get_executor(
         from primordium.exec.ray import RayExecutor
 
         return RayExecutor(address)
-    raise ConfigError(f"--executor: unknown executor {kind!r} (choose local or ray)")
+    raise ConfigError(
+        f"executor: unknown executor {kind!r} (choose local or ray)", field="executor"
+    )
 
 
 def chunks(items: Sequence[Any], n_chunks: int) -> list[list[Any]]:

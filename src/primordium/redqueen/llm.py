@@ -175,7 +175,8 @@ class LLMClient:
             except (o.AuthenticationError, o.PermissionDeniedError) as e:
                 raise LLMError(
                     f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
-                    f"set --api-key or ${self.cfg.api_key_env}"
+                    f"set api_key or ${self.cfg.api_key_env}",
+                    field="api_key",
                 ) from None
             except o.APIError:
                 return
@@ -236,7 +237,8 @@ class LLMClient:
             except (o.AuthenticationError, o.PermissionDeniedError) as e:
                 raise LLMError(
                     f"LLM endpoint {self.base_url} refused the key (HTTP {e.status_code}); "
-                    f"set --api-key or ${self.cfg.api_key_env}"
+                    f"set api_key or ${self.cfg.api_key_env}",
+                    field="api_key",
                 ) from None
             except o.NotFoundError:
                 raise LLMError(

@@ -38,11 +38,13 @@ def parse_seeds(text: str) -> list[int]:
             elif part:
                 seeds.append(int(part))
     except ValueError:
-        raise ConfigError(f"--seeds: {text!r} is not a list like 0..99 or 1,2,5") from None
+        raise ConfigError(
+            f"seeds: {text!r} is not a list like 0..99 or 1,2,5", field="seeds"
+        ) from None
     if not seeds or min(seeds) < 0:
-        raise ConfigError(f"--seeds: {text!r} names no non-negative seed")
+        raise ConfigError(f"seeds: {text!r} names no non-negative seed", field="seeds")
     if len(set(seeds)) != len(seeds):
-        raise ConfigError(f"--seeds: {text!r} names a seed twice")
+        raise ConfigError(f"seeds: {text!r} names a seed twice", field="seeds")
     return seeds
 
 
@@ -129,7 +131,9 @@ def run_sweep(
             )
         seeds = seeds or [0]
         if epochs < 1 or log_every < 1:
-            raise ConfigError("--epochs and --log-every must be at least 1")
+            raise ConfigError(
+                "epochs and log_every must be at least 1", field=("epochs", "log_every")
+            )
         sweep = {
             "soup": config.to_dict(),
             "seeds": seeds,

@@ -94,7 +94,8 @@ class HFModel:
             except Exception as e:  # network errors come in many types
                 raise ConfigError(
                     f"model weights {source!r} are not in the local cache and could not be downloaded "
-                    f"({_short(e)}); give a local copy with --fm-weights PATH or use --fm pixels"
+                    f"({_short(e)}); give a local copy in fm_weights or use fm pixels",
+                    field=("fm_weights", "fm"),
                 ) from None
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ConfigError(
@@ -206,7 +207,8 @@ def _probe_hub(source: str, timeout: float = 3.0) -> None:
     except OSError as e:
         raise ConfigError(
             f"model weights {source!r} are not in the local cache and {host} is out of reach "
-            f"({e.strerror or type(e).__name__}); give a local copy with --fm-weights PATH or use --fm pixels"
+            f"({e.strerror or type(e).__name__}); give a local copy in fm_weights or use fm pixels",
+            field=("fm_weights", "fm"),
         ) from None
 
 

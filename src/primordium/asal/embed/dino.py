@@ -107,5 +107,6 @@ class DinoModel:
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise ConfigError(
-            "the dino model cannot embed text prompts; use --fm clip, or --target-image FILE"
+            "the dino model cannot embed text prompts; use fm clip, or a target_image",
+            field=("fm", "target_image"),
         )
