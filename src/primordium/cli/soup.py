@@ -408,13 +408,13 @@ def inspect(
     quiet: bool = Quiet,
 ) -> None:
     """The most frequent programs and substrings of a soup, rendered with their op characters."""
-    from primordium.soup.experiment import _config_of, load_soup, mark_replicators
+    from primordium.soup.experiment import config_of, load_soup, mark_replicators
     from primordium.soup.metrics import census, entropy
     from primordium.store import Store
 
     out = Output(json, quiet)
     run_ = Store().open(run_id)
-    config, _ = _config_of(run_)
+    config, _ = config_of(run_)
     at, soup, whole = load_soup(run_, epoch)
     c = census(soup, config.lang, top=top, k=k)
     ent = entropy(soup)
@@ -466,7 +466,7 @@ def render(
     quiet: bool = Quiet,
 ) -> None:
     """Draw a soup run: the soup as an image, a GIF of its history, or its curves."""
-    from primordium.soup.experiment import _config_of, load_soup, snapshots
+    from primordium.soup.experiment import config_of, load_soup, snapshots
     from primordium.soup.metrics import detect_transition
     from primordium.soup.pictures import curves_image, history_frames, soup_image
     from primordium.store import Store
@@ -477,7 +477,7 @@ def render(
     if suffix not in (".png", ".gif"):
         raise ConfigError(f"--out {out_path}: use a .png or .gif file")
     run_ = Store().open(run_id)
-    config, _ = _config_of(run_)
+    config, _ = config_of(run_)
     if curves:
         if suffix != ".png":
             raise ConfigError("--curves draws a .png")

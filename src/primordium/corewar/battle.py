@@ -136,7 +136,7 @@ def initial_seed(seed: int) -> int:
     return int(mars.rng(int(seed) % (mars.RNG_MODULUS - 1) + 1))
 
 
-def position_seed(position: int, settings: Settings, n_warriors: int) -> int:
+def position_seed(position: int, settings: Settings) -> int:
     """The generator state that puts warrior 2 at ``position`` in round 1 (pMARS ``-F``)."""
     lo, hi = settings.distance, settings.core_size - settings.distance
     if not lo <= position <= hi:
@@ -326,7 +326,7 @@ def battle(
     if not warriors:
         raise ConfigError("a battle needs at least one warrior")
     n = len(warriors)
-    s = position_seed(position, settings, n) if position is not None else initial_seed(seed)
+    s = position_seed(position, settings) if position is not None else initial_seed(seed)
     return run_battles(
         list(warriors), np.arange(n, dtype=np.int64)[None, :], settings, np.array([s]), track=track
     )
@@ -367,7 +367,7 @@ def tournament(
     n = len(warriors)
     pairs = np.array(list(combinations(range(n), 2)), dtype=np.int64).reshape(-1, 2)
     if position is not None:
-        seeds = np.full(len(pairs), position_seed(position, settings, 2), np.int64)
+        seeds = np.full(len(pairs), position_seed(position, settings), np.int64)
     else:
         seeds = np.array([pair_seed(seed, i, j) for i, j in pairs], np.int64)
     res = run_battles_on(

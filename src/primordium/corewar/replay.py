@@ -63,6 +63,7 @@ from primordium.corewar.mars import (
     STP,
     SUB,
 )
+from primordium.viz.fonts import load_font
 
 
 @njit(cache=True)
@@ -427,15 +428,6 @@ COLOURS = np.array(
 )
 
 
-def _font(size: int):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has only the bitmap font
-        return ImageFont.load_default()
-
-
 def frames(
     rep: Replay, width: int | None = None, scale: int = 4, legend: bool = True
 ) -> np.ndarray:
@@ -464,7 +456,7 @@ def frames(
     img = np.repeat(np.repeat(img, scale, axis=1), scale, axis=2)
     if not legend:
         return img
-    font, strip = _font(14), 30
+    font, strip = load_font(14), 30
     out = []
     for k in range(t):
         frame = Image.new("RGB", (img.shape[2], img.shape[1] + strip), (255, 255, 255))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from primordium.errors import ConfigError
@@ -51,19 +51,3 @@ def get_executor(
     raise ConfigError(
         f"executor: unknown executor {kind!r} (choose local or ray)", field="executor"
     )
-
-
-def chunks(items: Sequence[Any], n_chunks: int) -> list[list[Any]]:
-    """Split items into at most n_chunks contiguous, nearly equal lists."""
-    n_chunks = max(1, min(n_chunks, len(items)))
-    size, extra = divmod(len(items), n_chunks)
-    out, start = [], 0
-    for k in range(n_chunks):
-        end = start + size + (1 if k < extra else 0)
-        out.append(list(items[start:end]))
-        start = end
-    return [c for c in out if c]
-
-
-def flatten(parts: Iterable[list[Any]]) -> list[Any]:
-    return [x for part in parts for x in part]

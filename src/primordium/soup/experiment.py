@@ -125,7 +125,7 @@ def _read_checkpoint(run: Run) -> tuple[dict, dict]:
     return arrays, state
 
 
-def _config_of(run: Run) -> tuple[SoupConfig, Schedule]:
+def config_of(run: Run) -> tuple[SoupConfig, Schedule]:
     if run.engine != ENGINE:
         raise StoreError(f"run {run.id} is a {run.engine} run, not a soup run")
     cfg = run.config
@@ -180,7 +180,7 @@ def run_soup(
     """
     if resume is not None:
         run = store.open(resume)
-        config, schedule = _config_of(run)
+        config, schedule = config_of(run)
         if run.status == "running":
             raise StoreError(f"run {run.id} is still running in another process")
         arrays, state = _read_checkpoint(run)  # read before anything is written
