@@ -57,6 +57,9 @@ class AsalConfig:
     size: int = 224  # render side
     sigma: float = 0.1
     bins: int = 16  # MAP-Elites grid side
+    # The best simulation as best.gif and best.mp4. Rendering them costs a long
+    # rollout and an encode; runs nobody watches (tests, sweeps of searches) skip it.
+    video: bool = True
 
     def resolved(self) -> AsalConfig:
         """Fill the automatic fields and check everything; raises ConfigError."""
@@ -203,6 +206,8 @@ _STRINGS = ("substrate", "mode", "fm", "tiling")
 
 def _check_types(c: AsalConfig) -> None:
     """Wrong types (a TOML string where a number belongs) -> one line naming the field."""
+    if not isinstance(c.video, bool):
+        raise ConfigError(f"video must be true or false, got {c.video!r}", field="video")
     for name in _NUMBERS:
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, (int, float)):

@@ -63,6 +63,9 @@ def search(
     frames: int | None = typer.Option(None, help="Frames sampled per simulation [8]"),
     size: int | None = typer.Option(None, help="Render side in pixels [224 clip, 64 pixels]"),
     sigma: float | None = typer.Option(None, help="Initial step size / mutation scale [0.1]"),
+    video: bool | None = typer.Option(
+        None, "--video/--no-video", help="Write the best simulation as best.gif/best.mp4 [on]"
+    ),
     set_: list[str] = typer.Option(
         [], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"
     ),
@@ -113,6 +116,7 @@ def search(
             "bs": bs,
             "children": children,
             "k_nbrs": k_nbrs,
+            "video": video,
         }
         for k, v in overrides.items():
             if v is not None:
