@@ -24,6 +24,27 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from primordium import __version__
+
+        print(f"primordium {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """A laboratory for open-ended artificial life."""
+
+
 def _register() -> None:
     # Imported here so `primordium --help` stays cheap and each engine's
     # heavy dependencies load only when its commands run.
