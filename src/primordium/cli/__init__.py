@@ -10,8 +10,8 @@ try:  # newer typer carries its own copy of click
     from typer._click.exceptions import ClickException as _ClickException
     from typer._click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
 except ImportError:  # pragma: no cover - older typer on the real click
-    from click.exceptions import ClickException as _ClickException
-    from click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
+    from click.exceptions import ClickException as _ClickException  # type: ignore[assignment]
+    from click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp  # type: ignore[assignment]
 
 from primordium.errors import PrimordiumError
 

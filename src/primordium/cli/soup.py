@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,7 +42,7 @@ def _grid(text: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-def _tape(hex_text: str, length: int, what: str = "--tape"):
+def _tape(hex_text: str, length: int, what: str = "--tape") -> np.ndarray:
     """Hex in, bytes out; a tape is two programs (2 x length bytes)."""
     import numpy as np
 
@@ -365,7 +369,7 @@ def selfrep(
     prog = _tape(program, length // 2, what="--program")
     if check == "cubff":
         score = selfrep_score(prog, language, seed=seed, epoch=epoch, max_steps=steps)
-        res = {
+        res: dict[str, Any] = {
             "check": "cubff",
             "score": score,
             "threshold": SELFREP_THRESHOLD,

@@ -7,6 +7,7 @@ same as with the local executor.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -78,7 +79,7 @@ class RayExecutor(Executor):
                     address=address or "auto",
                     ignore_reinit_error=True,
                     log_to_driver=False,
-                    logging_level="ERROR",
+                    logging_level=logging.ERROR,
                 )
             except (ConnectionError, RuntimeError, ValueError) as e:
                 where = address or "auto"

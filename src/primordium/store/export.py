@@ -12,7 +12,9 @@ import json
 import tarfile
 import time
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 from primordium.errors import StoreError
 from primordium.store.atomic import atomic_open
@@ -67,7 +69,7 @@ def export_run(run: Run, dest: str | Path) -> Path:
     return dest
 
 
-def _write_tar(f, root: str, members) -> None:
+def _write_tar(f: IO[bytes], root: str, members: Iterable[tuple[str, bytes | Path]]) -> None:
     with tarfile.open(fileobj=f, mode="w:gz") as tar:
         for name, src in members:
             arcname = f"{root}/{name}"
@@ -81,7 +83,7 @@ def _write_tar(f, root: str, members) -> None:
                 tar.addfile(ti, io.BytesIO(src))
 
 
-def _write_zip(f, root: str, members) -> None:
+def _write_zip(f: IO[bytes], root: str, members: Iterable[tuple[str, bytes | Path]]) -> None:
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, src in members:
             arcname = f"{root}/{name}"

@@ -16,6 +16,7 @@ import math
 import mimetypes
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from primordium.errors import StoreError
-from primordium.store import Store
+from primordium.store import Run, Store
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -129,7 +130,9 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=LOOPBACK_HOSTS)
 
     @app.middleware("http")
-    async def headers(request: Request, call_next):
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -236,7 +239,7 @@ def create_app(home: str | Path | None = None, *, loopback_only: bool = True) ->
     return app
 
 
-def _open_exact(s: Store, run_id: str):
+def _open_exact(s: Store, run_id: str) -> Run:
     """The run with exactly this id: URLs are links, not typed prefixes."""
     run = s.open(run_id)
     if run.id != run_id:
