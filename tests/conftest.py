@@ -59,6 +59,25 @@ def pmars(shared_dir: Path) -> str:
     return path
 
 
+@pytest.fixture(scope="session")
+def cubff_dir(shared_dir: Path) -> Path:
+    """cubff's build (its `main` and one `eval_<lang>` per language): $CUBFF, or built
+    once by ../shared/tools/cubff-oracle. Missing is a failure, never a skip."""
+    path = os.environ.get("CUBFF")
+    if not path:
+        path = subprocess.run(
+            ["bash", str(shared_dir / "tools" / "cubff-oracle")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    folder = Path(path)
+    assert (folder / "main").is_file() and (folder / "eval_bff").is_file(), (
+        f"cubff oracle not found at {folder}"
+    )
+    return folder
+
+
 @pytest.fixture
 def store_home(tmp_path, monkeypatch) -> Path:
     """A fresh PRIMORDIUM_HOME for tests that write runs."""
