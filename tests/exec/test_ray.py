@@ -18,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import ray  # noqa: E402 (the ray extra: `make test` installs it; missing fails)
 import tasks
-
-ray = pytest.importorskip("ray")
 
 from primordium.corewar import Settings, assemble_file, builtin_warriors  # noqa: E402
 from primordium.corewar.battle import tournament  # noqa: E402

@@ -8,9 +8,8 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import openai  # noqa: E402, F401 (the llm extra: `make test` installs it; missing fails)
 import pytest
-
-pytest.importorskip("openai")
 
 from primordium.cli import main  # noqa: E402
 from primordium.corewar.redcode import assemble  # noqa: E402

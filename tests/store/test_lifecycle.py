@@ -92,7 +92,6 @@ def _redqueen(store, monkeypatch):
 
 
 def _asal_search(store, monkeypatch):
-    pytest.importorskip("jax")
     from primordium.asal import runs
     from primordium.asal.config import AsalConfig
 
@@ -104,7 +103,6 @@ def _asal_search(store, monkeypatch):
 
 
 def _asal_life_sweep(store, monkeypatch):
-    pytest.importorskip("jax")
     from primordium.asal.life_sweep import SweepConfig, run_sweep
     from primordium.asal.search import sweep
 
