@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS ?= test,asal,clip,llm,web,ray
+EXTRAS ?= test,lint,asal,clip,llm,web,ray
 
-.PHONY: demo test install bench clean
+.PHONY: demo test lint install bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ ORACLES = PMARS=$${PMARS:-$$(bash ../shared/tools/pmars-oracle)} \
 
 test: $(STAMP) $(CHROMIUM)
 	$(ORACLES) $(PY) -m pytest
+
+# The gate: lint and format (ruff, whole tree) and types (mypy: store, exec, web, cli).
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(ORACLES) $(PY) $$b || exit 1; done

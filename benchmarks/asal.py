@@ -146,7 +146,7 @@ def bench_split(name: str, workers: int, pop: int = 16) -> tuple[float, float]:
     """(seconds for ``pop`` one-by-one rollouts, seconds for them split over worker
     processes), what ``asal search --workers N`` does."""
     from primordium.asal.config import DEFAULT_STEPS
-    from primordium.asal.search.evaluate import _frames_task
+    from primordium.asal.search.evaluate import frames_task
     from primordium.asal.substrates import get_substrate
     from primordium.exec.local import LocalExecutor
 
@@ -162,15 +162,15 @@ def bench_split(name: str, workers: int, pop: int = 16) -> tuple[float, float]:
     ts = (FRAMES, True)
     one = [(sub, key, flat[i : i + 1], steps, ts, SIZE, None) for i in range(pop)]
     chunks = [(sub, key, c, steps, ts, SIZE, None) for c in np.array_split(flat, workers)]
-    _frames_task(one[0])
+    frames_task(one[0])
     t = time.perf_counter()
     for task in one:
-        _frames_task(task)
+        frames_task(task)
     loop = time.perf_counter() - t
     with LocalExecutor(workers) as ex:
-        ex.map(_frames_task, chunks)  # start the workers and compile there
+        ex.map(frames_task, chunks)  # start the workers and compile there
         t = time.perf_counter()
-        ex.map(_frames_task, chunks)
+        ex.map(frames_task, chunks)
         split = time.perf_counter() - t
     return loop, split
 

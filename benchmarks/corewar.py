@@ -216,7 +216,7 @@ def main() -> None:
     pool = list(assembled.values())
     index = {f: i for i, f in enumerate(assembled)}
     battles = np.array([[index[a], index[b]] for a, b, _ in jobs], np.int64)
-    seeds = np.array([position_seed(p, settings, 2) for _, _, p in jobs], np.int64)
+    seeds = np.array([position_seed(p, settings) for _, _, p in jobs], np.int64)
     n_rounds = len(jobs) * args.rounds
     cores = numba.config.NUMBA_NUM_THREADS
 

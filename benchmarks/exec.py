@@ -53,7 +53,7 @@ def build_tasks(n_tasks: int, pairs_per_task: int, rounds: int):
     tasks = []
     for k in range(n_tasks):
         chunk = np.array(pairs[k * pairs_per_task : (k + 1) * pairs_per_task], np.int64)
-        seeds = np.array([position_seed(rng.randrange(100, 7901), s, 2) for _ in chunk], np.int64)
+        seeds = np.array([position_seed(rng.randrange(100, 7901), s) for _ in chunk], np.int64)
         tasks.append((ws, chunk, s, seeds))
     return tasks
 

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
+
+# One JAX compilation cache for the session, set before any test imports JAX:
+# many tests (and the CLI processes they start) compile the same programs, and
+# XLA's compile is most of their time on CPU. Compiled code is the same either
+# way, so results do not change. A user's own setting wins.
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="primordium-jax-cache-")
+    atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], True)
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +57,25 @@ def pmars(shared_dir: Path) -> str:
         ).stdout.strip()
     assert Path(path).is_file(), f"pMARS oracle not found at {path}"
     return path
+
+
+@pytest.fixture(scope="session")
+def cubff_dir(shared_dir: Path) -> Path:
+    """cubff's build (its `main` and one `eval_<lang>` per language): $CUBFF, or built
+    once by ../shared/tools/cubff-oracle. Missing is a failure, never a skip."""
+    path = os.environ.get("CUBFF")
+    if not path:
+        path = subprocess.run(
+            ["bash", str(shared_dir / "tools" / "cubff-oracle")],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    folder = Path(path)
+    assert (folder / "main").is_file() and (folder / "eval_bff").is_file(), (
+        f"cubff oracle not found at {folder}"
+    )
+    return folder
 
 
 @pytest.fixture

@@ -6,22 +6,38 @@ from pathlib import Path
 
 
 class PrimordiumError(Exception):
-    """A mistake in the user's input (file, flag, config), never a bug."""
+    """A mistake in the user's input (file, flag, config), never a bug.
 
-    def __init__(self, message: str, *, file: str | Path | None = None, line: int | None = None):
+    ``field`` names the config field(s) the message talks about, written in
+    the message as the bare field name (``programs must be even, got 3``).
+    The Python API reads that as is; the CLI swaps each name for its flag.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        line: int | None = None,
+        field: str | tuple[str, ...] | None = None,
+    ):
         self.message = message
         self.file = str(file) if file is not None else None
         self.line = line
+        self.fields: tuple[str, ...] = (field,) if isinstance(field, str) else tuple(field or ())
         super().__init__(self.__str__())
 
-    def __str__(self) -> str:
-        where = ""
+    def location(self) -> str:
+        """``file:line: `` (or ``line N: ``) to put before the message; empty when unknown."""
         if self.file is not None:
-            where = self.file + (f":{self.line}" if self.line is not None else "") + ": "
-        elif self.line is not None:
-            where = f"line {self.line}: "
+            return self.file + (f":{self.line}" if self.line is not None else "") + ": "
+        if self.line is not None:
+            return f"line {self.line}: "
+        return ""
+
+    def __str__(self) -> str:
         # One line, whatever the message carried.
-        return (where + self.message).replace("\n", " ")
+        return (self.location() + self.message).replace("\n", " ")
 
 
 class AssemblyError(PrimordiumError):

@@ -23,6 +23,7 @@ QUICK = [
     "4",
     "--size",
     "16",
+    "--no-video",  # nothing here watches the best simulation's video
 ]
 
 
@@ -261,7 +262,7 @@ def _one_line_error(code, err):
                 "--k-nbrs",
                 "3",
             ],
-            "k_nbrs",
+            "--k-nbrs must be smaller than --pop + --children",
         ),
         (["search", "--substrate", "life_like", "--mode", "wander"], "unknown mode"),
         (
@@ -391,6 +392,7 @@ def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
         "--size",
         "32",
         "--softmax",
+        "--no-video",
         "--json",
     )
     assert code == 0, err
@@ -402,7 +404,7 @@ def test_toml_config_with_flag_overrides(capsys, store_home, tmp_path):
     cfg = tmp_path / "asal.toml"
     cfg.write_text(
         '[asal]\nsubstrate = "life_like"\nmode = "open-endedness"\nfm = "pixels"\npop = 4\ngens = 3\n'
-        "steps = 16\nframes = 4\nsize = 16\nsubstrate_options = { grid = 16 }\n"
+        "steps = 16\nframes = 4\nsize = 16\nvideo = false\nsubstrate_options = { grid = 16 }\n"
     )
     code, out, err = run_cli(capsys, "search", "--config", str(cfg), "--gens", "1", "--json")
     assert code == 0, err

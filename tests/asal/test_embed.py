@@ -41,7 +41,7 @@ def test_pixels_unit_norm_and_meaningful():
 
 
 def test_pixels_cannot_embed_text():
-    with pytest.raises(ConfigError, match="--target-image"):
+    with pytest.raises(ConfigError, match="target_image"):
         get_model("thumbnail").embed_texts(["a caterpillar"])
 
 

@@ -24,6 +24,7 @@ def _cfg(**kw) -> AsalConfig:
         frames=4,
         size=16,
         sigma=0.5,
+        video=False,
     )
     return AsalConfig(**(base | kw))
 

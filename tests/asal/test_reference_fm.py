@@ -17,14 +17,14 @@ import importlib.util
 import sys
 import types
 
+# The clip and asal extras: `make test` installs them, and a missing one fails.
+import jax  # noqa: E402
 import numpy as np
 import pytest
+import torch  # noqa: E402
+import transformers  # noqa: E402
 
-torch = pytest.importorskip("torch")
-transformers = pytest.importorskip("transformers")
-jax = pytest.importorskip("jax")
-
-from .reference import REF  # noqa: E402 (after the importorskips)
+from .reference import REF  # noqa: E402
 
 FM = REF / "foundation_models"
 if not FM.is_dir():

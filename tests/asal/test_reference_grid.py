@@ -20,8 +20,6 @@ from primordium.asal.substrates import get_substrate
 from .reference import REF as REFERENCE
 from .reference import import_reference
 
-pytest.importorskip("flax", reason="the ASAL reference needs flax (test extra)")
-pytest.importorskip("einops", reason="the ASAL reference needs einops (test extra)")
 if not REFERENCE.is_dir():
     pytest.skip(
         f"ASAL reference not found at {REFERENCE} (set PRIMORDIUM_SHARED)", allow_module_level=True

@@ -27,9 +27,6 @@ KEY_STATE = jax.random.PRNGKey(7)
 
 @pytest.fixture(scope="module")
 def ref():
-    pytest.importorskip("flax")
-    pytest.importorskip("einops")
-    pytest.importorskip("matplotlib")
     (ref_substrates,) = import_reference("substrates")
     return ref_substrates
 

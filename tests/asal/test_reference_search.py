@@ -178,6 +178,7 @@ def test_short_search_gives_the_reference_loop_scores(ref, tmp_path, monkeypatch
         bs=bs,
         size=size,
         sigma=0.1,
+        video=False,
     )
     got = search_result(run_search(cfg, Store(tmp_path)))
 

@@ -44,6 +44,7 @@ def _lenia_target_cfg(target: Path, seed: int) -> AsalConfig:
         frames=1,
         size=16,
         sigma=0.3,
+        video=False,
     )
 
 
@@ -81,13 +82,14 @@ def _quick_cfg(**kw) -> AsalConfig:
         frames=4,
         size=16,
         sigma=0.5,
+        video=False,
     )
     return AsalConfig(**(base | kw))
 
 
 def test_same_seed_same_result_and_outputs(tmp_path):
     store = Store(tmp_path)
-    a = search_result(run_search(_quick_cfg(), store))
+    a = search_result(run_search(_quick_cfg(video=True), store))  # the one whose files are checked
     b = search_result(run_search(_quick_cfg(), store))
     assert a["history"] == b["history"] and a["best_params"] == b["best_params"]
     c = search_result(run_search(_quick_cfg(seed=4), store))
@@ -102,6 +104,8 @@ def test_same_seed_same_result_and_outputs(tmp_path):
         "checkpoint.npz",
         "result.npz",
     } <= names
+    # video=False (b's setting) skips the videos and nothing else.
+    assert not list(store.open(b["run"]).dir.glob("best.*"))
     with np.load(run.dir / "result.npz", allow_pickle=False) as npz:  # plain numpy, no pickle
         assert npz["best_params"].shape == (18,) and len(npz["history_best_score"]) == 3
         assert float(npz["best_score"]) == pytest.approx(a["best_score"])
@@ -180,6 +184,7 @@ def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
         "16",
         "--sigma",
         "0.5",
+        "--no-video",
         "--json",
     ]
     env = os.environ | {"PRIMORDIUM_HOME": str(tmp_path / "a")}

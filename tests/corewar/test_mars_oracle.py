@@ -55,7 +55,7 @@ def test_pairs_at_fixed_positions_match_pmars(pmars, human_warriors, assembled):
     pool = list(assembled.values())
     index = {f: i for i, f in enumerate(assembled)}
     battles = np.array([[index[a], index[b]] for a, b, _ in jobs])
-    seeds = np.array([position_seed(p, s, 2) for _, _, p in jobs])
+    seeds = np.array([position_seed(p, s) for _, _, p in jobs])
     res = run_battles(pool, battles, s, seeds, track=False)
     wins, ties = res.wins(), res.ties()
     mismatches = []
@@ -162,7 +162,7 @@ def test_every_pair_matches_pmars(pmars, human_warriors, assembled):
         pool,
         np.array([[index[a], index[b]] for a, b, _ in jobs]),
         s,
-        np.array([position_seed(p, s, 2) for _, _, p in jobs]),
+        np.array([position_seed(p, s) for _, _, p in jobs]),
         track=False,
     )
     for k, (a, b, p) in enumerate(jobs):

@@ -49,7 +49,7 @@ def test_tournament_on_processes_equals_in_process():
 
 
 def test_unknown_executor_is_a_user_error():
-    with pytest.raises(ConfigError, match="--executor"):
+    with pytest.raises(ConfigError, match="^executor"):
         get_executor("slurm")
-    with pytest.raises(ConfigError, match="--address"):
+    with pytest.raises(ConfigError, match="^address"):
         get_executor("local", address="1.2.3.4:6379")

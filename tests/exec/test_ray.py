@@ -1,11 +1,15 @@
 """The Ray executor against a real Ray cluster on 127.0.0.1: a head and a worker node.
 
-The cluster is started with `ray start`, as a user would, and stopped at the end.
+The cluster is started with `ray start`, as a user would, and at the end its own
+processes (found by a marker in their environment) are stopped, no others.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -14,9 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import ray  # noqa: E402 (the ray extra: `make test` installs it; missing fails)
 import tasks
-
-ray = pytest.importorskip("ray")
 
 from primordium.corewar import Settings, assemble_file, builtin_warriors  # noqa: E402
 from primordium.corewar.battle import tournament  # noqa: E402
@@ -35,10 +38,39 @@ def _ray(*args: str, env=None) -> subprocess.CompletedProcess:
     return subprocess.run([RAY, *args], capture_output=True, text=True, timeout=180, env=env)
 
 
+def _marked(marker: str) -> list[int]:
+    """Pids of the processes whose environment carries ``marker``: this cluster's, no one else's."""
+    needle = f"PRIMORDIUM_TEST_RAY={marker}".encode()
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit() or int(d.name) == os.getpid():
+            continue
+        try:
+            if needle in (d / "environ").read_bytes().split(b"\0"):
+                pids.append(int(d.name))
+        except OSError:
+            continue  # gone, or not ours to read
+    return pids
+
+
+def _stop(marker: str) -> None:
+    """Stop the nodes this fixture started (never `ray stop`, which stops every cluster here)."""
+    for sig, wait in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        for pid in _marked(marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.time() + wait
+        while _marked(marker) and time.time() < deadline:
+            time.sleep(0.2)
+    assert not _marked(marker), "the test cluster's processes outlived SIGKILL"
+
+
 @pytest.fixture(scope="module")
 def cluster():
     port = _free_port()
     env = dict(os.environ)
+    # Every process of this cluster inherits the marker, so teardown finds exactly them.
+    marker = env["PRIMORDIUM_TEST_RAY"] = secrets.token_hex(8)
     # Workers must import the test task module too.
     env["PYTHONPATH"] = os.pathsep.join(
         [str(Path(tasks.__file__).parent), env.get("PYTHONPATH", "")]
@@ -57,9 +89,9 @@ def cluster():
         *common,
         env=env,
     )
-    assert head.returncode == 0, head.stderr[-2000:]
     address = f"127.0.0.1:{port}"
     try:
+        assert head.returncode == 0, head.stderr[-2000:]
         worker = _ray(
             "start", f"--address={address}", "--node-ip-address=127.0.0.1", *common, env=env
         )
@@ -76,12 +108,15 @@ def cluster():
                 break
             time.sleep(1)
         assert r.stdout.strip() == "2", r.stderr[-2000:]
-        os.environ["PYTHONPATH"] = env["PYTHONPATH"]
-        yield address
+        # The drivers (this process, the CLI it starts) import the task module too;
+        # the change ends with the module's tests.
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("PYTHONPATH", env["PYTHONPATH"])
+            yield address
     finally:
         if ray.is_initialized():
             ray.shutdown()
-        _ray("stop", "--force")
+        _stop(marker)
 
 
 def test_ray_map_matches_local(cluster):

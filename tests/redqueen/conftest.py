@@ -64,3 +64,24 @@ def store(tmp_path):
     s = Store(tmp_path / "home")
     yield s
     s.close()
+
+
+def fingerprint(run):
+    """Everything a run decided: candidates, archives, champions (ids and times of day excluded)."""
+    from primordium.redqueen.loop import archives, candidates, champions
+
+    cands = [{k: v for k, v in c.items()} for c in candidates(run)]
+    arcs = [a.to_json() for a in archives(run)]
+    champs = [(r, p.read_text()) for r, p in champions(run)]
+    metrics = [{k: v for k, v in m.items()} for m in run.metrics()]
+    return cands, arcs, champs, metrics
+
+
+def one_line_error(code, out, err, *words):
+    """Exit 2 with one `error: ` line holding each of ``words``."""
+    assert code == 2, (out, err)
+    lines = [x for x in err.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    for w in words:
+        assert w in lines[0], lines[0]
+    assert "Traceback" not in err

@@ -13,17 +13,7 @@ from pathlib import Path
 import pytest
 
 from primordium.store import Store
-from tests.redqueen.conftest import SMALL_FLAGS
-from tests.redqueen.test_loop import _fingerprint
-
-
-def _one_line_error(code, out, err, *words):
-    assert code == 2, (out, err)
-    lines = [x for x in err.splitlines() if x.strip()]
-    assert len(lines) == 1 and lines[0].startswith("error: "), err
-    for w in words:
-        assert w in lines[0], lines[0]
-    assert "Traceback" not in err
+from tests.redqueen.conftest import SMALL_FLAGS, fingerprint, one_line_error
 
 
 def test_run_show_plot_json(cli, store_home):
@@ -135,15 +125,15 @@ def test_eval_against_human_warriors_and_compare(cli, store_home, warriors_dir, 
     ],
 )
 def test_bad_input_is_one_line_exit_2(cli, store_home, args, words):
-    _one_line_error(*cli("redqueen", *args), *words)
+    one_line_error(*cli("redqueen", *args), *words)
 
 
 def test_bad_config_file_field(cli, store_home, tmp_path):
     bad = tmp_path / "drq.toml"
     bad.write_text("rounds = 3\n[core]\ncore_size = 'big'\n")
-    _one_line_error(*cli("redqueen", "run", "--config", str(bad)), "drq.toml", "core.core_size")
+    one_line_error(*cli("redqueen", "run", "--config", str(bad)), "drq.toml", "core.core_size")
     bad.write_text("roundz = 3\n")
-    _one_line_error(*cli("redqueen", "run", "--config", str(bad)), "roundz")
+    one_line_error(*cli("redqueen", "run", "--config", str(bad)), "roundz")
 
 
 def test_unreachable_llm_endpoint(cli, store_home):
@@ -167,11 +157,11 @@ def test_unreachable_llm_endpoint(cli, store_home):
         "--iterations",
         "1",
     )
-    _one_line_error(code, out, err, "cannot reach LLM endpoint", str(port))
+    one_line_error(code, out, err, "cannot reach LLM endpoint", str(port))
 
 
 def test_resume_flags_conflict(cli, store_home):
-    _one_line_error(*cli("redqueen", "run", "--resume", "x", "--rounds", "3"), "--resume", "rounds")
+    one_line_error(*cli("redqueen", "run", "--resume", "x", "--rounds", "3"), "--resume", "rounds")
 
 
 def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):
@@ -226,8 +216,8 @@ def test_sigkill_mid_round_then_resume_matches_uninterrupted(tmp_path):
 
     store_a = Store(tmp_path / "a")
     (info_a,) = store_a.list()
-    a = _fingerprint(store_a.open(info_a["id"]))
-    b = _fingerprint(store_b.open(info["id"]))
+    a = fingerprint(store_a.open(info_a["id"]))
+    b = fingerprint(store_b.open(info["id"]))
     assert store_b.open(info["id"]).status == "finished"
     assert a[0] == b[0]  # every candidate, in order
     assert a[1] == b[1]  # every round's archive
@@ -250,9 +240,9 @@ def test_placement_flag_and_config_field(cli, store_home, tmp_path):
         run_id = json.loads(out)["run"]
         code, out, err = cli("redqueen", "show", run_id, "--json")
         assert code == 0 and json.loads(out)["config"]["placement"] == want
-    _one_line_error(*cli("redqueen", "run", "--placement", "middle"), "placement", "middle")
+    one_line_error(*cli("redqueen", "run", "--placement", "middle"), "placement", "middle")
     toml.write_text('placement = "middle"\n')
-    _one_line_error(
+    one_line_error(
         *cli("redqueen", "run", "--config", str(toml)), "drq.toml", "placement", "middle"
     )
 
@@ -313,11 +303,11 @@ def test_eval_measures(cli, store_home, warriors_dir):
     pm = json.loads(out)
     assert pm["measure"] == "pmars" and pm["seed"] == 4 and "scores" not in pm["rounds"][0]
     assert pm["rounds"][0]["wins"] + pm["rounds"][0]["ties"] + pm["rounds"][0]["losses"] == n
-    _one_line_error(
+    one_line_error(
         *cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--measure", "elo"),
         "measure",
         "elo",
     )
-    _one_line_error(
+    one_line_error(
         *cli("redqueen", "eval", run_id, "--against", str(warriors_dir), "--seed", "3"), "--seed"
     )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.redqueen.test_cli import _one_line_error
+from tests.redqueen.conftest import one_line_error
 from tests.redqueen.test_drq_reference import drq  # noqa: F401  (the reference, as a fixture)
 
 
@@ -61,12 +61,12 @@ def test_table_and_pmars_placement(cli, files):
 
 
 def test_bad_input_is_one_line(cli, files, tmp_path):
-    _one_line_error(
+    one_line_error(
         *cli("redqueen", "fitness", *files[:2], "--placement", "random"), "placement", "random"
     )
-    _one_line_error(*cli("redqueen", "fitness", files[0], str(tmp_path / "none.red")), "none.red")
-    _one_line_error(*cli("redqueen", "fitness", files[0]), "opponent")
-    _one_line_error(*cli("redqueen", "fitness", *files[:2], "--rounds", "0"), "rounds")
+    one_line_error(*cli("redqueen", "fitness", files[0], str(tmp_path / "none.red")), "none.red")
+    one_line_error(*cli("redqueen", "fitness", files[0]), "opponent")
+    one_line_error(*cli("redqueen", "fitness", *files[:2], "--rounds", "0"), "rounds")
     bad = tmp_path / "bad.red"
     bad.write_text("mov 0, 1\nfoo 1, 2\n")
-    _one_line_error(*cli("redqueen", "fitness", str(bad), files[0]), "bad.red")
+    one_line_error(*cli("redqueen", "fitness", str(bad), files[0]), "bad.red")

@@ -17,16 +17,7 @@ from primordium.redqueen.loop import (
     open_experiment,
     run_drq,
 )
-from tests.redqueen.conftest import small_config
-
-
-def _fingerprint(run):
-    """Everything a run decided: candidates, archives, champions (ids and times of day excluded)."""
-    cands = [{k: v for k, v in c.items()} for c in candidates(run)]
-    arcs = [a.to_json() for a in archives(run)]
-    champs = [(r, p.read_text()) for r, p in champions(run)]
-    metrics = [{k: v for k, v in m.items()} for m in run.metrics()]
-    return cands, arcs, champs, metrics
+from tests.redqueen.conftest import fingerprint, small_config
 
 
 def test_run_records_everything(store):
@@ -83,9 +74,9 @@ def test_later_rounds_fight_earlier_champions(store):
 
 
 def test_same_seed_same_run_other_seed_other_run(store):
-    a = _fingerprint(run_drq(store, small_config(seed=5)))
-    b = _fingerprint(run_drq(store, small_config(seed=5)))
-    c = _fingerprint(run_drq(store, small_config(seed=6)))
+    a = fingerprint(run_drq(store, small_config(seed=5)))
+    b = fingerprint(run_drq(store, small_config(seed=5)))
+    c = fingerprint(run_drq(store, small_config(seed=6)))
 
     def strip(f):
         return f[0], f[1], f[2], [{k: v for k, v in m.items() if k != "time"} for m in f[3]]
@@ -96,15 +87,15 @@ def test_same_seed_same_run_other_seed_other_run(store):
 
 def test_batched_runs_are_reproducible(store):
     """Batches change which archive a child sees, so runs differ; each is still reproducible."""
-    a = _fingerprint(run_drq(store, small_config(batch=3)))
-    b = _fingerprint(run_drq(store, small_config(batch=3)))
+    a = fingerprint(run_drq(store, small_config(batch=3)))
+    b = fingerprint(run_drq(store, small_config(batch=3)))
     assert a[:3] == b[:3]
 
 
 def test_resume_after_a_kill_between_writes_is_identical(store):
     """Stop after some batches, leave half-written lines behind, resume: the same run as without the stop."""
     cfg = small_config(seed=9)
-    whole = _fingerprint(run_drq(store, cfg))
+    whole = fingerprint(run_drq(store, cfg))
 
     exp = open_experiment(store, cfg)
     for _ in range(9):  # into round 2
@@ -117,7 +108,7 @@ def test_resume_after_a_kill_between_writes_is_identical(store):
     run.log(10_000, kind="iteration", round=2, iteration=99)
     resumed = open_experiment(store, resume=run.id).run_all()
     assert resumed.id == run.id
-    got = _fingerprint(resumed)
+    got = fingerprint(resumed)
     assert got[0] == whole[0]
     assert got[1] == whole[1]
     assert got[2] == whole[2]
@@ -171,9 +162,9 @@ def test_worker_processes_give_the_same_run(store):
     """Candidate battles spread over worker processes change nothing."""
     from primordium.exec.local import LocalExecutor
 
-    ref = _fingerprint(run_drq(store, small_config(seed=3)))
+    ref = fingerprint(run_drq(store, small_config(seed=3)))
     with LocalExecutor(2) as ex:
-        got = _fingerprint(run_drq(store, small_config(seed=3), executor=ex))
+        got = fingerprint(run_drq(store, small_config(seed=3), executor=ex))
     assert ref[:3] == got[:3]
 
 

@@ -194,7 +194,10 @@ def test_corrupt_checkpoint_is_one_line_exit_2_and_nothing_overwritten(store_hom
         ),
         (["soup", "run", "--programs", "63", "--epochs", "1"], "even"),
         (["soup", "run", "--grid", "3x", "--epochs", "1"], "WIDTHxHEIGHT"),
-        (["soup", "run", "--grid", "8x8", "--programs", "60", "--epochs", "1"], "holds 64"),
+        (
+            ["soup", "run", "--grid", "8x8", "--programs", "60", "--epochs", "1"],
+            "has 64 cells but --programs is",
+        ),
         (["soup", "run", "--resume", "no-such-run"], "no run"),
         (["soup", "exec", "--tape", "zz"], "not hex"),
         (["soup", "exec", "--tape", "00ff"], "2 x 64 = 128 bytes"),

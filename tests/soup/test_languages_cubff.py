@@ -14,7 +14,6 @@ on fewer tapes.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
@@ -23,15 +22,9 @@ import pytest
 
 from primordium.soup.languages import LANGUAGES, run_batch, trace
 
-CUBFF = os.environ.get("CUBFF", "")
 TAPE = 128  # cubff's tape: two programs of kSingleTapeSize = 64 bytes
 TAPES = 10_000
 BUDGETS = (8192, 300, 64)
-
-pytestmark = pytest.mark.skipif(
-    not CUBFF or not Path(CUBFF, "eval_bff").is_file(),
-    reason="CUBFF is unset or holds no eval_<lang> (build it with ../shared/tools/cubff-oracle)",
-)
 
 # Bytes worth over-sampling: every BFF-family op (ASCII, 4-bit, permuted,
 # selfmove), all Forth opcodes, 0x13 (forthtrivial_reset's trigger), small
@@ -66,10 +59,12 @@ def tapes_for(lang: str, count: int, seed: int) -> np.ndarray:
     return tapes
 
 
-def cubff_eval(lang: str, tapes: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def cubff_eval(
+    cubff: Path, lang: str, tapes: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
     text = "".join(t.tobytes().hex() + "\n" for t in tapes)
     done = subprocess.run(
-        [str(Path(CUBFF, f"eval_{lang}")), str(steps)],
+        [str(cubff / f"eval_{lang}"), str(steps)],
         input=text,
         capture_output=True,
         text=True,
@@ -84,16 +79,16 @@ def cubff_eval(lang: str, tapes: np.ndarray, steps: int) -> tuple[np.ndarray, np
     return final, np.array([int(r[1]) for r in rows], dtype=np.int64)
 
 
-def test_all_of_cubffs_languages_are_here():
-    cubff = sorted(p.name[len("eval_") :] for p in Path(CUBFF).glob("eval_*"))
+def test_all_of_cubffs_languages_are_here(cubff_dir):
+    cubff = sorted(p.name[len("eval_") :] for p in cubff_dir.glob("eval_*"))
     assert cubff == sorted(LANGUAGES)
 
 
 @pytest.mark.parametrize("steps", BUDGETS)
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_kernel_equals_cubff(lang, steps):
+def test_kernel_equals_cubff(cubff_dir, lang, steps):
     tapes = tapes_for(lang, TAPES, steps)
-    want_tape, want_ops = cubff_eval(lang, tapes, steps)
+    want_tape, want_ops = cubff_eval(cubff_dir, lang, tapes, steps)
     got = tapes.copy()
     ops = run_batch(LANGUAGES[lang].id, got, steps)
     wrong = np.nonzero((got != want_tape).any(axis=1) | (ops != want_ops))[0]
@@ -106,10 +101,10 @@ def test_kernel_equals_cubff(lang, steps):
 
 
 @pytest.mark.parametrize("lang", sorted(LANGUAGES))
-def test_tracer_equals_cubff(lang):
+def test_tracer_equals_cubff(cubff_dir, lang):
     tapes = tapes_for(lang, 200, 7)
     steps = 300
-    want_tape, want_ops = cubff_eval(lang, tapes, steps)
+    want_tape, want_ops = cubff_eval(cubff_dir, lang, tapes, steps)
     for i, t in enumerate(tapes):
         *_, final = trace(lang, t, steps)
         assert np.array_equal(final["tape"], want_tape[i]) and final["ops"] == want_ops[i], (
@@ -118,9 +113,9 @@ def test_tracer_equals_cubff(lang):
         )
 
 
-def test_forthtrivial_reset_is_exercised():
+def test_forthtrivial_reset_is_exercised(cubff_dir):
     """The biased tapes do reach the reset (a write onto 0x13 refills the first program)."""
     tapes = tapes_for("forthtrivial_reset", TAPES, 8192)
-    reset, _ = cubff_eval("forthtrivial_reset", tapes, 8192)
-    plain, _ = cubff_eval("forthtrivial", tapes, 8192)
+    reset, _ = cubff_eval(cubff_dir, "forthtrivial_reset", tapes, 8192)
+    plain, _ = cubff_eval(cubff_dir, "forthtrivial", tapes, 8192)
     assert (reset != plain).any(axis=1).sum() > 150

@@ -94,7 +94,7 @@ def test_grid_soup_runs_and_is_deterministic():
         ({"programs": 7}, "even"),
         ({"programs": 0}, "even"),
         ({"lang": "cobol"}, "unknown language"),
-        ({"programs": 100, "grid": (10, 11)}, "holds 110"),
+        ({"programs": 100, "grid": (10, 11)}, "has 110 cells"),
         ({"programs": 16, "grid": (4, 4), "radius": 0}, "radius"),
         ({"mutation": 1.5}, "probability"),
         ({"seed": -1}, "seed"),

@@ -19,7 +19,7 @@ def test_parse_seeds():
     assert parse_seeds("0..3") == [0, 1, 2, 3]
     assert parse_seeds("5, 1,9..10") == [5, 1, 9, 10]
     for bad in ("", "a..b", "3..1", "-1", "1,1"):
-        with pytest.raises(ConfigError, match="--seeds"):
+        with pytest.raises(ConfigError, match="^seeds: "):
             parse_seeds(bad)
 
 

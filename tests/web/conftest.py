@@ -70,18 +70,12 @@ def build_gallery_store(home: Path) -> dict[str, str]:
     )
     assert (run.dir / "census.json").is_file()  # the soup run writes its census itself
     ids["soup"] = run.id
-    try:
-        from primordium.redqueen.loop import quickstart_run as drq_quickstart
-    except ImportError:
-        drq_quickstart = None
-    if drq_quickstart is not None:
-        ids["redqueen"] = drq_quickstart(store, seed=0).id
-    try:
-        from primordium.asal.experiment import quickstart_run as asal_quickstart
-    except ImportError:
-        asal_quickstart = None
-    if asal_quickstart is not None:
-        ids["asal"] = asal_quickstart(store, seed=0, gens=2).id
+    # Every engine is part of the tree: an import that fails is a bug to see, not a page to skip.
+    from primordium.asal.experiment import quickstart_run as asal_quickstart
+    from primordium.redqueen.loop import quickstart_run as drq_quickstart
+
+    ids["redqueen"] = drq_quickstart(store, seed=0).id
+    ids["asal"] = asal_quickstart(store, seed=0, gens=2).id
     ids["poster"] = _asal_like_run(store).id
 
     bad = store.create("soup", {"soup": {}}, name="garbage config")
@@ -151,7 +145,10 @@ def browser():
             f"Debian's Chromium is missing at {CHROMIUM}: `make test` installs it "
             "(apt-get install chromium); never `playwright install`"
         )
-    from playwright.sync_api import sync_playwright
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing: install the web extra (`make test` does)")
 
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)

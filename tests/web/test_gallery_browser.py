@@ -92,8 +92,6 @@ def test_soup_page_shows_pictures_entropy_curves_and_census(page, server, galler
 
 def test_redqueen_page_shows_champions_and_plots(page, server, gallery_store):
     _, ids = gallery_store
-    if "redqueen" not in ids:
-        pytest.skip("primordium.redqueen has no quickstart_run in this tree")
     page.goto(f"{server.url}/run/{ids['redqueen']}")
     page.wait_for_selector("#warriors details")
     assert "champions/round_001.red" in page.inner_text("#warriors")
@@ -105,8 +103,6 @@ def test_redqueen_page_shows_champions_and_plots(page, server, gallery_store):
 
 def test_asal_page_plays_the_best_video(page, server, gallery_store):
     _, ids = gallery_store
-    if "asal" not in ids:
-        pytest.skip("primordium.asal has no quickstart_run in this tree")
     page.goto(f"{server.url}/run/{ids['asal']}")
     page.wait_for_selector("#media video")
     page.wait_for_function(

@@ -57,6 +57,9 @@ class AsalConfig:
     size: int = 224  # render side
     sigma: float = 0.1
     bins: int = 16  # MAP-Elites grid side
+    # The best simulation as best.gif and best.mp4. Rendering them costs a long
+    # rollout and an encode; runs nobody watches (tests, sweeps of searches) skip it.
+    video: bool = True
 
     def resolved(self) -> AsalConfig:
         """Fill the automatic fields and check everything; raises ConfigError."""
@@ -70,35 +73,50 @@ class AsalConfig:
         sub = get_substrate(c.substrate, **c.substrate_options)
         c.substrate = sub.name
         if c.mode not in MODES:
-            raise ConfigError(f"unknown mode {c.mode!r} (choose from {', '.join(MODES)})")
+            raise ConfigError(
+                f"mode: unknown mode {c.mode!r} (choose from {', '.join(MODES)})", field="mode"
+            )
         base_fm = c.fm.partition(":")[0].lower()
         if base_fm not in MODELS:
             raise ConfigError(
-                f"unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})"
+                f"fm: unknown foundation model {c.fm!r} (choose from {', '.join(MODELS)})",
+                field="fm",
             )
         if c.algo is None:
             c.algo = "ga" if c.mode == "illuminate" else "cma-es"
         if c.algo not in ALGOS:
-            raise ConfigError(f"unknown algorithm {c.algo!r} (choose from {', '.join(ALGOS)})")
+            raise ConfigError(
+                f"algo: unknown algorithm {c.algo!r} (choose from {', '.join(ALGOS)})", field="algo"
+            )
         if c.algo == "ga" and c.mode != "illuminate":
-            raise ConfigError("--algo ga is the illumination algorithm; use --mode illuminate")
+            raise ConfigError(
+                "algo ga is the illumination algorithm; use mode illuminate", field=("algo", "mode")
+            )
         if c.algo == "cma-es" and c.mode == "illuminate":
-            raise ConfigError("--mode illuminate needs --algo ga or map-elites")
+            raise ConfigError("mode illuminate needs algo ga or map-elites", field=("mode", "algo"))
         if c.mode == "target":
             if not c.prompts and not c.target_image:
                 raise ConfigError(
-                    "--mode target needs --prompt TEXT (repeat for a sequence) or --target-image FILE"
+                    "mode target needs prompts (one or more texts) or a target_image file",
+                    field=("mode", "prompts", "target_image"),
                 )
             if c.prompts and c.target_image:
-                raise ConfigError("give either --prompt or --target-image, not both")
+                raise ConfigError(
+                    "give either prompts or target_image, not both",
+                    field=("prompts", "target_image"),
+                )
             if c.prompts and base_fm == "pixels":
                 raise ConfigError(
-                    "the pixels model cannot embed text prompts; use --fm clip, or --target-image FILE"
+                    "the pixels model cannot embed text prompts; use fm clip, or a target_image",
+                    field=("fm", "target_image"),
                 )
             if c.target_image and not Path(c.target_image).is_file():
                 raise ConfigError("no such target image", file=c.target_image)
         elif c.prompts or c.target_image:
-            raise ConfigError(f"--prompt/--target-image only apply to --mode target, not {c.mode}")
+            raise ConfigError(
+                f"prompts and target_image only apply to mode target, not {c.mode}",
+                field=("prompts", "target_image", "mode"),
+            )
         if c.pop is None:
             c.pop = 16 if c.algo == "cma-es" else 256
         if c.softmax and c.coef_softmax == 0:
@@ -113,31 +131,42 @@ class AsalConfig:
         c.frames = max(c.frames, n_prompts) if c.mode == "target" else c.frames
         for name in ("pop", "gens", "frames", "bs", "children", "k_nbrs"):
             if getattr(c, name) < 1:
-                raise ConfigError(f"{name} must be at least 1")
+                raise ConfigError(f"{name} must be at least 1", field=name)
         if c.mode == "target" and c.frames % n_prompts:
             raise ConfigError(
-                f"frames ({c.frames}) must be a multiple of the number of prompts ({n_prompts})"
+                f"frames ({c.frames}) must be a multiple of the number of prompts ({n_prompts})",
+                field="frames",
             )
         if c.tiling not in ("tile", "blocks"):
-            raise ConfigError(f"unknown tiling {c.tiling!r} (choose from tile, blocks)")
+            raise ConfigError(
+                f"tiling: unknown tiling {c.tiling!r} (choose from tile, blocks)", field="tiling"
+            )
         if c.mode == "illuminate" and c.pop < 2:
-            raise ConfigError("--mode illuminate needs --pop of at least 2")
+            raise ConfigError("mode illuminate needs pop of at least 2", field=("mode", "pop"))
         if c.mode == "illuminate" and c.k_nbrs >= c.pop + c.children:
-            raise ConfigError("k_nbrs must be smaller than pop + children")
+            raise ConfigError(
+                "k_nbrs must be smaller than pop + children", field=("k_nbrs", "pop", "children")
+            )
         if c.mode == "open-endedness" and c.frames < 2:
-            raise ConfigError("--mode open-endedness needs --frames of at least 2")
+            raise ConfigError(
+                "mode open-endedness needs frames of at least 2", field=("mode", "frames")
+            )
         if c.steps is None:
             c.steps = int(
                 getattr(sub, "rollout_steps", None) or DEFAULT_STEPS.get(c.substrate, 1000)
             )
         if c.steps < c.frames:
-            raise ConfigError(f"--steps ({c.steps}) must be at least --frames ({c.frames})")
+            raise ConfigError(
+                f"steps ({c.steps}) must be at least frames ({c.frames})", field=("steps", "frames")
+            )
         if c.size < 8:
-            raise ConfigError("--size must be at least 8 pixels")
+            raise ConfigError("size must be at least 8 pixels", field="size")
         if base_fm == "pixels" and c.size % 8:
-            raise ConfigError(f"size ({c.size}) must be a multiple of 8 for the pixels model")
+            raise ConfigError(
+                f"size ({c.size}) must be a multiple of 8 for the pixels model", field="size"
+            )
         if c.sigma <= 0:
-            raise ConfigError("--sigma must be positive")
+            raise ConfigError("sigma must be positive", field="sigma")
         return c
 
     def time_sampling(self):
@@ -177,6 +206,8 @@ _STRINGS = ("substrate", "mode", "fm", "tiling")
 
 def _check_types(c: AsalConfig) -> None:
     """Wrong types (a TOML string where a number belongs) -> one line naming the field."""
+    if not isinstance(c.video, bool):
+        raise ConfigError(f"video must be true or false, got {c.video!r}", field="video")
     for name in _NUMBERS:
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -198,6 +229,8 @@ def parse_options(pairs: list[str]) -> dict[str, str]:
     for p in pairs:
         key, eq, value = p.partition("=")
         if not eq or not key.strip():
-            raise ConfigError(f"--set expects KEY=VALUE, got {p!r}")
+            raise ConfigError(
+                f"substrate_options expects KEY=VALUE, got {p!r}", field="substrate_options"
+            )
         out[key.strip()] = value.strip()
     return out

@@ -122,19 +122,17 @@ def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = Non
         run = store.create(
             ENGINE, {"kind": "sweep-life"} | dataclasses.asdict(cfg), name=f"life sweep ({cfg.fm})"
         )
-    else:
-        run.claim()
-    rules = cfg.rules()
-    ckpt = run.dir / CHECKPOINT
-    scores = np.full(len(rules), np.nan, np.float32)
-    done = 0
-    if ckpt.exists():
-        arrays, state = load_checkpoint(ckpt)
-        scores, done = arrays["scores"], state["done"]
-    life = sweep_substrate(cfg)
-    key = cfg.keys()
-    last_save = time.monotonic()
-    try:
+    with run.running():
+        rules = cfg.rules()
+        ckpt = run.dir / CHECKPOINT
+        scores = np.full(len(rules), np.nan, np.float32)
+        done = 0
+        if ckpt.exists():
+            arrays, state = load_checkpoint(ckpt)
+            scores, done = arrays["scores"], state["done"]
+        life = sweep_substrate(cfg)
+        key = cfg.keys()
+        last_save = time.monotonic()
         with progress(output, "Life-like rules", len(rules)) as bar:
             bar.update(done)
             while done < len(rules):
@@ -150,10 +148,6 @@ def run_sweep(cfg: SweepConfig, store: Store, output=None, run: Run | None = Non
                     run.log(done, scored=done)
                     last_save = time.monotonic()
         _write_sweep_outputs(cfg, run, rules, scores, fm, life, key)
-    except BaseException:
-        run.set_status("interrupted")
-        raise
-    run.set_status("finished")
     return run
 
 

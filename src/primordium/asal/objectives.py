@@ -107,6 +107,3 @@ def asal_loss(
         softmax = target_softmax_score(z_frames, z_prompts, tiling=tiling)
     loss = prompt * coef_prompt + softmax * coef_softmax + oe * coef_oe
     return {"loss": loss, "loss_prompt": prompt, "loss_softmax": softmax, "loss_oe": oe}
-
-
-OBJECTIVES = ("target", "target-softmax", "open-endedness", "illuminate")

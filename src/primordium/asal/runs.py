@@ -35,18 +35,12 @@ def run_search(
             {"kind": "search"} | cfg.to_dict(),
             name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})",
         )
-    else:
-        run.claim()
-    try:
+    with run.running():
         if cfg.algo == "cma-es":
             result = cma_loop(ctx, run, output)
         else:
             result = illuminate_loop(ctx, run, output)
         write_search_outputs(ctx, run, result)
-    except BaseException:
-        run.set_status("interrupted")
-        raise
-    run.set_status("finished")
     return run
 
 
@@ -103,12 +97,17 @@ def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None
     doc = params_document(ev.substrate, result["best_flat"], ev.unravel, result["best_score"])
     run.write_json("best_params.json", doc)
     run.write_bytes("result.npz", outputs.result_npz(result, history))
-    video = video_frames(
-        ev.substrate, ev.unravel(jnp.asarray(result["best_flat"])), cfg.steps, cfg.seed, cfg.size
-    )
-    write_video(video, run.artifact("best.gif"), fps=15)
-    with contextlib.suppress(Exception):  # MP4 needs ffmpeg; the GIF is always there
-        write_video(video, run.artifact("best.mp4"), fps=15)
+    if cfg.video:
+        video = video_frames(
+            ev.substrate,
+            ev.unravel(jnp.asarray(result["best_flat"])),
+            cfg.steps,
+            cfg.seed,
+            cfg.size,
+        )
+        write_video(video, run.artifact("best.gif"), fps=15)
+        with contextlib.suppress(Exception):  # MP4 needs ffmpeg; the GIF is always there
+            write_video(video, run.artifact("best.mp4"), fps=15)
     if "rule" in doc:
         summary["rule"] = doc["rule"]
     run.update_summary(**summary)

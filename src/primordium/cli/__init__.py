@@ -10,8 +10,8 @@ try:  # newer typer carries its own copy of click
     from typer._click.exceptions import ClickException as _ClickException
     from typer._click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
 except ImportError:  # pragma: no cover - older typer on the real click
-    from click.exceptions import ClickException as _ClickException
-    from click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp
+    from click.exceptions import ClickException as _ClickException  # type: ignore[assignment]
+    from click.exceptions import NoArgsIsHelpError as _NoArgsIsHelp  # type: ignore[assignment]
 
 from primordium.errors import PrimordiumError
 
@@ -20,6 +20,26 @@ from primordium.errors import PrimordiumError
 # battle` never loads another engine's heavy dependencies.
 _GROUPS = ("corewar", "soup", "asal", "redqueen", "runs")
 _COMMANDS = ("quickstart", "serve")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from primordium import __version__
+
+        print(f"primordium {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """A laboratory for open-ended artificial life."""
 
 
 def build_app(only: str | None = None) -> typer.Typer:
@@ -35,6 +55,7 @@ def build_app(only: str | None = None) -> typer.Typer:
         add_completion=False,
         pretty_exceptions_enable=False,
     )
+    app.callback()(_root)
     for name in _GROUPS + _COMMANDS:
         if only in _GROUPS and name != only:
             continue
@@ -54,7 +75,7 @@ def build_app(only: str | None = None) -> typer.Typer:
     return app
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> typer.Typer:
     # ``primordium.cli.app``, the whole command, built on first use.
     if name == "app":
         return build_app()
@@ -83,13 +104,16 @@ def main(argv: list[str] | None = None) -> None:
         _skip_blas_probe()
     try:
         code = build_app(first)(args=args, prog_name="primordium", standalone_mode=False)
-        # Outside standalone mode typer hands back Ctrl-C as the return value 130, not as an exit.
+        if code == 130:
+            # Typer turns Ctrl-C (and SIGTERM inside a run) into a returned 130 when not
+            # standalone; without this the shell would see success.
+            raise KeyboardInterrupt
         if isinstance(code, int) and code != 0:
-            if code == 130:
-                print("interrupted", file=sys.stderr)
             sys.exit(code)
     except PrimordiumError as e:
-        print(f"error: {e}", file=sys.stderr)
+        from primordium.cli.flags import render
+
+        print(f"error: {render(e)}", file=sys.stderr)
         sys.exit(2)
     except typer.Abort:
         print("aborted", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -10,10 +11,13 @@ from primordium.cli.execution import Address, ExecutorKind, Workers, executor_fr
 from primordium.cli.output import Output
 from primordium.errors import ConfigError
 
+if TYPE_CHECKING:
+    from primordium.store import Store
+
 app = typer.Typer(no_args_is_help=True)
 
 
-def _store():
+def _store() -> Store:
     from primordium.store import Store
 
     return Store()
@@ -63,6 +67,9 @@ def search(
     frames: int | None = typer.Option(None, help="Frames sampled per simulation [8]"),
     size: int | None = typer.Option(None, help="Render side in pixels [224 clip, 64 pixels]"),
     sigma: float | None = typer.Option(None, help="Initial step size / mutation scale [0.1]"),
+    video: bool | None = typer.Option(
+        None, "--video/--no-video", help="Write the best simulation as best.gif/best.mp4 [on]"
+    ),
     set_: list[str] = typer.Option(
         [], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"
     ),
@@ -113,6 +120,7 @@ def search(
             "bs": bs,
             "children": children,
             "k_nbrs": k_nbrs,
+            "video": video,
         }
         for k, v in overrides.items():
             if v is not None:
@@ -182,7 +190,7 @@ def sweep_life(
     if resume:
         run = resume_sweep(store, resume, out)
     else:
-        given = {
+        given: dict[str, Any] = {
             "substrate": substrate,
             "fm": fm,
             "fm_weights": str(fm_weights) if fm_weights else None,
@@ -257,6 +265,7 @@ def render(
     sub = get_substrate(substrate, **parse_options(set_))
     if rule is not None and params is not None:
         raise ConfigError("give --params or --rule, not both")
+    p: Any
     if rule is not None:
         from primordium.asal.substrates.life import params_from_rule, parse_rule
 

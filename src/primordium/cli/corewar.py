@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Json, Output, Quiet
+
+if TYPE_CHECKING:
+    from primordium.corewar.isa import Settings, Warrior
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -22,7 +26,7 @@ def _settings(
     distance: int,
     rounds: int = 1,
     warriors: int = 2,
-):
+) -> Settings:
     from primordium.corewar.isa import Settings
 
     return Settings(
@@ -82,7 +86,7 @@ def assemble(
         print(listing(w), end="")
 
 
-def _load_all(files: list[Path], s):
+def _load_all(files: list[Path], s: Settings) -> list[Warrior]:
     from primordium.corewar.redcode import assemble_file
 
     return [assemble_file(f, s) for f in files]

@@ -81,12 +81,12 @@ class _Task:
 
     def advance(self, n: int = 1, status: str | None = None) -> None:
         if self._progress is not None:
-            kw = {"status": status} if status is not None else {}
+            kw: dict[str, Any] = {"status": status} if status is not None else {}
             self._progress.update(self._task, advance=n, **kw)
 
     def update(self, completed: int, status: str | None = None, total: int | None = None) -> None:
         if self._progress is not None:
-            kw = {"status": status} if status is not None else {}
+            kw: dict[str, Any] = {"status": status} if status is not None else {}
             if total is not None:  # for work whose size is known only once it starts
                 kw["total"] = total
             self._progress.update(self._task, completed=completed, **kw)

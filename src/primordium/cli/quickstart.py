@@ -16,11 +16,15 @@ import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from primordium.cli.output import Output
 from primordium.errors import ConfigError, PrimordiumError
+
+if TYPE_CHECKING:
+    from primordium.store import Run, Store
 
 # In the order they run: quick ones first so the gallery has something early.
 ENGINES = ("corewar", "soup", "asal", "redqueen")
@@ -32,7 +36,7 @@ ABOUT = {
 }
 
 
-def _corewar(store, seed: int, progress: Callable[[dict], None]):
+def _corewar(store: Store, seed: int, progress: Callable[[dict], None]) -> Run:
     from primordium.corewar.experiment import run_tournament
 
     run, _ = run_tournament(
@@ -45,7 +49,7 @@ def _corewar(store, seed: int, progress: Callable[[dict], None]):
     return run
 
 
-def _soup(store, seed: int, progress: Callable[[dict], None]):
+def _soup(store: Store, seed: int, progress: Callable[[dict], None]) -> Run:
     from primordium.soup.experiment import quickstart_run
 
     # The run writes its own census.json (which programs took over, and whether they replicate).
@@ -62,7 +66,7 @@ def _soup(store, seed: int, progress: Callable[[dict], None]):
     )
 
 
-def _from_engine(engine: str):
+def _from_engine(engine: str) -> Callable[..., Run] | None:
     """The engine's own quickstart_run, or None while that engine does not offer one."""
     import inspect
 
@@ -85,14 +89,14 @@ def _from_engine(engine: str):
     params = inspect.signature(fn).parameters
     if "output" in params:
         # The engine draws its own progress on our Output (rich allows one live bar at a time).
-        def run_with_output(store, seed: int, out: Output):
+        def run_with_output(store: Store, seed: int, out: Output) -> Run:
             return fn(store, seed=seed, output=out)
 
-        run_with_output.own_output = True
+        run_with_output.own_output = True  # type: ignore[attr-defined]
         return run_with_output
     hook = next((k for k in ("progress", "on_progress") if k in params), None)
 
-    def run(store, seed: int, progress: Callable[[dict], None]):
+    def run(store: Store, seed: int, progress: Callable[[dict], None]) -> Run:
         return fn(store, seed=seed, **({hook: progress} if hook else {}))
 
     return run
@@ -196,7 +200,7 @@ def quickstart(
         raise typer.Exit(1)
 
 
-def _reporter(out: Output, engine: str, bar) -> Callable[[dict], None]:
+def _reporter(out: Output, engine: str, bar: Any) -> Callable[[dict], None]:
     """Turn an engine's progress dicts into the bar (on a terminal) or a line now and then (in a log)."""
     state = {"last_line": 0.0}
 

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
+
+if TYPE_CHECKING:
+    from primordium.redqueen.loop import Experiment
+    from primordium.store import Run, Store
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -17,13 +22,13 @@ _C = "Core War settings"
 _L = "Language model (--operator llm)"
 
 
-def _store():
+def _store() -> Store:
     from primordium.store import Store
 
     return Store()
 
 
-def _open(run_id: str):
+def _open(run_id: str) -> Run:
     from primordium.errors import StoreError
     from primordium.redqueen.loop import ENGINE
 
@@ -33,7 +38,7 @@ def _open(run_id: str):
     return run
 
 
-def _champion_rows(run) -> list[dict]:
+def _champion_rows(run: Run) -> list[dict]:
     from primordium.redqueen.loop import archives
 
     rows = []
@@ -53,7 +58,7 @@ def _champion_rows(run) -> list[dict]:
     return rows
 
 
-def _print_champions(out: Output, run, rows: list[dict]) -> None:
+def _print_champions(out: Output, run: Run, rows: list[dict]) -> None:
     from rich.table import Table
 
     from primordium.redqueen.loop import load_config
@@ -336,7 +341,7 @@ def run(
     out.print(f"pictures and champions in {r.dir}")
 
 
-def _int_or_word(value: str | None, word: str):
+def _int_or_word(value: str | None, word: str) -> int | str | None:
     """A flag that takes a number or one word (``all``, ``none``); anything else is left to the config's check."""
     if value is None or value == word:
         return value
@@ -350,7 +355,7 @@ def _path(p: Path | None) -> str | None:
     return str(p) if p is not None else None
 
 
-def _run_with_progress(out: Output, exp):
+def _run_with_progress(out: Output, exp: Experiment) -> Run:
     with out.progress("DRQ", exp.total()) as bar:
         bar.update(exp.completed())
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
+
+if TYPE_CHECKING:
+    from primordium.store import Store
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -18,7 +22,7 @@ Home = typer.Option(
 )
 
 
-def _store(home: Path | None):
+def _store(home: Path | None) -> Store:
     from primordium.store import Store
 
     # Never create a store by looking at one: a wrong folder is an error, not a new empty store.

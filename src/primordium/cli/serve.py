@@ -22,7 +22,7 @@ def _is_loopback(host: str) -> bool:
         infos = socket.getaddrinfo(host.strip("[]"), None, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError, ValueError):
         return False  # bind_socket says why, in one line
-    addrs = {info[4][0].split("%", 1)[0] for info in infos}
+    addrs = {str(info[4][0]).split("%", 1)[0] for info in infos}
     try:
         return bool(addrs) and all(ipaddress.ip_address(a).is_loopback for a in addrs)
     except ValueError:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from primordium.cli.execution import Address, ExecutorKind, Workers, executor_from_flags
 from primordium.cli.output import Json, Output, Quiet
 from primordium.errors import ConfigError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -38,7 +42,7 @@ def _grid(text: str | None) -> tuple[int, int] | None:
     return int(m.group(1)), int(m.group(2))
 
 
-def _tape(hex_text: str, length: int, what: str = "--tape"):
+def _tape(hex_text: str, length: int, what: str = "--tape") -> np.ndarray:
     """Hex in, bytes out; a tape is two programs (2 x length bytes)."""
     import numpy as np
 
@@ -365,7 +369,7 @@ def selfrep(
     prog = _tape(program, length // 2, what="--program")
     if check == "cubff":
         score = selfrep_score(prog, language, seed=seed, epoch=epoch, max_steps=steps)
-        res = {
+        res: dict[str, Any] = {
             "check": "cubff",
             "score": score,
             "threshold": SELFREP_THRESHOLD,
@@ -408,13 +412,13 @@ def inspect(
     quiet: bool = Quiet,
 ) -> None:
     """The most frequent programs and substrings of a soup, rendered with their op characters."""
-    from primordium.soup.experiment import _config_of, load_soup, mark_replicators
+    from primordium.soup.experiment import config_of, load_soup, mark_replicators
     from primordium.soup.metrics import census, entropy
     from primordium.store import Store
 
     out = Output(json, quiet)
     run_ = Store().open(run_id)
-    config, _ = _config_of(run_)
+    config, _ = config_of(run_)
     at, soup, whole = load_soup(run_, epoch)
     c = census(soup, config.lang, top=top, k=k)
     ent = entropy(soup)
@@ -466,7 +470,7 @@ def render(
     quiet: bool = Quiet,
 ) -> None:
     """Draw a soup run: the soup as an image, a GIF of its history, or its curves."""
-    from primordium.soup.experiment import _config_of, load_soup, snapshots
+    from primordium.soup.experiment import config_of, load_soup, snapshots
     from primordium.soup.metrics import detect_transition
     from primordium.soup.pictures import curves_image, history_frames, soup_image
     from primordium.store import Store
@@ -477,7 +481,7 @@ def render(
     if suffix not in (".png", ".gif"):
         raise ConfigError(f"--out {out_path}: use a .png or .gif file")
     run_ = Store().open(run_id)
-    config, _ = _config_of(run_)
+    config, _ = config_of(run_)
     if curves:
         if suffix != ".png":
             raise ConfigError("--curves draws a .png")

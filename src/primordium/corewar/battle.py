@@ -100,7 +100,9 @@ def pool_arrays(warriors: Sequence[Warrior], settings: Settings):
             raise ConfigError(f"{w.file or w.name}: warrior has no instructions")
         if w.length > settings.length:
             raise ConfigError(
-                f"{w.file or w.name}: warrior has {w.length} instructions, more than --length {settings.length}"
+                f"{w.file or w.name}: warrior has {w.length} instructions, "
+                f"more than length {settings.length}",
+                field="length",
             )
         if w.core_size != settings.core_size:
             raise ConfigError(
@@ -134,12 +136,14 @@ def initial_seed(seed: int) -> int:
     return int(mars.rng(int(seed) % (mars.RNG_MODULUS - 1) + 1))
 
 
-def position_seed(position: int, settings: Settings, n_warriors: int) -> int:
+def position_seed(position: int, settings: Settings) -> int:
     """The generator state that puts warrior 2 at ``position`` in round 1 (pMARS ``-F``)."""
     lo, hi = settings.distance, settings.core_size - settings.distance
     if not lo <= position <= hi:
         raise ConfigError(
-            f"--position: {position} is outside {lo}..{hi} (distance {settings.distance} from warrior 1)"
+            f"position: {position} is outside {lo}..{hi} "
+            f"(distance {settings.distance} from warrior 1)",
+            field="position",
         )
     return position - settings.distance
 
@@ -178,7 +182,9 @@ def run_battles(
     """
     settings.validate()
     if until not in UNTIL:
-        raise ConfigError(f"until: unknown value {until!r} (known: {', '.join(UNTIL)})")
+        raise ConfigError(
+            f"until: unknown value {until!r} (known: {', '.join(UNTIL)})", field="until"
+        )
     battles = np.ascontiguousarray(battles, dtype=np.int64)
     if battles.ndim != 2 or battles.shape[1] < 1:
         raise ValueError("battles must be [n_battles, n_warriors]")
@@ -186,7 +192,9 @@ def run_battles(
     if positions is None:
         if n * settings.distance > settings.core_size:
             raise ConfigError(
-                f"--distance: {n} warriors at distance {settings.distance} do not fit in core {settings.core_size}"
+                f"distance: {n} warriors at distance {settings.distance} "
+                f"do not fit in core {settings.core_size}",
+                field="distance",
             )
         given = np.zeros((n_battles, 0, 0), np.int64)
     else:
@@ -318,7 +326,7 @@ def battle(
     if not warriors:
         raise ConfigError("a battle needs at least one warrior")
     n = len(warriors)
-    s = position_seed(position, settings, n) if position is not None else initial_seed(seed)
+    s = position_seed(position, settings) if position is not None else initial_seed(seed)
     return run_battles(
         list(warriors), np.arange(n, dtype=np.int64)[None, :], settings, np.array([s]), track=track
     )
@@ -359,7 +367,7 @@ def tournament(
     n = len(warriors)
     pairs = np.array(list(combinations(range(n), 2)), dtype=np.int64).reshape(-1, 2)
     if position is not None:
-        seeds = np.full(len(pairs), position_seed(position, settings, 2), np.int64)
+        seeds = np.full(len(pairs), position_seed(position, settings), np.int64)
     else:
         seeds = np.array([pair_seed(seed, i, j) for i, j in pairs], np.int64)
     res = run_battles_on(

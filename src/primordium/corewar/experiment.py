@@ -14,9 +14,9 @@ import numpy as np
 
 from primordium.corewar.battle import tournament
 from primordium.corewar.isa import Settings, Warrior
-from primordium.corewar.replay import _font
 from primordium.errors import ConfigError
 from primordium.store import Run, Store
+from primordium.viz.fonts import load_font
 
 ENGINE = "corewar"
 
@@ -53,7 +53,7 @@ def run_tournament(
         "settings": dataclasses.asdict(settings),
     }
     run = store.create(ENGINE, config, name=name)
-    try:
+    with run.running():
         stems = _unique_stems(paths)
         for stem, w in zip(stems, warriors, strict=False):
             run.write_text(f"warriors/{stem}.red", w.source)
@@ -101,10 +101,6 @@ def run_tournament(
             champion=champion["name"],
             champion_score=champion["score"],
         )
-    except BaseException:
-        run.set_status("failed")
-        raise
-    run.set_status("finished")
     return run, results
 
 
@@ -154,7 +150,7 @@ def heatmap_image(results: dict, cell: int = 64) -> np.ndarray:
     order = results["ranking"]
     names = [results["warriors"][i]["name"] for i in order]
     n, rounds = len(order), max(results["rounds"], 1)
-    font, small = _font(15), _font(12)
+    font, small = load_font(15), load_font(12)
     label_w = max(120, 9 * max(len(s) for s in names) + 24)
     top, right = 70, 90
     width, height = label_w + n * cell + right, top + n * cell + 40

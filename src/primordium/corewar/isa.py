@@ -96,7 +96,7 @@ class Settings:
         from primordium.errors import ConfigError
 
         checks = [
-            ("core-size", self.core_size >= 2),
+            ("core_size", self.core_size >= 2),
             ("cycles", self.cycles >= 1),
             ("processes", self.processes >= 1),
             ("length", 1 <= self.length <= self.core_size),
@@ -107,11 +107,13 @@ class Settings:
         for name, ok in checks:
             if not ok:
                 raise ConfigError(
-                    f"--{name}: value {getattr(self, name.replace('-', '_'))} is out of range"
+                    f"{name}: value {getattr(self, name)} is out of range", field=name
                 )
         if self.warriors * self.distance > self.core_size:
             raise ConfigError(
-                f"--distance: {self.warriors} warriors at minimum distance {self.distance} do not fit in a core of {self.core_size}"
+                f"distance: {self.warriors} warriors at minimum distance {self.distance} "
+                f"do not fit in a core of {self.core_size}",
+                field="distance",
             )
         return self
 

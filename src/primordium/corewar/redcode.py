@@ -57,7 +57,9 @@ def assemble(source: str, settings: Settings = Settings(), *, file: str | None =
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise ConfigError(f"--core-size: value {settings.core_size} is out of range")
+        raise ConfigError(
+            f"core_size: value {settings.core_size} is out of range", field="core_size"
+        )
     try:
         return _assemble(source, settings, file)
     except ExpandError as e:

@@ -76,10 +76,6 @@ class Evaluator:
             return DIV_ZERO, 0
         return self._err, value
 
-    def _char(self, pos: int) -> str:
-        s = self._s
-        return s[pos] if pos < len(s) else "\x00"
-
     def _skip(self, pos: int) -> int:
         s = self._s
         while s[pos] in _SPACE and s[pos] != "\x00":

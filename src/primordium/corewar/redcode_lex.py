@@ -46,11 +46,6 @@ def tokenize(line: str) -> tuple[Token, ...]:
     return tuple(out)
 
 
-def first_token(line: str) -> Token | None:
-    toks = tokenize(line)
-    return toks[0] if toks else None
-
-
 def byte_view(source: str) -> str:
     """The source as pMARS sees it: its UTF-8 bytes, one character per byte."""
     return source.encode("utf-8", "surrogatepass").decode("latin-1")

@@ -21,6 +21,7 @@ import numpy as np
 from primordium.corewar import mars
 from primordium.corewar.battle import battle, simulate_round
 from primordium.corewar.isa import Settings, Warrior
+from primordium.viz.fonts import load_font
 
 
 @dataclass
@@ -74,15 +75,6 @@ COLOURS = np.array(
 )
 
 
-def _font(size: int):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has only the bitmap font
-        return ImageFont.load_default()
-
-
 def frames(
     rep: Replay, width: int | None = None, scale: int = 4, legend: bool = True
 ) -> np.ndarray:
@@ -111,7 +103,7 @@ def frames(
     img = np.repeat(np.repeat(img, scale, axis=1), scale, axis=2)
     if not legend:
         return img
-    font, strip = _font(14), 30
+    font, strip = load_font(14), 30
     out = []
     for k in range(t):
         frame = Image.new("RGB", (img.shape[2], img.shape[1] + strip), (255, 255, 255))

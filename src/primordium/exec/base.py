@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from primordium.errors import ConfigError
@@ -40,7 +40,7 @@ def get_executor(
     """``local`` (processes on this machine; ``workers=1`` runs in-process) or ``ray``."""
     if kind == "local":
         if address is not None:
-            raise ConfigError("--address goes with --executor ray")
+            raise ConfigError("address goes with executor ray", field=("address", "executor"))
         from primordium.exec.local import LocalExecutor
 
         return LocalExecutor(workers)
@@ -48,20 +48,6 @@ def get_executor(
         from primordium.exec.ray import RayExecutor
 
         return RayExecutor(address)
-    raise ConfigError(f"--executor: unknown executor {kind!r} (choose local or ray)")
-
-
-def chunks(items: Sequence[Any], n_chunks: int) -> list[list[Any]]:
-    """Split items into at most n_chunks contiguous, nearly equal lists."""
-    n_chunks = max(1, min(n_chunks, len(items)))
-    size, extra = divmod(len(items), n_chunks)
-    out, start = [], 0
-    for k in range(n_chunks):
-        end = start + size + (1 if k < extra else 0)
-        out.append(list(items[start:end]))
-        start = end
-    return [c for c in out if c]
-
-
-def flatten(parts: Iterable[list[Any]]) -> list[Any]:
-    return [x for part in parts for x in part]
+    raise ConfigError(
+        f"executor: unknown executor {kind!r} (choose local or ray)", field="executor"
+    )

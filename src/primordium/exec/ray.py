@@ -7,6 +7,7 @@ same as with the local executor.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sys
@@ -50,7 +51,7 @@ def _check_reachable(address: str, timeout: float) -> None:
             pass
     except OSError as e:
         raise ConfigError(
-            f"--address: no Ray cluster answers at {address} ({e.strerror or e})"
+            f"address: no Ray cluster answers at {address} ({e.strerror or e})", field="address"
         ) from None
 
 
@@ -67,7 +68,8 @@ class RayExecutor(Executor):
             import ray
         except ImportError:
             raise ConfigError(
-                "--executor ray needs the 'ray' extra: pip install 'primordium[ray]'"
+                "executor ray needs the 'ray' extra: pip install 'primordium[ray]'",
+                field="executor",
             ) from None
         self._ray = ray
         self.max_retries = max_retries
@@ -77,12 +79,13 @@ class RayExecutor(Executor):
                     address=address or "auto",
                     ignore_reinit_error=True,
                     log_to_driver=False,
-                    logging_level="ERROR",
+                    logging_level=logging.ERROR,
                 )
             except (ConnectionError, RuntimeError, ValueError) as e:
                 where = address or "auto"
                 raise ConfigError(
-                    f"--address: cannot connect to a Ray cluster at {where} ({str(e).splitlines()[0]})"
+                    f"address: cannot connect to a Ray cluster at {where} ({str(e).splitlines()[0]})",
+                    field="address",
                 ) from None
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.workers = max(1, cpus)

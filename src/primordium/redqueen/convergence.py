@@ -118,7 +118,8 @@ def compare_runs(
     opponents, skipped = load_dir(against, settings)
     if not opponents:
         raise ConfigError(
-            f"--against: none of the warriors in {against} assemble for these runs' core settings"
+            f"against: none of the warriors in {against} assemble for these runs' core settings",
+            field="against",
         )
 
     # Every champion of every run, in one batch per opponent.

@@ -29,10 +29,6 @@ class Descriptor:
     def bin(self, v: float) -> int:
         return int(np.searchsorted(np.asarray(self.edges, float), v, side="right"))
 
-    def bin_labels(self) -> list[str]:
-        e = [f"{x:g}" for x in self.edges]
-        return [f"<{e[0]}"] + [f"{a}-{b}" for a, b in zip(e, e[1:], strict=False)] + [f">={e[-1]}"]
-
 
 DESCRIPTORS: dict[str, Descriptor] = {
     # Processes SPL added, as the public code counts them (its bin edge at 1

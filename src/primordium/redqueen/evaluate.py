@@ -38,10 +38,10 @@ def load_dir(
     """Every .red file of a folder, assembled; those that do not fit these settings are skipped (and listed)."""
     d = Path(directory).expanduser()
     if not d.is_dir():
-        raise ConfigError(f"--against: {d} is not a folder")
+        raise ConfigError(f"against: {d} is not a folder", field="against")
     files = sorted(d.glob("*.red"))
     if not files:
-        raise ConfigError(f"--against: no .red files in {d}")
+        raise ConfigError(f"against: no .red files in {d}", field="against")
     good, skipped = [], []
     for f in files:
         try:
@@ -193,7 +193,8 @@ def evaluate_run(
     opponents, skipped = load_dir(against, settings)
     if not opponents:
         raise ConfigError(
-            f"--against: none of the warriors in {against} assemble for this run's core settings"
+            f"against: none of the warriors in {against} assemble for this run's core settings",
+            field="against",
         )
     rows = generality(
         [(r, w) for r, _, w in champs],

@@ -246,7 +246,8 @@ class LLMClient:
     def _refused(self, status: int) -> LLMError:
         return LLMError(
             f"LLM endpoint {self.base_url} refused the key (HTTP {status}); "
-            f"set --api-key or ${self.cfg.api_key_env}"
+            f"set api_key or ${self.cfg.api_key_env}",
+            field="api_key",
         )
 
     def check(self) -> None:

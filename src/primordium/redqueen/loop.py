@@ -407,22 +407,12 @@ class Experiment:
         )
 
     def run_all(self) -> Run:
-        self.run.claim()
-        try:
+        with self.run.running():
             while self.step():
                 pass
-        except KeyboardInterrupt:
-            self.run.set_status("interrupted")
-            raise
-        except BaseException:
-            self.run.set_status("failed")
-            raise
-        try:
             from primordium.redqueen.plots import write_run_plots
 
             write_run_plots(self.run)
-        finally:
-            self.run.set_status("finished")
         return self.run
 
 

@@ -18,33 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
-from primordium.viz import save_png
+from primordium.viz import colours, save_png
+from primordium.viz.colours import BACKGROUND, GRID, INK
+from primordium.viz.fonts import load_font
 
 W, H = 900, 420
-BG = (255, 255, 255)
-INK = (30, 30, 30)
-GRID = (225, 225, 225)
-PALETTE = [
-    (31, 119, 180),
-    (255, 127, 14),
-    (44, 160, 44),
-    (214, 39, 40),
-    (148, 103, 189),
-    (140, 86, 75),
-    (227, 119, 194),
-    (127, 127, 127),
-    (188, 189, 34),
-    (23, 190, 207),
-]
-
-
-def _font(size: int = 12):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1
-        return ImageFont.load_default()
 
 
 def _nice_ticks(lo: float, hi: float, n: int = 5, integer: bool = False) -> list[float]:
@@ -73,9 +51,9 @@ def line_chart(
     """uint8[H, W, 3]: lines (label, xs, ys); NaN breaks a line. ``bands``: (xs, lo, hi) shaded areas."""
     from PIL import Image, ImageDraw
 
-    img = Image.new("RGB", size, BG)
+    img = Image.new("RGB", size, BACKGROUND)
     d = ImageDraw.Draw(img)
-    f, fb = _font(12), _font(15)
+    f, fb = load_font(12), load_font(15)
     left, right, top, bottom = 70, 170, 34, 46
     x0, y0, x1, y1 = left, top, size[0] - right, size[1] - bottom
     xs_all = [x for _, xs, ys in series for x, y in zip(xs, ys, strict=False) if np.isfinite(y)]
@@ -107,14 +85,14 @@ def line_chart(
     d.text(((x0 + x1) / 2, size[1] - 6), xlabel, fill=INK, font=f, anchor="mb")
     d.text((8, (y0 + y1) / 2), ylabel, fill=INK, font=f, anchor="lm")
     for k, (bx, blo, bhi) in enumerate(bands):
-        col = PALETTE[k % len(PALETTE)]
+        col = colours.series(k)
         light = tuple(int(c + (255 - c) * 0.75) for c in col)
         pts = [px(x, y) for x, y in zip(bx, bhi, strict=False) if np.isfinite(y)]
         pts += [px(x, y) for x, y in reversed(list(zip(bx, blo, strict=False))) if np.isfinite(y)]
         if len(pts) >= 3:
             d.polygon(pts, fill=light)
     for k, (label, xs, ys) in enumerate(series):
-        col = PALETTE[k % len(PALETTE)]
+        col = colours.series(k)
         seg: list[tuple[float, float]] = []
         for x, y in list(zip(xs, ys, strict=False)) + [(math.nan, math.nan)]:
             if np.isfinite(y):
@@ -155,7 +133,7 @@ def heatmaps(
     """Archive fitness grids side by side (empty cells grey), one shared colour scale."""
     from PIL import Image, ImageDraw
 
-    f = _font(11)
+    f = load_font(11)
     n = max(1, len(grids))
     rows_n, cols_n = grids[0].shape if grids else (6, 6)
     pw, ph = cols_n * cell + 40, rows_n * cell + 40
@@ -168,7 +146,7 @@ def heatmaps(
     lo, hi = float(vals.min()), float(vals.max())
     if hi <= lo:
         hi = lo + 1
-    img = Image.new("RGB", (cols * pw + 20, nrows * ph + 60), BG)
+    img = Image.new("RGB", (cols * pw + 20, nrows * ph + 60), BACKGROUND)
     d = ImageDraw.Draw(img)
     for k, (g, title) in enumerate(zip(grids, titles, strict=False)):
         ox, oy = 30 + (k % cols) * pw, 10 + (k // cols) * ph

@@ -125,7 +125,7 @@ def _read_checkpoint(run: Run) -> tuple[dict, dict]:
     return arrays, state
 
 
-def _config_of(run: Run) -> tuple[SoupConfig, Schedule]:
+def config_of(run: Run) -> tuple[SoupConfig, Schedule]:
     if run.engine != ENGINE:
         raise StoreError(f"run {run.id} is a {run.engine} run, not a soup run")
     cfg = run.config
@@ -180,7 +180,7 @@ def run_soup(
     """
     if resume is not None:
         run = store.open(resume)
-        config, schedule = _config_of(run)
+        config, schedule = config_of(run)
         if run.status == "running":
             raise StoreError(f"run {run.id} is still running in another process")
         arrays, state = _read_checkpoint(run)  # read before anything is written
@@ -195,7 +195,6 @@ def run_soup(
             raise ConfigError(
                 f"epochs {target} is fewer than the {state['epoch']} epochs the run already has"
             )
-        run.claim()
         run.truncate_metrics(state["epoch"])
         done, total_ops, seconds = state["epoch"], int(state["total_ops"]), float(state["seconds"])
         reset_index = int(state.get("reset_index", 1))
@@ -294,114 +293,118 @@ def run_soup(
         int(interval[1]),
         float(interval[2]),
     )
-    try:
-        for e in range(done, target):
-            t0 = time.perf_counter()
-            soup, ops, tapes = epoch(soup, config, e, interactions)
-            dt = time.perf_counter() - t0
-            seconds += dt
-            total_ops += ops
-            interval_ops += ops
-            interval_tapes += tapes
-            interval_t += dt
-            completed = e + 1
-            if (
-                stop_after_transition is not None
-                and detector.transition_epoch is not None
-                and completed >= detector.transition_epoch + stop_after_transition
-            ):
-                target = (
-                    completed  # this epoch ends the run: the end-of-run writes below happen now
-                )
-                stopped = "transition"
-            if (completed - schedule.log_offset) % schedule.log_every == 0 or completed == target:
-                last = entropy(soup)
-                extra = {}
-                if schedule.eval_selfrep:
-                    # cubff scores the soup after epoch index e with the stream of e.
-                    scores = selfrep_scores(
-                        soup, config.language, seed=config.seed, epoch=e, max_steps=config.max_steps
+    with run.running():
+        try:
+            for e in range(done, target):
+                t0 = time.perf_counter()
+                soup, ops, tapes = epoch(soup, config, e, interactions)
+                dt = time.perf_counter() - t0
+                seconds += dt
+                total_ops += ops
+                interval_ops += ops
+                interval_tapes += tapes
+                interval_t += dt
+                completed = e + 1
+                if (
+                    stop_after_transition is not None
+                    and detector.transition_epoch is not None
+                    and completed >= detector.transition_epoch + stop_after_transition
+                ):
+                    target = (
+                        completed  # this epoch ends the run: the end-of-run writes below happen now
                     )
-                    selfreps = extra["number_selfreps"] = count_selfreps(scores)
-                ops_per_tape = interval_ops / max(interval_tapes, 1)
-                detector.update(completed, last["high_order_entropy"], ops_per_tape)
-                row = dict(
-                    epoch=completed,
-                    ops=interval_ops,
-                    ops_per_tape=ops_per_tape,
-                    total_ops=total_ops,
-                    mops=interval_ops / max(interval_t, 1e-9) / 1e6,
-                    elapsed=seconds,
-                    **last,
-                    **extra,
-                )
-                run.log(completed, **row)
-                csv_lines.append(_csv_line_of(row, config, schedule))
-                write_csv()
-                interval_ops, interval_tapes, interval_t = 0, 0, 0.0
-                if schedule.stop_bpb is not None and last["brotli_bpb"] < schedule.stop_bpb:
-                    target, stopped = completed, "bpb"
-                elif schedule.stop_selfreps is not None and selfreps >= schedule.stop_selfreps:
-                    target, stopped = completed, "selfreps"
-            if completed % schedule.snapshot_every == 0 or completed == target:
-                run.write_bytes(
-                    _snapshot_name(completed), _npy_bytes(soup[: schedule.snapshot_programs])
-                )
-            if resets_after(config, e):
-                soup = fresh_soup(config, reset_index)
-                reset_index += 1
-            done = completed
-            interval = (interval_ops, interval_tapes, interval_t)
-            safe = consistent()
-            if completed % schedule.checkpoint_every == 0 or completed == target:
-                checkpoint(safe)
-                run.update_summary(
-                    epochs=completed,
-                    ops=total_ops,
-                    high_order_entropy=last["high_order_entropy"],
-                    transition_epoch=detector.transition_epoch,
-                )
-            if schedule.save_every is not None and completed % schedule.save_every == 0:
-                write_dat(run.dir / numbered_checkpoint(completed), soup, completed, reset_index)
-            if progress is not None:
-                progress(
-                    {
-                        "run": run.id,
-                        "epoch": completed,
-                        "target": target,
-                        "mops": ops / max(dt, 1e-9) / 1e6,
-                        "h0": last["h0"],
-                        "high_order_entropy": last["high_order_entropy"],
-                        "transition_epoch": detector.transition_epoch,
-                    }
-                )
-            if completed == target:
-                break
-    except KeyboardInterrupt:
-        # Keep the last whole epoch so --resume loses nothing.
-        checkpoint(safe)
-        run.set_status("interrupted")
-        raise
-    except BaseException:
-        run.set_status("failed")
-        raise
-    result = {
-        "epochs": done,
-        "ops": total_ops,
-        "seconds": round(seconds, 3),
-        "high_order_entropy": last["high_order_entropy"],
-        "transition_epoch": detector.transition_epoch,
-        "selfreps": selfreps,
-        "stopped": stopped,
-    }
-    run.write_json("result.json", result)
-    run.write_json("census.json", final_census(soup, config, epoch_index=max(done - 1, 0)))
-    if pictures:
-        from primordium.soup.pictures import write_run_pictures
+                    stopped = "transition"
+                if (
+                    completed - schedule.log_offset
+                ) % schedule.log_every == 0 or completed == target:
+                    last = entropy(soup)
+                    extra = {}
+                    if schedule.eval_selfrep:
+                        # cubff scores the soup after epoch index e with the stream of e.
+                        scores = selfrep_scores(
+                            soup,
+                            config.language,
+                            seed=config.seed,
+                            epoch=e,
+                            max_steps=config.max_steps,
+                        )
+                        selfreps = extra["number_selfreps"] = count_selfreps(scores)
+                    ops_per_tape = interval_ops / max(interval_tapes, 1)
+                    detector.update(completed, last["high_order_entropy"], ops_per_tape)
+                    row = dict(
+                        epoch=completed,
+                        ops=interval_ops,
+                        ops_per_tape=ops_per_tape,
+                        total_ops=total_ops,
+                        mops=interval_ops / max(interval_t, 1e-9) / 1e6,
+                        elapsed=seconds,
+                        **last,
+                        **extra,
+                    )
+                    run.log(completed, **row)
+                    csv_lines.append(_csv_line_of(row, config, schedule))
+                    write_csv()
+                    interval_ops, interval_tapes, interval_t = 0, 0, 0.0
+                    if schedule.stop_bpb is not None and last["brotli_bpb"] < schedule.stop_bpb:
+                        target, stopped = completed, "bpb"
+                    elif schedule.stop_selfreps is not None and selfreps >= schedule.stop_selfreps:
+                        target, stopped = completed, "selfreps"
+                if completed % schedule.snapshot_every == 0 or completed == target:
+                    run.write_bytes(
+                        _snapshot_name(completed), _npy_bytes(soup[: schedule.snapshot_programs])
+                    )
+                if resets_after(config, e):
+                    soup = fresh_soup(config, reset_index)
+                    reset_index += 1
+                done = completed
+                interval = (interval_ops, interval_tapes, interval_t)
+                safe = consistent()
+                if completed % schedule.checkpoint_every == 0 or completed == target:
+                    checkpoint(safe)
+                    run.update_summary(
+                        epochs=completed,
+                        ops=total_ops,
+                        high_order_entropy=last["high_order_entropy"],
+                        transition_epoch=detector.transition_epoch,
+                    )
+                if schedule.save_every is not None and completed % schedule.save_every == 0:
+                    write_dat(
+                        run.dir / numbered_checkpoint(completed), soup, completed, reset_index
+                    )
+                if progress is not None:
+                    progress(
+                        {
+                            "run": run.id,
+                            "epoch": completed,
+                            "target": target,
+                            "mops": ops / max(dt, 1e-9) / 1e6,
+                            "h0": last["h0"],
+                            "high_order_entropy": last["high_order_entropy"],
+                            "transition_epoch": detector.transition_epoch,
+                        }
+                    )
+                if completed == target:
+                    break
+        except KeyboardInterrupt:
+            # Ctrl-C or SIGTERM: keep the last whole epoch so --resume loses nothing.
+            checkpoint(safe)
+            raise
+        result = {
+            "epochs": done,
+            "ops": total_ops,
+            "seconds": round(seconds, 3),
+            "high_order_entropy": last["high_order_entropy"],
+            "transition_epoch": detector.transition_epoch,
+            "selfreps": selfreps,
+            "stopped": stopped,
+        }
+        run.write_json("result.json", result)
+        run.write_json("census.json", final_census(soup, config, epoch_index=max(done - 1, 0)))
+        if pictures:
+            from primordium.soup.pictures import write_run_pictures
 
-        write_run_pictures(run, config.lang)
-    run.update_summary(**result)
-    run.set_status("finished")
+            write_run_pictures(run, config.lang)
+        run.update_summary(**result)
     return run, result
 
 

@@ -55,27 +55,36 @@ class SoupConfig:
             object.__setattr__(self, "grid", (int(self.grid[0]), int(self.grid[1])))
             w, h = self.grid
             if w < 1 or h < 1:
-                raise ConfigError(f"--grid {w}x{h}: both sides must be at least 1")
+                raise ConfigError(f"grid {w}x{h}: both sides must be at least 1", field="grid")
             if w * h != self.programs:
                 raise ConfigError(
-                    f"--grid {w}x{h} holds {w * h} programs but --programs is {self.programs}"
+                    f"grid {w}x{h} has {w * h} cells but programs is {self.programs}",
+                    field=("grid", "programs"),
                 )
             if self.radius < 1:
-                raise ConfigError(f"--radius must be at least 1, got {self.radius}")
+                raise ConfigError(f"radius must be at least 1, got {self.radius}", field="radius")
         if self.programs < 2 or self.programs % 2:
             raise ConfigError(
-                f"--programs must be an even number of at least 2, got {self.programs}"
+                f"programs must be an even number of at least 2, got {self.programs}",
+                field="programs",
             )
         if self.length < 4:
-            raise ConfigError(f"--length must be at least 4 bytes, got {self.length}")
+            raise ConfigError(f"length must be at least 4 bytes, got {self.length}", field="length")
         if not 0.0 <= self.mutation <= 1.0:
-            raise ConfigError(f"--mutation is a probability per byte, got {self.mutation}")
+            raise ConfigError(
+                f"mutation is a probability per byte, got {self.mutation}", field="mutation"
+            )
         if self.max_steps < 1:
-            raise ConfigError(f"--steps must be at least 1, got {self.max_steps}")
+            raise ConfigError(
+                f"max_steps must be at least 1, got {self.max_steps}", field="max_steps"
+            )
         if self.seed < 0:
-            raise ConfigError(f"--seed must be non-negative, got {self.seed}")
+            raise ConfigError(f"seed must be non-negative, got {self.seed}", field="seed")
         if self.pairing not in PAIRINGS:
-            raise ConfigError(f"pairing must be one of {', '.join(PAIRINGS)}, not {self.pairing!r}")
+            raise ConfigError(
+                f"pairing must be one of {', '.join(PAIRINGS)}, not {self.pairing!r}",
+                field="pairing",
+            )
         modes = [
             m
             for m, on in (

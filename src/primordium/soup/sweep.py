@@ -38,11 +38,13 @@ def parse_seeds(text: str) -> list[int]:
             elif part:
                 seeds.append(int(part))
     except ValueError:
-        raise ConfigError(f"--seeds: {text!r} is not a list like 0..99 or 1,2,5") from None
+        raise ConfigError(
+            f"seeds: {text!r} is not a list like 0..99 or 1,2,5", field="seeds"
+        ) from None
     if not seeds or min(seeds) < 0:
-        raise ConfigError(f"--seeds: {text!r} names no non-negative seed")
+        raise ConfigError(f"seeds: {text!r} names no non-negative seed", field="seeds")
     if len(set(seeds)) != len(seeds):
-        raise ConfigError(f"--seeds: {text!r} names a seed twice")
+        raise ConfigError(f"seeds: {text!r} names a seed twice", field="seeds")
     return seeds
 
 
@@ -118,7 +120,6 @@ def run_sweep(
         config = SoupConfig.from_dict(sweep["soup"])
         seeds, epochs, log_every = sweep["seeds"], sweep["epochs"], sweep["log_every"]
         stop_after_transition = sweep.get("stop_after_transition")
-        run.claim()
         # Keep only complete lines: a kill may have cut the last one.
         finished = _done(run)
         run.write_text(RESULTS, "".join(json.dumps(finished[s]) + "\n" for s in sorted(finished)))
@@ -130,7 +131,9 @@ def run_sweep(
             )
         seeds = seeds or [0]
         if epochs < 1 or log_every < 1:
-            raise ConfigError("--epochs and --log-every must be at least 1")
+            raise ConfigError(
+                "epochs and log_every must be at least 1", field=("epochs", "log_every")
+            )
         sweep = {
             "soup": config.to_dict(),
             "seeds": seeds,
@@ -154,23 +157,19 @@ def run_sweep(
         if on_result is not None:
             on_result(result, len(finished), len(seeds))
 
-    try:
+    with run.running():
         if executor is None:
             for k, t in enumerate(tasks):
                 record(k, soup_task(t))
         else:
             executor.map(soup_task, tasks, on_done=record)
-    except BaseException:
-        run.set_status("interrupted")
-        raise
-    results = [finished[s] for s in seeds]
-    summary = sweep_summary(results, epochs)
-    run.write_json("sweep.json", summary)
-    run.update_summary(**{k: v for k, v in summary.items() if k != "per_seed"})
-    from primordium.viz import save_png
+        results = [finished[s] for s in seeds]
+        summary = sweep_summary(results, epochs)
+        run.write_json("sweep.json", summary)
+        run.update_summary(**{k: v for k, v in summary.items() if k != "per_seed"})
+        from primordium.viz import save_png
 
-    save_png(curves_image(results), run.artifact("sweep.png"))
-    run.set_status("finished")
+        save_png(curves_image(results), run.artifact("sweep.png"))
     return run, results
 
 

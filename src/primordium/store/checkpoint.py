@@ -21,7 +21,7 @@ def save_checkpoint(path: str | Path, arrays: dict[str, np.ndarray], state: dict
     if _STATE_KEY in arrays:
         raise ValueError(f"array name {_STATE_KEY!r} is reserved")
     buf = io.BytesIO()
-    payload = dict(arrays)
+    payload: dict[str, Any] = dict(arrays)
     payload[_STATE_KEY] = np.frombuffer(json.dumps(state, sort_keys=True).encode(), dtype=np.uint8)
     np.savez_compressed(buf, **payload)
     atomic_write_bytes(path, buf.getvalue())

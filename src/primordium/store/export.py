@@ -18,9 +18,10 @@ import tarfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from primordium.errors import StoreError
 from primordium.store.atomic import atomic_open
@@ -92,7 +93,7 @@ def _terminate_raises() -> Iterator[None]:
         yield
         return
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
     old = signal.signal(signal.SIGTERM, stop)
@@ -114,7 +115,7 @@ def _alive(pid: int) -> bool:
 
 def sweep_export_temps(folder: str | Path) -> list[Path]:
     """Delete the temp files that killed exports left in ``folder`` (those whose process is gone)."""
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = list(Path(folder).glob(f".*.{TEMP_TAG}*.tmp"))
     except OSError:
@@ -129,7 +130,7 @@ def sweep_export_temps(folder: str | Path) -> list[Path]:
     return removed
 
 
-def _write_tar(f, root: str, members) -> None:
+def _write_tar(f: IO[bytes], root: str, members: Iterable[tuple[str, bytes | Path]]) -> None:
     with tarfile.open(fileobj=f, mode="w:gz") as tar:
         for name, src in members:
             arcname = f"{root}/{name}"
@@ -143,7 +144,7 @@ def _write_tar(f, root: str, members) -> None:
                 tar.addfile(ti, io.BytesIO(src))
 
 
-def _write_zip(f, root: str, members) -> None:
+def _write_zip(f: IO[bytes], root: str, members: Iterable[tuple[str, bytes | Path]]) -> None:
     with zipfile.ZipFile(f, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, src in members:
             arcname = f"{root}/{name}"

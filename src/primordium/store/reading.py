@@ -25,9 +25,8 @@ class DamagedStore(StoreError):
 
 
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string"}.get(
-        type(value), type(value).__name__
-    )
+    kinds: dict[type, str] = {dict: "an object", list: "a list", str: "a string"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def decode_json(text: Any, where: str, expect: type | None = dict) -> Any:

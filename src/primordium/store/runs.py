@@ -13,15 +13,19 @@ rebuilt from the folders (``reindex``). Removal renames the folder into
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 import os
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +64,21 @@ TRASH = ".trash"
 
 class BadCursor(StoreError):
     """A metrics cursor that this store never handed out."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM inside ``Run.running()``: handled like Ctrl-C, so cleanup that saves on
+    ``KeyboardInterrupt`` (a last checkpoint) runs for a polite kill too."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated("terminated (SIGTERM)")
+
+
+def one_line(error: BaseException) -> str:
+    """An error as the single line a run's summary keeps (type name when it has no message)."""
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
 
 def default_home() -> Path:
@@ -201,9 +220,10 @@ class Store:
         run = self.open(run_id)
         trash = self.runs_dir / TRASH  # beside the run folders: a rename never crosses disks
         trash.mkdir(exist_ok=True)
-        binned = trash / f"{run.id}.{secrets.token_hex(4)}"
+        target = trash / f"{run.id}.{secrets.token_hex(4)}"
+        binned: Path | None = target
         try:
-            os.rename(run.dir, binned)
+            os.rename(run.dir, target)
         except FileNotFoundError:
             binned = None  # the folder was already gone (or binned by a killed rm)
         except OSError as e:
@@ -217,7 +237,7 @@ class Store:
         self._exec("DELETE FROM metrics WHERE run_id = ?", (run_id,))
         self._exec("DELETE FROM runs WHERE id = ?", (run_id,))
 
-    def collect_garbage(self) -> list[str]:
+    def collect_garbage(self) -> builtins.list[str]:
         """Finish removals a kill interrupted; returns the ids whose leftovers were deleted.
 
         A folder in the trash was asked to go: its row, if still there, goes too.
@@ -345,7 +365,7 @@ class Run:
         """The index row; a damaged config or summary reads as {} (``problems()`` names it) unless ``strict``."""
         engine, name, _, created, updated, _, _, _, _ = self._row()
 
-        def field(get):
+        def field(get: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             try:
                 return get()
             except DamagedStore:
@@ -399,6 +419,46 @@ class Run:
             (os.getpid(), socket.gethostname(), time.time(), self.id),
         )
         self._mirror_row()
+
+    @contextmanager
+    def running(self) -> Iterator[Run]:
+        """Claim the run for this process and record how it ends.
+
+        On leaving: ``finished``; ``interrupted`` on Ctrl-C, SIGTERM or
+        ``SystemExit`` (resumable); ``failed`` on any other error, whose one
+        line goes to the summary's ``error``. SIGTERM raises ``Terminated``
+        inside the block while it runs (main thread only: Python delivers
+        signals there); the previous handler comes back on exit.
+        """
+        self.claim()
+        self._drop_summary("error")  # a resumed run is no longer the failure it was
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
+        try:
+            yield self
+        except (KeyboardInterrupt, SystemExit):
+            self.set_status("interrupted")
+            raise
+        except BaseException as e:
+            self.update_summary(error=one_line(e))
+            self.set_status("failed")
+            raise
+        else:
+            self.set_status("finished")
+        finally:
+            if main:
+                # None: a handler set outside Python; the default is the closest we can restore.
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+    def _drop_summary(self, key: str) -> None:
+        summary = self.summary
+        if key in summary:
+            del summary[key]
+            self.store._exec(
+                "UPDATE runs SET summary=? WHERE id=?",
+                (json.dumps(summary, sort_keys=True), self.id),
+            )
+            self._mirror_row()
 
     def set_status(self, status: str) -> None:
         if status not in STATUSES:
@@ -473,7 +533,8 @@ class Run:
             "SELECT rowid, step, time, data FROM metrics WHERE run_id=? AND (rowid>? OR time>?) ORDER BY rowid",
             (self.id, last_id, last_time),
         )
-        count = self.store._one("SELECT COUNT(*) FROM metrics WHERE run_id=?", (self.id,))[0]
+        counted = self.store._one("SELECT COUNT(*) FROM metrics WHERE run_id=?", (self.id,))
+        count = counted[0] if counted is not None else 0
         if rows:
             last_id, last_time = (
                 max(last_id, max(r[0] for r in rows)),

@@ -17,6 +17,7 @@ import math
 import mimetypes
 import os
 import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 
 from primordium.errors import StoreError
-from primordium.store import Store
+from primordium.store import Run, Store
 from primordium.store.reading import DamagedStore
 from primordium.store.runs import BadCursor
 
@@ -136,7 +137,9 @@ def create_app(
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed)
 
     @app.middleware("http")
-    async def headers(request: Request, call_next):
+    async def headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -261,7 +264,7 @@ def create_app(
     return app
 
 
-def _open_exact(s: Store, run_id: str):
+def _open_exact(s: Store, run_id: str) -> Run:
     """The run with exactly this id: URLs are links, not typed prefixes."""
     run = s.open(run_id)
     if run.id != run_id:

@@ -34,7 +34,7 @@ os.environ.setdefault("HF_HUB_DOWNLOAD_TIMEOUT", "10")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
-def _imports():
+def torch_imports():
     try:
         import torch
         import transformers
@@ -60,7 +60,7 @@ class HFModel:
         checkpoint: str = "(in memory)",
         batch_size: int = 32,
     ):
-        torch, _ = _imports()
+        torch, _ = torch_imports()
         self.torch = torch
         self.model = model.eval()
         self.image_processor = image_processor
@@ -72,7 +72,7 @@ class HFModel:
 
     @classmethod
     def load(cls, name_or_path: str | None = None, **kwargs) -> HFModel:
-        torch, transformers = _imports()
+        torch, transformers = torch_imports()
         source = name_or_path or DEFAULT_CHECKPOINT
         local = Path(source).expanduser()
         if local.exists():
@@ -87,25 +87,26 @@ class HFModel:
             model = transformers.AutoModel.from_pretrained(where, local_files_only=True)
         except (OSError, ValueError) as first:
             if offline or os.environ.get("HF_HUB_OFFLINE") == "1":
-                raise ConfigError(f"cannot load model {source!r} ({_short(first)})") from None
-            _probe_hub(source)
+                raise ConfigError(f"cannot load model {source!r} ({short_error(first)})") from None
+            probe_hub(source)
             try:
                 model = transformers.AutoModel.from_pretrained(where)
             except Exception as e:  # network errors come in many types
                 raise ConfigError(
                     f"model weights {source!r} are not in the local cache and could not be downloaded "
-                    f"({_short(e)}); give a local copy with --fm-weights PATH or use --fm pixels"
+                    f"({short_error(e)}); give a local copy in fm_weights or use fm pixels",
+                    field=("fm_weights", "fm"),
                 ) from None
         if not (hasattr(model, "get_image_features") and hasattr(model, "get_text_features")):
             raise ConfigError(
                 f"{source!r} is a {type(model).__name__}, not a CLIP-like image-text model"
             )
-        processor = _optional(
+        processor = optional(
             lambda: transformers.AutoImageProcessor.from_pretrained(where, local_files_only=True)
         )
         if processor is None:
             processor = default_image_processor(model)
-        tokenizer = _optional(
+        tokenizer = optional(
             lambda: transformers.AutoTokenizer.from_pretrained(where, local_files_only=True)
         )
         return cls(model, processor, tokenizer, checkpoint=source, **kwargs)
@@ -193,7 +194,7 @@ def _features(out) -> np.ndarray:
     return t.detach().float().cpu().numpy()
 
 
-def _probe_hub(source: str, timeout: float = 3.0) -> None:
+def probe_hub(source: str, timeout: float = 3.0) -> None:
     """Fail in seconds, not after minutes of retries, when the hub is out of reach."""
     import socket
     from urllib.parse import urlparse
@@ -206,17 +207,20 @@ def _probe_hub(source: str, timeout: float = 3.0) -> None:
     except OSError as e:
         raise ConfigError(
             f"model weights {source!r} are not in the local cache and {host} is out of reach "
-            f"({e.strerror or type(e).__name__}); give a local copy with --fm-weights PATH or use --fm pixels"
+            f"({e.strerror or type(e).__name__}); give a local copy in fm_weights or use fm pixels",
+            field=("fm_weights", "fm"),
         ) from None
 
 
-def _optional(fn):
+def optional(fn):
+    """``fn()``, or None when the checkpoint lacks that part (a processor, a tokenizer)."""
     try:
         return fn()
     except (OSError, ValueError, TypeError, KeyError):
         return None
 
 
-def _short(e: BaseException) -> str:
+def short_error(e: BaseException) -> str:
+    """An exception as its type and first line, short enough for a one-line error."""
     text = str(e).strip().splitlines()
     return (type(e).__name__ + (": " + text[0] if text else ""))[:200]

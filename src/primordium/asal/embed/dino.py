@@ -17,10 +17,10 @@ import numpy as np
 from primordium.asal.embed.base import as_float_images, normalise
 from primordium.asal.embed.clip import (
     IMAGE_MEAN_STD_DEFAULT,
-    _imports,
-    _optional,
-    _probe_hub,
-    _short,
+    optional,
+    probe_hub,
+    short_error,
+    torch_imports,
 )
 from primordium.errors import ConfigError
 
@@ -44,7 +44,7 @@ class DinoModel:
             raise ConfigError(
                 f"unknown dino features {features!r} (choose from {', '.join(FEATURES)})"
             )
-        torch, _ = _imports()
+        torch, _ = torch_imports()
         self.torch, self.model = torch, model.eval()
         self.mean, self.std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
         self.features, self.checkpoint, self.batch_size = features, checkpoint, batch_size
@@ -53,7 +53,7 @@ class DinoModel:
     def load(cls, name_or_path: str | None = None, **kwargs) -> DinoModel:
         import os
 
-        _, transformers = _imports()
+        _, transformers = torch_imports()
         source = name_or_path or DEFAULT_CHECKPOINT
         local = Path(source).expanduser()
         if local.exists() and not (local / "config.json").is_file():
@@ -63,15 +63,15 @@ class DinoModel:
             model = transformers.Dinov2Model.from_pretrained(where, local_files_only=True)
         except (OSError, ValueError) as first:
             if local.exists() or os.environ.get("HF_HUB_OFFLINE") == "1":
-                raise ConfigError(f"cannot load model {source!r} ({_short(first)})") from None
-            _probe_hub(source)
+                raise ConfigError(f"cannot load model {source!r} ({short_error(first)})") from None
+            probe_hub(source)
             try:
                 model = transformers.Dinov2Model.from_pretrained(where)
             except Exception as e:  # network errors come in many types
                 raise ConfigError(
-                    f"model weights {source!r} could not be loaded ({_short(e)})"
+                    f"model weights {source!r} could not be loaded ({short_error(e)})"
                 ) from None
-        proc = _optional(
+        proc = optional(
             lambda: transformers.AutoImageProcessor.from_pretrained(where, local_files_only=True)
         )
         if proc is not None:
@@ -107,5 +107,6 @@ class DinoModel:
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise ConfigError(
-            "the dino model cannot embed text prompts; use --fm clip, or --target-image FILE"
+            "the dino model cannot embed text prompts; use fm clip, or a target_image",
+            field=("fm", "target_image"),
         )

@@ -46,7 +46,8 @@ class ThumbnailModel:
 
     def embed_texts(self, texts: list[str]) -> np.ndarray:
         raise ConfigError(
-            "the pixels model cannot embed text prompts; use --fm clip, or give a target image (--target-image FILE)"
+            "the pixels model cannot embed text prompts; use fm clip, or a target_image",
+            field=("fm", "target_image"),
         )
 
 

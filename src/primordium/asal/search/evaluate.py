@@ -75,7 +75,7 @@ class Evaluator:
                 )
                 for c in chunks
             ]
-            return np.concatenate(self.executor.map(_frames_task, tasks))
+            return np.concatenate(self.executor.map(frames_task, tasks))
         params = self.unravel_batch(flat)
         if per_member:
             out, self.substrate = rollout(
@@ -113,7 +113,7 @@ class Evaluator:
         return z.reshape(lead + (-1,))
 
 
-def _frames_task(task) -> np.ndarray:
+def frames_task(task) -> np.ndarray:
     """One executor task: roll out a chunk of the population (module level, so it pickles)."""
     substrate, keys, flat, n_steps, time_sampling, size, embed = task
     return Evaluator(substrate, None, n_steps, time_sampling, size).frames(

@@ -7,15 +7,13 @@ come from the rules alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from primordium.asal.objectives import open_endedness_score
 from primordium.asal.substrates.base import rollout
-from primordium.asal.substrates.life import N_RULES, GameOfLife, Life, rule_bits
+from primordium.asal.substrates.life import GameOfLife, Life, rule_bits
 
 
 def rule_params(rules: np.ndarray, life: GameOfLife | Life | None = None):
@@ -47,8 +45,3 @@ def score_rules(
         lead = z.shape[:3]
         z = fm.embed_images(z.reshape((-1,) + z.shape[3:])).reshape(lead + (-1,))
     return np.asarray(open_endedness_score(jnp.asarray(z))).mean(axis=1)
-
-
-def batches(start: int, stop: int = N_RULES, size: int = 256) -> Iterator[np.ndarray]:
-    for lo in range(start, stop, size):
-        yield np.arange(lo, min(lo + size, stop), dtype=np.int64)
