@@ -172,14 +172,8 @@ function drawList(runs) {
   const counts = ["running", "finished", "interrupted", "failed"]
     .map((s) => [s, runs.filter((r) => r.status === s).length]).filter(([, n]) => n);
   for (const id of picked) if (!runs.some((r) => r.id === id)) picked.delete(id);
-  const compareHref = `/compare?runs=${[...picked].map(encodeURIComponent).join(",")}`;
   const head = el("div", { class: "listhead" },
-    el("div", { class: "titlebar" }, el("h1", { text: "Runs" }),
-      el("div", { class: "comparebar" },
-        picked.size >= 2
-          ? el("a", { class: "button", id: "compare", href: compareHref, "data-nav": true, text: `Compare ${picked.size} runs` })
-          : el("span", { class: "muted small", id: "compare-hint", text: picked.size ? "tick one more run to compare" : "tick runs to compare their metrics" }),
-        picked.size ? el("button", { class: "chip", text: "clear", onclick: () => { picked.clear(); drawList(runs); } }) : null)),
+    el("div", { class: "titlebar" }, el("h1", { text: "Runs" }), compareBar(runs)),
     el("p", { class: "muted" }, counts.map(([s, n]) => `${n} ${s}`).join(" · ") || "no runs yet"),
     el("div", { class: "tools" }, chips, search));
 
@@ -192,9 +186,22 @@ function drawList(runs) {
   const grid = el("div", { class: "cards" }, shown.map((r) => el("div", { class: "slot" }, card(r),
     el("label", { class: "pick", title: "compare this run with others" },
       el("input", { type: "checkbox", "data-pick": r.id, checked: picked.has(r.id),
-        onchange: (ev) => { if (ev.target.checked) picked.add(r.id); else picked.delete(r.id); drawList(runs); } }),
+        onchange: (ev) => {
+          if (ev.target.checked) picked.add(r.id); else picked.delete(r.id);
+          document.querySelector(".comparebar").replaceWith(compareBar(runs));
+        } }),
       "compare"))));
   main.replaceChildren(head, shown.length ? grid : el("p", { class: "muted", text: "No run matches." }));
+}
+
+function compareBar(runs) {
+  const href = `/compare?runs=${[...picked].map(encodeURIComponent).join(",")}`;
+  return el("div", { class: "comparebar" },
+    picked.size >= 2
+      ? el("a", { class: "button", id: "compare", href, "data-nav": true, text: `Compare ${picked.size} runs` })
+      : el("span", { class: "muted small", id: "compare-hint",
+        text: picked.size ? "tick one more run to compare" : "tick runs to compare their metrics" }),
+    picked.size ? el("button", { class: "chip", text: "clear", onclick: () => { picked.clear(); drawList(runs); } }) : null);
 }
 
 function card(r) {
@@ -222,7 +229,7 @@ async function showCompare() {
   document.title = "compare · primordium";
   const q = new URLSearchParams(location.search);
   const ids = (q.get("runs") || "").split(",").filter(Boolean);
-  main.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
+  if (!main.querySelector(".compare")) main.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
   const ask = new URLSearchParams({ runs: ids.join(",") });
   if (q.get("metric")) ask.set("metric", q.get("metric"));
   if (q.get("x")) ask.set("x", q.get("x"));
