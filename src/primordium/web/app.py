@@ -93,7 +93,10 @@ def _top_files(folder: Path) -> list[dict]:
         out = []
         for e in sorted(os.scandir(folder), key=lambda e: e.name):
             if e.is_file() and not e.name.startswith("."):
-                out.append({"path": e.name, "mtime": e.stat().st_mtime})
+                try:
+                    out.append({"path": e.name, "mtime": e.stat().st_mtime})
+                except OSError:
+                    continue  # removed between the scan and the stat
         return out
     except OSError:
         return []
