@@ -340,12 +340,12 @@ def compared(tmp_path_factory):
     store = Store(home)
     a = store.create("soup", {}, name="soup a")
     for e in range(5):
-        a.log(e * 10, epoch=e * 10, elapsed=2.0 - 0.1 * e, high_order_entropy=0.5 * e)
+        a.log(e * 10, epoch=e * 10, elapsed=2.0 - 0.1 * e, high_order_entropy=0.5 * e, h0=7.0)
     a.update_summary(epochs=40, transition_epoch=None, high_order_entropy=2.0, seconds=1.5)
     a.set_status("finished")
     b = store.create("soup", {}, name="soup b")
     for e in range(3):
-        b.log(e * 10, epoch=e * 10, elapsed=float(e), high_order_entropy=1.0 + e)
+        b.log(e * 10, epoch=e * 10, elapsed=float(e), high_order_entropy=1.0 + e, h0=6.0)
     b.log(30, epoch=30, elapsed=3.0, high_order_entropy=float("nan"))
     b.update_summary(transition_epoch=20, high_order_entropy=3.0)
     b.set_status("finished")
@@ -384,7 +384,8 @@ def test_compare_overlays_one_metric_per_run(compared):
     server, ids = compared
     status, data = _api(server, f"/api/compare?runs={ids['a']},{ids['b']}")
     assert status == 200 and data["x"] == "step"
-    # The science column both runs share is the default; counters and clocks are marked.
+    # The soup's declared key is the default (not h0, first in the alphabet); counters and
+    # clocks are marked.
     assert data["metric"] == "high_order_entropy"
     cols = {c["name"]: c for c in data["columns"]}
     assert {k for k, c in cols.items() if c["bookkeeping"]} == {"step", "epoch", "elapsed"}

@@ -268,7 +268,7 @@ def create_app(
         if cols:  # runs without a single metric row yet have nothing to choose from
             compare.check_column("x", x, cols)
         if metric is None:
-            metric = compare.default_metric(cols)
+            metric = compare.default_metric(cols, [run.engine for run in chosen])
         else:
             compare.check_column("metric", metric, cols)
         out = []

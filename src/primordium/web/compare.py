@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from primordium.errors import StoreError
-from primordium.store.keys import finite, is_bookkeeping, numeric_columns
+from primordium.store.keys import SUMMARY_KEYS, finite, is_bookkeeping, numeric_columns
 
 MAX_RUNS = 12  # more lines than this on one chart cannot be told apart
 
@@ -38,9 +38,14 @@ def columns(tables: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     ]
 
 
-def default_metric(cols: list[dict[str, Any]]) -> str | None:
-    """The science column most runs share (ties: alphabetical); else any column."""
+def default_metric(cols: list[dict[str, Any]], engines: list[str]) -> str | None:
+    """A column the engines' key summaries name (the soup's entropy, ASAL's score), else the
+    science column most runs share (ties: alphabetical), else any column."""
     science = [c["name"] for c in cols if not c["bookkeeping"]]
+    for engine in dict.fromkeys(engines):
+        for key in SUMMARY_KEYS.get(engine, ()):
+            if key in science:
+                return key
     rest = [c["name"] for c in cols if c["name"] != "step"]
     return (science or rest or [None])[0]
 
