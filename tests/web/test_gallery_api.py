@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -325,3 +326,178 @@ def test_serve_on_127_1_keeps_the_host_check_and_no_warning(edges):
         proc.terminate()
         _, err = proc.communicate(timeout=15)
     assert "warning" not in err and f"http://127.1:{port}/" in err
+
+
+# -- issue 15: comparing runs, key summaries, the newest picture of a running run --
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory):
+    """Hand-made runs with rows shaped like the engines' (counters, clocks, nested numbers)."""
+    from tests.web.conftest import Server
+
+    home = tmp_path_factory.mktemp("compare") / "home"
+    store = Store(home)
+    a = store.create("soup", {}, name="soup a")
+    for e in range(5):
+        a.log(e * 10, epoch=e * 10, elapsed=2.0 - 0.1 * e, high_order_entropy=0.5 * e, h0=7.0)
+    a.update_summary(epochs=40, transition_epoch=None, high_order_entropy=2.0, seconds=1.5)
+    a.set_status("finished")
+    b = store.create("soup", {}, name="soup b")
+    for e in range(3):
+        b.log(e * 10, epoch=e * 10, elapsed=float(e), high_order_entropy=1.0 + e, h0=6.0)
+    b.log(30, epoch=30, elapsed=3.0, high_order_entropy=float("nan"))
+    b.update_summary(transition_epoch=20, high_order_entropy=3.0)
+    b.set_status("finished")
+    d = store.create("redqueen", {}, name="drq")
+    d.log(0, kind="round", round=1, fitness=0.5, descriptors={"coverage": 0.25, "name": "x"})
+    d.log(1, kind="round", round=2, fitness=0.75, descriptors={"coverage": 0.5})
+    d.update_summary(round=2, rounds=2, best=0.75, champions=2, proposed=9)
+    d.set_status("finished")
+    live = store.create("asal", {}, name="live search")  # our pid: it reads as running
+    live.write_bytes("scores.png", _png_bytes(8))
+    old = time.time() - 100
+    os.utime(live.artifact("scores.png"), (old, old))
+    live.write_bytes("best_so_far.png", _png_bytes(16))
+    ids = {"a": a.id, "b": b.id, "drq": d.id, "live": live.id}
+    with Server(home) as s:
+        yield s, ids
+    store.close()
+
+
+def _png_bytes(side: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (side, side), (10, 120, 200)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _api(server, path: str) -> tuple[int, dict]:
+    status, _, body = _get(server, path)
+    return status, json.loads(body)
+
+
+def test_compare_overlays_one_metric_per_run(compared):
+    server, ids = compared
+    status, data = _api(server, f"/api/compare?runs={ids['a']},{ids['b']}")
+    assert status == 200 and data["x"] == "step"
+    # The soup's declared key is the default (not h0, first in the alphabet); counters and
+    # clocks are marked.
+    assert data["metric"] == "high_order_entropy"
+    cols = {c["name"]: c for c in data["columns"]}
+    assert {k for k, c in cols.items() if c["bookkeeping"]} == {"step", "epoch", "elapsed"}
+    assert cols["high_order_entropy"] == {
+        "name": "high_order_entropy",
+        "bookkeeping": False,
+        "runs": 2,
+    }
+    a, b = data["runs"]
+    assert (a["id"], a["name"], a["engine"]) == (ids["a"], "soup a", "soup")
+    assert a["xs"] == [0, 10, 20, 30, 40] and a["ys"] == [0.0, 0.5, 1.0, 1.5, 2.0]
+    assert b["xs"] == [0, 10, 20] and b["ys"] == [1.0, 2.0, 3.0]  # the NaN row is a gap
+    # Any numeric column is an x-axis; the points follow it (run a's clock runs backwards here).
+    status, data = _api(server, f"/api/compare?runs={ids['a']},{ids['b']}&x=elapsed")
+    assert status == 200 and data["runs"][0]["xs"] == [1.6, 1.7, 1.8, 1.9, 2.0]
+    assert data["runs"][0]["ys"] == [2.0, 1.5, 1.0, 0.5, 0.0]
+    # A bookkeeping series can be charted when asked for by name.
+    status, data = _api(server, f"/api/compare?runs={ids['a']}&metric=epoch&x=elapsed")
+    assert status == 200 and data["runs"][0]["ys"] == [40, 30, 20, 10, 0]
+
+
+def test_compare_reads_nested_numbers_and_runs_without_the_metric(compared):
+    server, ids = compared
+    status, data = _api(
+        server, f"/api/compare?runs={ids['drq']},{ids['a']}&metric=descriptors.coverage&x=round"
+    )
+    assert status == 200
+    assert data["runs"][0]["xs"] == [1, 2] and data["runs"][0]["ys"] == [0.25, 0.5]
+    assert data["runs"][1]["xs"] == [] and data["runs"][1]["ys"] == []
+    cols = {c["name"]: c for c in data["columns"]}
+    assert cols["descriptors.coverage"]["runs"] == 1 and cols["round"]["bookkeeping"]
+    assert "kind" not in cols and "descriptors.name" not in cols  # strings are not series
+
+
+@pytest.mark.parametrize(
+    "query, status, words",
+    [
+        ("", 400, "runs: give one or more run ids"),
+        ("?runs=,,", 400, "runs: give one or more run ids"),
+        ("?runs={a},soup-nosuch", 404, "no run 'soup-nosuch'"),
+        ("?runs={a_prefix}", 404, "no run"),
+        ("?runs={a}&metric=nosuch", 400, "metric: no run here has a metric 'nosuch'"),
+        ("?runs={a}&x=nosuch", 400, "x: no run here has a metric 'nosuch'"),
+        ("?runs=" + ",".join(f"r{i}" for i in range(13)), 400, "at most 12"),
+    ],
+)
+def test_compare_bad_input_is_4xx(compared, query, status, words):
+    server, ids = compared
+    q = query.format(a=ids["a"], a_prefix=ids["a"][:-3])
+    got, data = _api(server, "/api/compare" + q)
+    assert got == status and words in data["error"], (got, data)
+
+
+def test_compare_a_damaged_metric_row_is_422(compared):
+    server, ids = compared
+    store = Store(_home(server, ids))
+    run = store.create("soup", {}, name="bad metrics")
+    run.log(3, x=1)
+    store._db.execute("UPDATE metrics SET data='{bad' WHERE run_id=?", (run.id,))
+    run.set_status("finished")
+    try:
+        got, data = _api(server, f"/api/compare?runs={ids['a']},{run.id}")
+    finally:
+        store.remove(run.id)
+        store.close()
+    assert got == 422 and "the metric row at step 3 is damaged" in data["error"]
+
+
+def _home(server, ids) -> Path:
+    return Path(_api(server, f"/api/runs/{ids['a']}")[1]["home"])
+
+
+def test_cards_carry_each_engines_key_summary(compared):
+    server, ids = compared
+    status, data = _api(server, "/api/runs")
+    by_id = {r["id"]: r for r in data["runs"]}
+    # Declared keys first (a soup with no transition says so), not the alphabet's first four.
+    assert by_id[ids["a"]]["key_summary"] == [
+        ["transition_epoch", None],
+        ["high_order_entropy", 2.0],
+    ]
+    assert by_id[ids["b"]]["key_summary"] == [["transition_epoch", 20], ["high_order_entropy", 3.0]]
+    assert by_id[ids["drq"]]["key_summary"] == [["best", 0.75], ["round", 2]]
+    status, info = _api(server, f"/api/runs/{ids['drq']}")
+    assert info["key_summary"] == [["best", 0.75], ["round", 2]]
+
+
+def test_real_engine_runs_show_their_declared_keys(server, gallery_store):
+    _, ids = gallery_store
+    by_id = {r["id"]: r for r in _api(server, "/api/runs")[1]["runs"]}
+    keys = {e: [k for k, _ in by_id[ids[e]]["key_summary"]] for e in ids if ids[e] in by_id}
+    assert keys["corewar"] == ["champion", "champion_score"]
+    assert keys["soup"][0] == "transition_epoch"
+    if "asal" in ids:
+        assert keys["asal"][0] == "best_score"
+    if "redqueen" in ids:
+        assert keys["redqueen"][0] in ("champion", "champion_generality", "best")
+
+
+def test_a_running_run_shows_its_newest_picture(compared):
+    server, ids = compared
+    by_id = {r["id"]: r for r in _api(server, "/api/runs")[1]["runs"]}
+    live = by_id[ids["live"]]
+    # Not the best-named picture (scores.png) but the one written last, stamped with its time.
+    assert live["status"] == "running" and live["thumbnail"] == "best_so_far.png"
+    folder = _home(server, ids) / "runs" / ids["live"]
+    assert live["thumbnail_mtime"] == (folder / "best_so_far.png").stat().st_mtime
+    info = _api(server, f"/api/runs/{ids['live']}")[1]
+    assert info["latest_picture"]["path"] == "best_so_far.png"
+
+
+def test_metrics_name_their_bookkeeping_columns(compared):
+    server, ids = compared
+    status, data = _api(server, f"/api/runs/{ids['a']}/metrics")
+    assert status == 200 and data["bookkeeping"] == ["elapsed", "epoch", "step"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -183,13 +184,13 @@ def test_running_run_refreshes_live(page, server, gallery_store):
     assert not page.js_errors and not page.outside
 
 
-def _png() -> bytes:
+def _png(side: int = 8) -> bytes:
     import io
 
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.new("RGB", (8, 8), (200, 40, 40)).save(buf, format="PNG")
+    Image.new("RGB", (side, side), (200, 40, 40)).save(buf, format="PNG")
     return buf.getvalue()
 
 
@@ -227,4 +228,138 @@ def test_corrupt_and_missing_runs_show_a_clear_message(page, server, gallery_sto
     text = page.inner_text(".message")
     assert "Cannot show run" in text and "no run 'corewar-00000000-000000-nosuch'" in text
     assert "Traceback" not in page.content()
+    assert not page.js_errors and not page.outside
+
+
+# -- issue 15: comparing runs, key summaries, pictures of running runs --
+
+
+def _soup_like(store, name: str, scale: float):
+    run = store.create("soup", {"soup": {"lang": "bff"}}, name=name)
+    for e in range(6):
+        run.log(e * 8, epoch=e * 8, elapsed=scale * e * e, high_order_entropy=scale * e**3)
+    run.update_summary(transition_epoch=16, high_order_entropy=scale * 25)
+    run.set_status("finished")
+    return run
+
+
+def _wait_caption(page, text: str) -> None:
+    page.wait_for_function(
+        "t => (document.querySelector('.compare .chart figcaption') || {}).textContent === t",
+        arg=text,
+    )
+
+
+def _options(page, selector: str) -> list[str]:
+    return page.eval_on_selector_all(f"{selector} option", "os => os.map(o => o.value)")
+
+
+def test_compare_two_runs_overlay_switch_x_and_bookkeeping(page, server, gallery_store):
+    home, _ = gallery_store
+    store = Store(home)
+    a, b = _soup_like(store, "compare me A", 1.0), _soup_like(store, "compare me B", 0.5)
+    try:
+        page.goto(server.url + "/")
+        page.wait_for_selector(f'input[data-pick="{a.id}"]')
+        assert page.is_visible("#compare-hint") and not page.query_selector("#compare")
+        page.check(f'input[data-pick="{a.id}"]')
+        page.check(f'input[data-pick="{b.id}"]')
+        page.click("#compare")
+        page.wait_for_selector(".compare .chart path.series")
+        paths = page.query_selector_all(".compare .chart path.series")
+        assert {p.get_attribute("data-run") for p in paths} == {a.id, b.id}
+        assert "compare me A" in page.inner_text(".chart .legend")
+        assert page.input_value("#metric") == "high_order_entropy"
+        # Bookkeeping (the epoch counter, the clock) is an x-axis, not a metric, until asked for.
+        assert "elapsed" not in _options(page, "#metric") and "epoch" not in _options(
+            page, "#metric"
+        )
+        assert {"step", "epoch", "elapsed"} <= set(_options(page, "#xaxis"))
+        before = page.get_attribute(f'.chart path[data-run="{a.id}"]', "d")
+        page.select_option("#xaxis", "elapsed")
+        _wait_caption(page, "high_order_entropy against elapsed")
+        assert "x=elapsed" in page.url
+        assert page.get_attribute(f'.chart path[data-run="{a.id}"]', "d") != before
+        page.check("#bookkeeping")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#metric option')].some(o => o.value === 'epoch')"
+        )
+        page.select_option("#metric", "epoch")
+        _wait_caption(page, "epoch against elapsed")
+        page.uncheck("#bookkeeping")
+        page.wait_for_function(
+            "() => document.querySelector('#metric') && "
+            "document.querySelector('#metric').value === 'high_order_entropy'"
+        )
+        # A run's own page hides the same series until asked.
+        page.goto(f"{server.url}/run/{a.id}")
+        page.wait_for_selector("#plots .chart")
+        titles = lambda: {  # noqa: E731
+            t.inner_text()
+            for t in page.query_selector_all("#plots .chart figcaption > span:first-child")
+        }
+        assert titles() == {"high_order_entropy"}
+        page.check("#plots #bookkeeping")
+        assert titles() == {"high_order_entropy", "elapsed"}  # epoch copies the step: never drawn
+    finally:
+        store.remove(a.id)
+        store.remove(b.id)
+        store.close()
+    assert not page.js_errors and not page.outside
+
+
+def test_cards_show_each_engines_key_summary(page, server, gallery_store):
+    _, ids = gallery_store
+    page.goto(server.url + "/")
+    page.wait_for_selector(".card")
+
+    def keys(rid):
+        return [
+            d.inner_text() for d in page.query_selector_all(f'.card[data-run="{rid}"] .facts dt')
+        ]
+
+    assert keys(ids["soup"])[0] == "transition_epoch"
+    assert keys(ids["corewar"]) == ["champion", "champion_score"]
+    champion = page.inner_text(f'.card[data-run="{ids["corewar"]}"] .facts dd')
+    assert champion in {"Dwarf", "Imp", "Paper", "Scanner"}
+    if "asal" in ids:
+        assert keys(ids["asal"])[0] == "best_score"
+    assert not page.js_errors and not page.outside
+
+
+def _rewrite_picture(run, name: str, side: int, when: float) -> None:
+    run.write_bytes(name, _png(side))
+    os.utime(run.artifact(name), (when, when))  # a clearly newer time, whatever the clock's grain
+
+
+def test_a_running_runs_picture_refreshes(page, server, gallery_store):
+    home, _ = gallery_store
+    store = Store(home)
+    run = store.create("asal", {"substrate": "lenia"}, name="searching")  # our pid: running
+    run.log(0, best_score=0.1)
+    now = time.time()
+    _rewrite_picture(run, "best_so_far.png", 8, now)
+    width = "e => e.complete ? e.naturalWidth : 0"
+    try:
+        page.goto(server.url + "/")
+        card_img = f'.card[data-run="{run.id}"] .thumb img'
+        page.wait_for_selector(card_img)
+        page.wait_for_function(f"() => document.querySelector({card_img!r}).naturalWidth === 8")
+        _rewrite_picture(run, "best_so_far.png", 24, now + 5)
+        page.wait_for_function(
+            f"() => document.querySelector({card_img!r}).naturalWidth === 24", timeout=15_000
+        )
+        page.goto(f"{server.url}/run/{run.id}")
+        page.wait_for_selector("#latest img")
+        page.wait_for_function("() => document.querySelector('#latest img').naturalWidth === 24")
+        # A different file written later takes the lead: whatever the run wrote last.
+        _rewrite_picture(run, "soup_like_snapshot.png", 40, now + 10)
+        page.wait_for_function(
+            "() => document.querySelector('#latest img').naturalWidth === 40", timeout=15_000
+        )
+        assert page.get_attribute("#latest", "data-path") == "soup_like_snapshot.png"
+        assert page.eval_on_selector("#latest img", width) == 40
+    finally:
+        store.remove(run.id)
+        store.close()
     assert not page.js_errors and not page.outside

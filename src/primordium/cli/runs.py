@@ -33,17 +33,19 @@ def _when(t: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(t))
 
 
-def _short(summary: dict, limit: int = 3) -> str:
-    parts = []
-    for k, v in summary.items():
-        if isinstance(v, (dict, list)) or v is None:
-            continue
-        if isinstance(v, float):
-            v = f"{v:.4g}"
-        parts.append(f"{k}={v}")
-        if len(parts) == limit:
-            break
-    return " ".join(parts)
+def _value(v: object) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)
+
+
+def _key_summary(engine: str, summary: dict) -> str:
+    """The engine's key summary (the gallery's cards show the same), one key=value a line."""
+    from primordium.store.keys import key_summary
+
+    return "\n".join(f"{k}={_value(v)}" for k, v in key_summary(engine, summary))
 
 
 _STYLE = {"running": "green", "finished": "", "failed": "red", "interrupted": "yellow"}
@@ -59,6 +61,7 @@ def list_(
 ) -> None:
     """List the runs, newest first."""
     from rich.table import Table
+    from rich.text import Text
 
     from primordium.store.runs import STATUSES
 
@@ -73,22 +76,31 @@ def list_(
     if not runs:
         out.info(f"no runs in {store.home}" + (" matching the filter" if engine or status else ""))
         return
-    # Narrow terminals get the columns that identify a run; wide ones also its name and summary.
+    # The id (what other commands take) with the name under it, then what the run is
+    # known by; an 80-column terminal fits it, a wide one also gets the start time.
     wide = out.out.width >= 120
-    cols = ("id", "engine", "status", "created") + (("name", "summary") if wide else ())
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for col in cols:
-        table.add_column(col, overflow="fold", no_wrap=col not in ("name", "summary"))
+    # Ids never fold (people copy them); names fold; a long summary value is cut with "…".
+    id_width = max(len(r["id"]) for r in runs)
+    table.add_column("run", overflow="fold", min_width=id_width)
+    table.add_column("engine", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    if wide:
+        table.add_column("created", no_wrap=True)
+    used = id_width + len("redqueen") + len("interrupted") + 2 * 3
+    used += len("2026-11-30 03:36") + 2 if wide else 0
+    table.add_column(
+        "summary", overflow="ellipsis", no_wrap=True, max_width=max(16, out.out.width - used)
+    )
     for r in runs:
         style = _STYLE.get(r["status"], "")
-        row = [
-            r["id"],
-            r["engine"],
-            f"[{style}]{r['status']}[/]" if style else r["status"],
-            _when(r["created"]),
-        ]
+        name = Text(r["id"])
+        if r["name"] != r["id"]:
+            name.append("\n" + r["name"], style="dim")
+        row = [name, r["engine"], Text(r["status"], style=style)]
         if wide:
-            row += [r["name"] if r["name"] != r["id"] else "", _short(r["summary"])]
+            row.append(_when(r["created"]))
+        row.append(Text(_key_summary(r["engine"], r["summary"])))
         table.add_row(*row)
     out.print(table)
 

@@ -6,6 +6,7 @@ everything from these endpoints:
 - ``GET /api/runs``                 every run, newest first, with a thumbnail
 - ``GET /api/runs/{id}``            one run: index row, files, problems
 - ``GET /api/runs/{id}/metrics``    its metric rows (polled while it runs)
+- ``GET /api/compare?runs=A,B&metric=M&x=X``  one metric of several runs, against one x column
 - ``GET /files/{id}/{path}``        a file inside that run's folder, nothing else
 """
 
@@ -26,8 +27,10 @@ from fastapi.responses import FileResponse, Response
 
 from primordium.errors import StoreError
 from primordium.store import Run, Store
+from primordium.store.keys import is_bookkeeping, key_summary, numeric_columns
 from primordium.store.reading import DamagedStore
 from primordium.store.runs import BadCursor
+from primordium.web import compare
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
@@ -88,13 +91,22 @@ def _json(obj: Any, status: int = 200) -> Response:
 
 def _top_files(folder: Path) -> list[dict]:
     try:
-        return [
-            {"path": e.name}
-            for e in sorted(os.scandir(folder), key=lambda e: e.name)
-            if e.is_file() and not e.name.startswith(".")
-        ]
+        out = []
+        for e in sorted(os.scandir(folder), key=lambda e: e.name):
+            if e.is_file() and not e.name.startswith("."):
+                try:
+                    out.append({"path": e.name, "mtime": e.stat().st_mtime})
+                except OSError:
+                    continue  # removed between the scan and the stat
+        return out
     except OSError:
         return []
+
+
+def _latest_picture(files: list[dict]) -> dict | None:
+    """The picture written last: what a running run shows of itself (a soup snapshot, a best-so-far)."""
+    images = [f for f in files if f["path"].lower().endswith(IMAGE_SUFFIXES)]
+    return max(images, key=lambda f: f["mtime"], default=None)
 
 
 def _thumbnail(files: list[dict]) -> str | None:
@@ -150,7 +162,11 @@ def create_app(
     async def store_error(request: Request, exc: StoreError) -> Response:
         # A run that exists but no longer reads back is not "not found".
         status = (
-            400 if isinstance(exc, BadCursor) else 422 if isinstance(exc, DamagedStore) else 404
+            400
+            if isinstance(exc, BadCursor | compare.BadQuery)
+            else 422
+            if isinstance(exc, DamagedStore)
+            else 404
         )
         return _json({"error": str(exc)}, status)
 
@@ -170,6 +186,10 @@ def create_app(
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
+        return page()
+
+    @app.get("/compare", include_in_schema=False)
+    def compare_page() -> FileResponse:
         return page()
 
     @app.get("/run/{run_id}", include_in_schema=False)
@@ -193,7 +213,13 @@ def create_app(
         for row in s.list(engine=engine):
             run = s.open(row["id"])
             # Thumbnails come from the top of the run folder: a scan, not a walk of every snapshot.
-            row["thumbnail"] = None if run.dir.is_symlink() else _thumbnail(_top_files(run.dir))
+            top = [] if run.dir.is_symlink() else _top_files(run.dir)
+            # A running run shows its newest picture; a finished one its best-named one.
+            latest = _latest_picture(top) if row["status"] == "running" else None
+            row["thumbnail"] = latest["path"] if latest else _thumbnail(top)
+            mtimes = {f["path"]: f["mtime"] for f in top}
+            row["thumbnail_mtime"] = mtimes.get(row["thumbnail"])
+            row["key_summary"] = key_summary(row["engine"], row["summary"])
             row["problems"] = run.problems()
             runs.append(row)
         return _json({"home": str(s.home.resolve()), "runs": runs})
@@ -206,6 +232,8 @@ def create_app(
         info["files"] = [] if run.dir.is_symlink() else run.files()
         info["problems"] = run.problems()
         info["thumbnail"] = _thumbnail(info["files"])
+        info["latest_picture"] = _latest_picture(info["files"])
+        info["key_summary"] = key_summary(info["engine"], info["summary"])
         info["home"] = str(store().home.resolve())
         return _json(info)
 
@@ -218,9 +246,49 @@ def create_app(
             rows.sort(
                 key=lambda r: r["step"]
             )  # stable: equal steps keep logging order, as Run.metrics()
+        names = {k for r in rows for k in numeric_columns(r)}
         return _json(
-            {"id": run.id, "status": run.status, "rows": rows, "cursor": cursor, "count": count}
+            {
+                "id": run.id,
+                "status": run.status,
+                "rows": rows,
+                "cursor": cursor,
+                "count": count,
+                # Columns of these rows that are counters or clocks: charted only on request.
+                "bookkeeping": sorted(k for k in names if is_bookkeeping(k)),
+            }
         )
+
+    @app.get("/api/compare")
+    def get_compare(
+        runs: str | None = None, metric: str | None = None, x: str = "step"
+    ) -> Response:
+        """One metric of several runs against one x column; ``columns`` lists what can be chosen."""
+        s = store()
+        chosen = [_open_exact(s, rid) for rid in compare.parse_ids(runs)]
+        tables = [run.metrics() for run in chosen]
+        cols = compare.columns(tables)
+        if cols:  # runs without a single metric row yet have nothing to choose from
+            compare.check_column("x", x, cols)
+        if metric is None:
+            metric = compare.default_metric(cols, [run.engine for run in chosen])
+        else:
+            compare.check_column("metric", metric, cols)
+        out = []
+        for run, rows in zip(chosen, tables, strict=True):
+            info = run.info()
+            xs, ys = compare.series(rows, metric, x) if metric else ([], [])
+            out.append(
+                {
+                    "id": run.id,
+                    "name": info["name"],
+                    "engine": info["engine"],
+                    "status": info["status"],
+                    "xs": xs,
+                    "ys": ys,
+                }
+            )
+        return _json({"metric": metric, "x": x, "columns": cols, "runs": out})
 
     @app.get("/files/{run_id}/{relpath:path}")
     def get_file(run_id: str, relpath: str) -> Response:

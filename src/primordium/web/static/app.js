@@ -50,6 +50,10 @@ function when(t) {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+function clock(t) {
+  return new Date(t * 1000).toTimeString().slice(0, 8);
+}
+
 function ago(t) {
   const s = Math.max(0, Date.now() / 1000 - t);
   if (s < 60) return `${Math.round(s)} s ago`;
@@ -111,11 +115,13 @@ function route() {
   window.scrollTo(0, 0);
   const m = location.pathname.match(/^\/run\/([^/]+)\/?$/);
   if (m) showRun(decodeURIComponent(m[1]));
+  else if (/^\/compare\/?$/.test(location.pathname)) showCompare();
   else showList();
 }
 
 // -- the list of runs -------------------------------------------------------------------------
 let listFilter = { engine: null, query: "" };
+const picked = new Set(); // runs ticked for comparing; kept across the list's refreshes
 
 async function showList() {
   document.title = "primordium gallery";
@@ -165,8 +171,9 @@ function drawList(runs) {
 
   const counts = ["running", "finished", "interrupted", "failed"]
     .map((s) => [s, runs.filter((r) => r.status === s).length]).filter(([, n]) => n);
+  for (const id of picked) if (!runs.some((r) => r.id === id)) picked.delete(id);
   const head = el("div", { class: "listhead" },
-    el("h1", { text: "Runs" }),
+    el("div", { class: "titlebar" }, el("h1", { text: "Runs" }), compareBar(runs)),
     el("p", { class: "muted" }, counts.map(([s, n]) => `${n} ${s}`).join(" · ") || "no runs yet"),
     el("div", { class: "tools" }, chips, search));
 
@@ -176,16 +183,33 @@ function drawList(runs) {
       el("pre", { text: "primordium quickstart" })));
     return;
   }
-  const grid = el("div", { class: "cards" }, shown.map(card));
+  const grid = el("div", { class: "cards" }, shown.map((r) => el("div", { class: "slot" }, card(r),
+    el("label", { class: "pick", title: "compare this run with others" },
+      el("input", { type: "checkbox", "data-pick": r.id, checked: picked.has(r.id),
+        onchange: (ev) => {
+          if (ev.target.checked) picked.add(r.id); else picked.delete(r.id);
+          document.querySelector(".comparebar").replaceWith(compareBar(runs));
+        } }),
+      "compare"))));
   main.replaceChildren(head, shown.length ? grid : el("p", { class: "muted", text: "No run matches." }));
+}
+
+function compareBar(runs) {
+  const href = `/compare?runs=${[...picked].map(encodeURIComponent).join(",")}`;
+  return el("div", { class: "comparebar" },
+    picked.size >= 2
+      ? el("a", { class: "button", id: "compare", href, "data-nav": true, text: `Compare ${picked.size} runs` })
+      : el("span", { class: "muted small", id: "compare-hint",
+        text: picked.size ? "tick one more run to compare" : "tick runs to compare their metrics" }),
+    picked.size ? el("button", { class: "chip", text: "clear", onclick: () => { picked.clear(); drawList(runs); } }) : null);
 }
 
 function card(r) {
   const thumb = r.thumbnail
-    ? el("img", { src: fileUrl(r.id, r.thumbnail, r.updated), alt: `${r.name}: ${r.thumbnail}`, loading: "lazy",
+    ? el("img", { src: fileUrl(r.id, r.thumbnail, r.thumbnail_mtime || r.updated), alt: `${r.name}: ${r.thumbnail}`, loading: "lazy",
       onload: (ev) => { if (ev.target.naturalWidth < ev.target.clientWidth / 2) ev.target.classList.add("pixels"); } })
     : el("div", { class: "nothumb", text: r.engine });
-  const facts = Object.entries(r.summary || {}).filter(([, v]) => v !== null && typeof v !== "object").slice(0, 4);
+  const facts = r.key_summary || []; // the engine's declared keys (primordium.store.keys)
   return el("a", { class: "card", href: `/run/${encodeURIComponent(r.id)}`, "data-nav": true, "data-run": r.id },
     el("div", { class: "thumb" }, thumb),
     el("div", { class: "body" },
@@ -194,6 +218,87 @@ function card(r) {
         r.problems && r.problems.length ? el("span", { class: "badge damaged", text: "damaged" }) : null),
       el("div", { class: "meta muted", text: `${when(r.created)} · ${ago(r.updated)}` }),
       facts.length ? el("dl", { class: "facts" }, facts.map(([k, v]) => [el("dt", { text: k }), el("dd", { text: value(v) })])) : null));
+}
+
+// -- several runs compared ---------------------------------------------------------------------
+const COLORS = ["#2f6fdf", "#d9534f", "#2a9d6f", "#c98a12", "#8a5cd6", "#1f9bb3", "#e0609a", "#5d6b7a",
+  "#7fae2e", "#a0522d", "#3949ab", "#00897b"];
+
+// The choice lives in the URL (?runs=a,b&metric=m&x=epoch&bookkeeping=1), so a comparison can be shared.
+async function showCompare() {
+  document.title = "compare · primordium";
+  const q = new URLSearchParams(location.search);
+  const ids = (q.get("runs") || "").split(",").filter(Boolean);
+  if (!main.querySelector(".compare")) main.replaceChildren(el("p", { class: "muted", text: "Loading…" }));
+  const ask = new URLSearchParams({ runs: ids.join(",") });
+  if (q.get("metric")) ask.set("metric", q.get("metric"));
+  if (q.get("x")) ask.set("x", q.get("x"));
+  let data;
+  try {
+    data = await api(`/api/compare?${ask}`);
+  } catch (e) {
+    main.replaceChildren(message("Cannot compare these runs", e.message));
+    return;
+  }
+  drawCompare(data, q.get("bookkeeping") === "1" || data.columns.some((c) => c.name === data.metric && c.bookkeeping));
+  if (data.runs.some((r) => r.status === "running") && !timers.length) {
+    setLive(true);
+    every(3000, async () => {
+      try {
+        const fresh = await api(`/api/compare?${new URLSearchParams({ runs: ids.join(","), metric: current.compare.metric, x: current.compare.x })}`);
+        drawCompare(fresh, current.compare.bookkeeping);
+        if (!fresh.runs.some((r) => r.status === "running")) stopLive();
+      } catch (e) { /* keep what is shown */ }
+    });
+  }
+}
+
+function drawCompare(data, bookkeeping) {
+  current = { compare: { metric: data.metric, x: data.x, bookkeeping } };
+  const choose = (changes) => {
+    const q = new URLSearchParams(location.search);
+    for (const [k, v] of Object.entries(changes)) { if (v === null) q.delete(k); else q.set(k, v); }
+    history.replaceState(null, "", `/compare?${q.toString().replace(/%2C/g, ",")}`);
+    timers.forEach(clearInterval);
+    timers = [];
+    showCompare();
+  };
+  const science = data.columns.filter((c) => !c.bookkeeping);
+  const metrics = data.columns.filter((c) => c.name !== "step" && (bookkeeping || !c.bookkeeping));
+  const n = data.runs.length;
+  const label = (c) => `${c.name}${c.bookkeeping ? " (bookkeeping)" : ""}${c.runs < n ? ` (${c.runs} of ${n} runs)` : ""}`;
+  const metricSel = el("select", { id: "metric", "aria-label": "metric",
+    onchange: (ev) => choose({ metric: ev.target.value }) },
+    metrics.map((c) => el("option", { value: c.name, selected: c.name === data.metric, text: label(c) })));
+  const xs = [...data.columns].sort((a, b) => (b.name === "step") - (a.name === "step") || a.name.localeCompare(b.name));
+  const xSel = el("select", { id: "xaxis", "aria-label": "x-axis", onchange: (ev) => choose({ x: ev.target.value }) },
+    xs.map((c) => el("option", { value: c.name, selected: c.name === data.x, text: label(c) })));
+  const bk = el("input", { type: "checkbox", id: "bookkeeping", checked: bookkeeping,
+    onchange: (ev) => {
+      const on = ev.target.checked;
+      const isBk = data.columns.some((c) => c.name === data.metric && c.bookkeeping);
+      // Hiding bookkeeping while one is charted goes back to the science column the API picks.
+      choose({ bookkeeping: on ? "1" : null, metric: !on && isBk ? null : data.metric });
+    } });
+  const hidden = data.columns.filter((c) => c.bookkeeping && c.name !== "step").length;
+  const controls = el("div", { class: "controls" },
+    el("label", {}, "metric ", metricSel),
+    el("label", {}, "x-axis ", xSel),
+    el("label", { title: "counters, clocks and tallies of work: see docs/gallery.md" }, bk,
+      ` show bookkeeping series${hidden ? ` (${hidden})` : ""}`));
+  const series = data.runs.map((r, i) => ({ id: r.id, label: r.name, href: `/run/${encodeURIComponent(r.id)}`,
+    xs: r.xs, ys: r.ys, color: COLORS[i % COLORS.length] }));
+  const missing = data.runs.filter((r) => !r.xs.length);
+  const chart = data.metric
+    ? Charts.plot({ title: `${data.metric} against ${data.x}`, series, xLabel: data.x, width: 860, height: 380 })
+    : el("p", { class: "muted", text: science.length ? "" : "These runs have no metrics to compare." });
+  main.replaceChildren(el("article", { class: "compare" },
+    el("p", {}, el("a", { href: "/", "data-nav": true, text: "← all runs" })),
+    el("h1", { text: `Compare ${n} runs` }),
+    controls,
+    el("div", { class: "bigchart" }, chart),
+    missing.length && data.metric ? el("p", { class: "muted small", id: "missing",
+      text: `No ${data.metric} against ${data.x} in: ${missing.map((r) => r.name).join(", ")}` }) : null));
 }
 
 // -- one run ----------------------------------------------------------------------------------
@@ -229,7 +334,7 @@ async function showRun(id) {
     main.replaceChildren(message(`Cannot show run ${id}`, e.message));
     return;
   }
-  current = { id, info, rows: [], cursor: null, files: new Map(info.files.map((f) => [f.path, f.mtime])) };
+  current = { id, info, rows: [], cursor: null, bookkeeping: new Set(), showBookkeeping: false, files: new Map(info.files.map((f) => [f.path, f.mtime])) };
   document.getElementById("home").textContent = info.home;
   document.title = `${info.name} · primordium`;
   const page = el("article", { class: "run" });
@@ -310,6 +415,14 @@ function drawMedia(section, info) {
   if (!items.length) return;
   section.append(el("h2", { text: "Pictures and videos" }));
   const grid = el("div", { class: "media" });
+  const latest = info.latest_picture;
+  if (info.status === "running" && latest) {
+    // While the run goes, its newest picture leads; its time in the URL fetches each rewrite anew.
+    const url = fileUrl(info.id, latest.path, latest.mtime);
+    grid.append(el("figure", { class: "latest", id: "latest", "data-path": latest.path },
+      el("img", { src: url, alt: `latest picture: ${latest.path}`, onload: fitImage }),
+      el("figcaption", {}, "Latest picture ", el("span", { class: "muted", text: `(${latest.path}, written ${clock(latest.mtime)})` }))));
+  }
   for (const f of items.slice(0, MAX_MEDIA)) {
     const url = fileUrl(info.id, f.path, f.mtime);
     const shown = VIDEO.test(f.path)
@@ -444,6 +557,7 @@ async function refreshMetrics(section) {
   const changed = rows.length !== current.rows.length || data.cursor !== current.cursor;
   current.rows = rows;
   current.cursor = data.cursor;
+  for (const k of data.bookkeeping || []) current.bookkeeping.add(k);
   if (changed || !section.childElementCount) drawPlots(section, rows);
   if (data.status !== "running" && timers.length) await refreshInfo(document.querySelector("article.run"));
 }
@@ -474,24 +588,32 @@ function drawPlots(section, rows) {
   const bykey = new Map();
   for (const r of rows) {
     for (const [k, v] of Object.entries(numbers(r))) {
-      if (k === "step" || k === "time" || !Number.isFinite(v)) continue;
+      if (k === "step" || !Number.isFinite(v)) continue;
       if (!bykey.has(k)) bykey.set(k, { xs: [], ys: [] });
       bykey.get(k).xs.push(r.step);
       bykey.get(k).ys.push(v);
     }
   }
   const series = [], constant = [];
+  let hidden = 0;
   for (const [k, { xs, ys }] of bykey) {
+    if (current.bookkeeping.has(k) && !current.showBookkeeping) { hidden++; continue; }
     if (ys.every((y, i) => y === xs[i])) continue; // a copy of the step (e.g. epoch)
     if (ys.length > 1 && ys.every((y) => y === ys[0])) constant.push([k, ys[0]]);
     else series.push([k, xs, ys]);
   }
   const order = (k) => { const i = FIRST_METRICS.indexOf(k); return i < 0 ? FIRST_METRICS.length : i; };
   series.sort((a, b) => order(a[0]) - order(b[0]) || a[0].localeCompare(b[0]));
-  if (!series.length && !constant.length) return; // only step counters: nothing to draw
+  if (!series.length && !constant.length && !hidden) return; // only step counters: nothing to draw
   const steps = rows.map((r) => r.step);
   section.append(el("h2", {}, "Metrics ", el("span", { class: "muted small",
     text: `${rows.length} rows, step ${Charts.fmt(Math.min(...steps))} to ${Charts.fmt(Math.max(...steps))}` })));
+  if (hidden || current.showBookkeeping) {
+    section.append(el("label", { class: "muted small toggle", title: "counters, clocks and tallies of work: see docs/gallery.md" },
+      el("input", { type: "checkbox", id: "bookkeeping", checked: current.showBookkeeping,
+        onchange: (ev) => { current.showBookkeeping = ev.target.checked; drawPlots(section, current.rows); } }),
+      ` show bookkeeping series${hidden ? ` (${hidden} hidden)` : ""}`));
+  }
   if (rows.length === 1) {
     section.append(tiles(series.map(([k, , ys]) => [k, ys[0]])));
   } else {

@@ -49,8 +49,14 @@ window.Charts = (() => {
     return Math.abs(xs[lo] - x) <= Math.abs(xs[hi] - x) ? lo : hi;
   }
 
-  // One chart: xs ascending, ys numbers or null (a gap). Returns a <figure>.
+  // One chart of one series: xs ascending, ys numbers or null (a gap). Returns a <figure>.
   function line({ title, xs, ys, xLabel = "step", color = "#2f6fdf", width = 380, height = 210, marker = null }) {
+    return plot({ title, xLabel, width, height, marker, series: [{ label: title, xs, ys, color }] });
+  }
+
+  // Several series over one x-axis (runs compared); with more than one, a legend names them
+  // and hover reads every series at the nearest x of each.
+  function plot({ title, series, xLabel = "step", width = 380, height = 210, marker = null }) {
     const fig = document.createElement("figure");
     fig.className = "chart";
     const cap = document.createElement("figcaption");
@@ -61,10 +67,14 @@ window.Charts = (() => {
     cap.append(name, readout);
     fig.appendChild(cap);
 
-    const finite = ys.filter((v) => v !== null && Number.isFinite(v));
+    const usable = (v) => v !== null && Number.isFinite(v);
+    const finite = series.flatMap((s) => s.ys.filter(usable));
+    const allX = series.flatMap((s) => s.xs.filter(Number.isFinite));
     const svg = node("svg", { viewBox: `0 0 ${width} ${height}`, width, height, role: "img", "aria-label": title });
     fig.appendChild(svg);
-    if (!finite.length || !xs.length) {
+    const many = series.length > 1;
+    const legend = many ? document.createElement("ul") : null;
+    if (!finite.length || !allX.length) {
       node("text", { x: width / 2, y: height / 2, "text-anchor": "middle", class: "empty" }, svg).textContent = "no values";
       return fig;
     }
@@ -75,10 +85,11 @@ window.Charts = (() => {
     if (hi === lo) { lo -= Math.abs(lo) * 0.1 || 1; hi += Math.abs(hi) * 0.1 || 1; }
     const pad = (hi - lo) * 0.06;
     lo -= pad; hi += pad;
-    const x0 = xs[0], x1 = xs[xs.length - 1] === x0 ? x0 + 1 : xs[xs.length - 1];
+    const x0 = Math.min(...allX), xmax = Math.max(...allX), x1 = xmax === x0 ? x0 + 1 : xmax;
     const W = width - PAD.left - PAD.right, H = height - PAD.top - PAD.bottom;
     const sx = (x) => PAD.left + ((x - x0) / (x1 - x0)) * W;
     const sy = (y) => PAD.top + (1 - (f(y) - lo) / (hi - lo)) * H;
+    const drawable = (y) => usable(y) && !(log && y <= 0);
 
     // Grid and labels.
     const yt = log ? ticks(Math.ceil(lo), Math.floor(hi), 4).map((e) => Math.pow(10, e)) : ticks(lo, hi, 4);
@@ -96,61 +107,87 @@ window.Charts = (() => {
     }
     node("rect", { x: PAD.left, y: PAD.top, width: W, height: H, class: "frame" }, svg);
     if (log) node("text", { x: PAD.left + 4, y: PAD.top + 12, class: "axis" }, svg).textContent = "log scale";
+    if (many) node("text", { x: PAD.left + W, y: height - 8 - 12, "text-anchor": "end", class: "axis" }, svg).textContent = xLabel;
     if (marker !== null && marker >= x0 && marker <= x1) {
       node("line", { x1: sx(marker), x2: sx(marker), y1: PAD.top, y2: PAD.top + H, class: "marker" }, svg);
     }
 
-    // The line: many points are thinned to a min and a max per pixel column.
-    const perPixel = xs.length > 2 * W;
-    let d = "", pen = false, bucket = null;
-    const flush = () => {
-      if (!bucket) return;
-      d += `${pen ? "L" : "M"}${bucket.x.toFixed(1)},${sy(bucket.first).toFixed(1)}`;
-      pen = true;
-      if (bucket.min !== bucket.first) d += `L${bucket.x.toFixed(1)},${sy(bucket.min).toFixed(1)}`;
-      if (bucket.max !== bucket.min) d += `L${bucket.x.toFixed(1)},${sy(bucket.max).toFixed(1)}`;
-      if (bucket.last !== bucket.max) d += `L${bucket.x.toFixed(1)},${sy(bucket.last).toFixed(1)}`;
-      bucket = null;
-    };
-    for (let i = 0; i < xs.length; i++) {
-      const y = ys[i];
-      if (y === null || !Number.isFinite(y) || (log && y <= 0)) { flush(); pen = false; continue; }
-      const x = perPixel ? Math.round(sx(xs[i])) : sx(xs[i]);
-      if (bucket && bucket.x === x) {
-        bucket.min = Math.min(bucket.min, y); bucket.max = Math.max(bucket.max, y); bucket.last = y;
-      } else {
-        flush();
-        bucket = { x, first: y, min: y, max: y, last: y };
+    const dots = [], values = [];
+    for (const s of series) {
+      const { xs, ys, color } = s;
+      // The line: many points are thinned to a min and a max per pixel column.
+      const perPixel = xs.length > 2 * W;
+      let d = "", pen = false, bucket = null;
+      const flush = () => {
+        if (!bucket) return;
+        d += `${pen ? "L" : "M"}${bucket.x.toFixed(1)},${sy(bucket.first).toFixed(1)}`;
+        pen = true;
+        if (bucket.min !== bucket.first) d += `L${bucket.x.toFixed(1)},${sy(bucket.min).toFixed(1)}`;
+        if (bucket.max !== bucket.min) d += `L${bucket.x.toFixed(1)},${sy(bucket.max).toFixed(1)}`;
+        if (bucket.last !== bucket.max) d += `L${bucket.x.toFixed(1)},${sy(bucket.last).toFixed(1)}`;
+        bucket = null;
+      };
+      for (let i = 0; i < xs.length; i++) {
+        const y = ys[i];
+        if (!drawable(y)) { flush(); pen = false; continue; }
+        const x = perPixel ? Math.round(sx(xs[i])) : sx(xs[i]);
+        if (bucket && bucket.x === x) {
+          bucket.min = Math.min(bucket.min, y); bucket.max = Math.max(bucket.max, y); bucket.last = y;
+        } else {
+          flush();
+          bucket = { x, first: y, min: y, max: y, last: y };
+        }
+      }
+      flush();
+      const path = node("path", { d, class: "series", stroke: color }, svg);
+      if (s.id) path.setAttribute("data-run", s.id);
+      if (ys.filter(usable).length <= 40) {
+        // Few points: show each one, so a sparse series (one row per round) reads as data, not a guess.
+        ys.forEach((v, i) => { if (drawable(v)) node("circle", { cx: sx(xs[i]), cy: sy(v), r: 2.5, fill: color }, svg); });
+      }
+      dots.push(node("circle", { r: 3.5, class: "hover", fill: color, visibility: "hidden" }, svg));
+      if (many) {
+        const value = document.createElement("span");
+        value.className = "value";
+        const item = document.createElement("li");
+        if (s.id) item.setAttribute("data-run", s.id);
+        const swatch = document.createElement("i");
+        swatch.style.background = color;
+        const label = s.href ? document.createElement("a") : document.createElement("span");
+        if (s.href) label.href = s.href;
+        label.textContent = s.label;
+        item.append(swatch, label, value);
+        legend.appendChild(item);
+        values.push(value);
       }
     }
-    flush();
-    node("path", { d, class: "series", stroke: color }, svg);
-    if (finite.length <= 40) {
-      // Few points: show each one, so a sparse series (one row per round) reads as data, not a guess.
-      ys.forEach((v, i) => {
-        if (v !== null && Number.isFinite(v) && !(log && v <= 0)) node("circle", { cx: sx(xs[i]), cy: sy(v), r: 2.5, fill: color }, svg);
-      });
-    }
 
-    // Hover: the nearest row's value.
-    const dot = node("circle", { r: 3.5, class: "hover", fill: color, visibility: "hidden" }, svg);
+    // Hover: each series' value at the row nearest the pointer.
     const hit = node("rect", { x: PAD.left, y: PAD.top, width: W, height: H, class: "hit" }, svg);
-    const last = ys.length - 1;
-    const show = (i) => {
-      readout.textContent = `${xLabel} ${fmt(xs[i])}: ${fmt(ys[i])}`;
-      if (ys[i] !== null && Number.isFinite(ys[i]) && !(log && ys[i] <= 0)) {
-        dot.setAttribute("cx", sx(xs[i])); dot.setAttribute("cy", sy(ys[i])); dot.setAttribute("visibility", "visible");
-      } else dot.setAttribute("visibility", "hidden");
+    const lastText = (s) => (s.ys.length ? fmt(s.ys[s.ys.length - 1]) : "–");
+    const rest = () => {
+      dots.forEach((d) => d.setAttribute("visibility", "hidden"));
+      if (many) { readout.textContent = ""; series.forEach((s, k) => { values[k].textContent = `last ${lastText(s)}`; }); }
+      else readout.textContent = `last ${lastText(series[0])}`;
     };
     hit.addEventListener("mousemove", (ev) => {
       const r = svg.getBoundingClientRect();
       const x = x0 + ((ev.clientX - r.left) * (width / r.width) - PAD.left) / W * (x1 - x0);
-      show(nearest(xs, x));
+      series.forEach((s, k) => {
+        if (!s.xs.length) return;
+        const i = nearest(s.xs, x);
+        if (drawable(s.ys[i])) {
+          dots[k].setAttribute("cx", sx(s.xs[i])); dots[k].setAttribute("cy", sy(s.ys[i])); dots[k].setAttribute("visibility", "visible");
+        } else dots[k].setAttribute("visibility", "hidden");
+        const text = `${xLabel} ${fmt(s.xs[i])}: ${fmt(s.ys[i])}`;
+        if (many) values[k].textContent = text; else readout.textContent = text;
+      });
     });
-    hit.addEventListener("mouseleave", () => { dot.setAttribute("visibility", "hidden"); readout.textContent = `last ${fmt(ys[last])}`; });
-    readout.textContent = `last ${fmt(ys[last])}`;
+    hit.addEventListener("mouseleave", rest);
+    rest();
+    if (legend) { legend.className = "legend"; fig.appendChild(legend); }
     return fig;
   }
 
-  return { line, fmt };
+  return { line, plot, fmt };
 })();
