@@ -84,8 +84,12 @@ def test_eval_against_human_warriors_and_compare(cli, store_home, warriors_dir, 
         assert r["wins"] + r["ties"] + r["losses"] == n
         assert r["generality"] == pytest.approx((r["wins"] + r["ties"]) / n)
         assert set(r) >= {"round", "champion", "generality", "wins", "ties", "losses"}
-    run_dir = Store().open(ids[0]).dir
-    assert (run_dir / "eval.json").is_file() and (run_dir / "generality.png").is_file()
+    run = Store().open(ids[0])
+    assert (run.dir / "eval.json").is_file() and (run.dir / "generality.png").is_file()
+    # The card's headline: the latest champion and its generality.
+    summary = run.summary
+    assert summary["champion_generality"] == res["rounds"][-1]["generality"]
+    assert isinstance(summary["champion"], str) and summary["champion"]
     code, out, err = cli(
         "redqueen", "eval", ids[0], "--against", str(warriors_dir), "--rounds", "4"
     )

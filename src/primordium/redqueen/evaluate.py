@@ -223,6 +223,8 @@ def evaluate_run(
     if measure == "pmars":
         result["seed"] = seed
     run.write_json("eval.json", result)
+    # The newest champion's generality is the run's headline (cards, `runs list`).
+    run.update_summary(champion_generality=result["rounds"][-1]["generality"])
     from primordium.redqueen.plots import generality_image
     from primordium.viz import save_png
 

@@ -402,6 +402,8 @@ class Experiment:
             round=min(s.round, self.config.rounds),
             rounds=self.config.rounds,
             champions=sum(ch is not None for ch in s.champions),
+            # The latest round's champion: what the gallery's card and `runs list` show.
+            champion=next((f"#{ch['id']}" for ch in reversed(s.champions) if ch), None),
             best=_finite(max((ch["fitness"] for ch in s.champions if ch), default=float("-inf"))),
             **s.stats,
         )
