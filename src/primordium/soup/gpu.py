@@ -68,17 +68,25 @@ def resolve_device(device: str) -> str:
 
 
 def device_bytes_needed(config: SoupConfig) -> int:
-    """GPU memory one epoch holds at its peak: two soups, the tape buffer, the plan and the ops."""
-    n, length = config.programs, config.length
-    soup = n * length
-    return 3 * soup + 8 * n * 2 + 9 * soup // 64 + 8 * n + (1 << 20)
+    """GPU memory one epoch holds at its peak, with room to spare.
+
+    Three soups (the last whole epoch's, the new one, the tape buffer of the
+    pairing modes), two int64 per program (the permutation or the pairs), the
+    mutations (int64 position and a byte each, budgeted at twice the
+    expected count) and an int64 op count per tape, plus 1 MiB.
+    """
+    n, size = config.programs, config.programs * config.length
+    mutations = min(size, 2 * int(size * config.mutation) + 64)
+    return 3 * size + 16 * n + 9 * mutations + 8 * (n // 2) + (1 << 20)
 
 
-def check_memory(config: SoupConfig) -> None:
-    if simulated():
-        return
-    _cuda()
-    free, _total = cuda.current_context().get_memory_info()
+def check_memory(config: SoupConfig, free: int | None = None) -> None:
+    """Refuse a soup the device cannot hold (``free``: bytes free, asked of the device if None)."""
+    if free is None:
+        if simulated():
+            return
+        _cuda()
+        free, _total = cuda.current_context().get_memory_info()
     need = device_bytes_needed(config)
     if need > free:
         raise ConfigError(
@@ -206,6 +214,16 @@ def device_epoch(soup_d, config: SoupConfig, plan: EpochPlan):
     if plan.perm is None:
         scatter_pairs[_grid(tapes.size), BLOCK](tapes, a, b, out)
     return out, int(ops.copy_to_host().sum()), tapes.shape[0]
+
+
+def run_tapes_device(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndarray:
+    """Run every row of ``tapes`` (uint8[P, 2L]) on the device, in place; return ops per tape."""
+    _cuda()
+    d = cuda.to_device(np.ascontiguousarray(tapes, dtype=np.uint8))
+    ops = cuda.device_array(tapes.shape[0], dtype=np.int64)
+    _kernels(lang_id)[_grid(tapes.shape[0]), BLOCK](d, max_steps, ops)
+    tapes[...] = d.copy_to_host()
+    return ops.copy_to_host()
 
 
 class GpuSoup:
