@@ -311,8 +311,8 @@ def gpu_kernel(lang_id: int, soup: np.ndarray, steps: int, repeat: int) -> tuple
 
     from primordium.soup.gpu import BLOCK, _grid, _kernels
 
-    kernel = _kernels(lang_id)
     tapes = np.ascontiguousarray(soup.reshape(soup.shape[0] // 2, 2 * soup.shape[1]))
+    kernel = _kernels(lang_id, tapes.shape[1])
     ops = cuda.device_array(len(tapes), dtype=np.int64)
     best, total = float("inf"), 0
     for _ in range(repeat + 1):  # the first run compiles

@@ -3,11 +3,11 @@
 numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) runs the kernels as
 Python threads; it must be chosen before ``numba.cuda`` is first imported, so
 every simulated check runs in a child process (``_sim``). The simulator is
-slow, so the soups are small. Under the simulator the run kernel hands the
-CPU-compiled ``run_tape`` (the one definition both paths share) its row;
-that the same function compiles for a real GPU is checked by compiling every
-language's kernel to PTX for sm_90 with CUDA's libnvvm (slow, and skipped
-where no CUDA toolkit is installed).
+slow, so the soups are small. Under the simulator the run kernel's local
+tape is a numpy array, so the CPU-compiled ``run_tape`` (the one definition
+both paths share) runs on it; that the same function compiles for a real
+GPU is checked by compiling every language's kernel to PTX for sm_90 with
+CUDA's libnvvm (slow, and skipped where no CUDA toolkit is installed).
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ dispatcher.get_current_device = lambda: SM90()
 sig = (types.uint8[:, ::1], types.int64, types.int64[::1])
 result = {}
 for name in LANGS:
-    ptx, _ = cuda.compile_ptx(_kernels(LANGUAGES[name].id).py_func, sig, cc=(9, 0))
+    ptx, _ = cuda.compile_ptx(_kernels(LANGUAGES[name].id, 128).py_func, sig, cc=(9, 0))
     result[name] = ".target sm_90" in ptx
 for mover in _movers():
     cuda.compile_ptx(mover.py_func, ARGS[mover.__name__], cc=(9, 0))

@@ -96,30 +96,32 @@ def check_memory(config: SoupConfig, free: int | None = None) -> None:
 
 
 @functools.cache
-def _kernels(lang_id: int):
-    """The epoch's kernels, the language a compile-time constant of the run kernel."""
+def _kernels(lang_id: int, tape_len: int):
+    """The run kernel: language and tape length are compile-time constants.
+
+    Each thread copies its tape into a local array, runs it there and copies
+    it back: the interpreter's many byte reads and writes then hit the
+    thread's own (cached, interleaved) local memory rather than global
+    memory. Under the simulator a local array is a numpy array, so the
+    CPU-compiled ``run_tape`` runs on it unchanged; that the same function
+    compiles for a real GPU is checked apart, by compiling this kernel to
+    PTX (tests/soup/test_gpu_sim.py).
+    """
     _cuda()
     stack_size = forth.STACK
-    if simulated():
-        # The simulator runs kernels as Python threads, and a numba function
-        # cannot take its fake arrays: hand the CPU-compiled run_tape (the same
-        # definition) the row's memory. Whether run_tape compiles for a real
-        # GPU is checked apart, by compiling it to PTX (tests/soup/test_gpu_sim.py).
-        @cuda.jit
-        def run_all(tapes, max_steps, ops):
-            i = cuda.grid(1)
-            if i < tapes.shape[0]:
-                stack = cuda.local.array(stack_size, np.uint8)
-                ops[i] = run_tape(lang_id, tapes[i]._item._ary, max_steps, stack)
-
-        return run_all
 
     @cuda.jit
     def run_all(tapes, max_steps, ops):
         i = cuda.grid(1)
         if i < tapes.shape[0]:
             stack = cuda.local.array(stack_size, np.uint8)
-            ops[i] = run_tape(lang_id, tapes[i], max_steps, stack)
+            tape = cuda.local.array(tape_len, np.uint8)
+            row = tapes[i]
+            for j in range(tape_len):
+                tape[j] = row[j]
+            ops[i] = run_tape(lang_id, tape, max_steps, stack)
+            for j in range(tape_len):
+                row[j] = tape[j]
 
     return run_all
 
@@ -186,7 +188,7 @@ def device_epoch(soup_d, config: SoupConfig, plan: EpochPlan):
     """
     _cuda()
     gather_perm, write_bytes, gather_pairs, scatter_pairs, copy = _movers()
-    run_all = _kernels(config.language.id)
+    run_all = _kernels(config.language.id, 2 * config.length)
     n, length = config.programs, config.length
     size = n * length
     out = cuda.device_array((n, length), dtype=np.uint8)
@@ -221,7 +223,7 @@ def run_tapes_device(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndar
     _cuda()
     d = cuda.to_device(np.ascontiguousarray(tapes, dtype=np.uint8))
     ops = cuda.device_array(tapes.shape[0], dtype=np.int64)
-    _kernels(lang_id)[_grid(tapes.shape[0]), BLOCK](d, max_steps, ops)
+    _kernels(lang_id, tapes.shape[1])[_grid(tapes.shape[0]), BLOCK](d, max_steps, ops)
     tapes[...] = d.copy_to_host()
     return ops.copy_to_host()
 
