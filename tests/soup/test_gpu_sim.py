@@ -155,10 +155,13 @@ for device in ("cpu", "gpu"):
         dat=(run.dir / "checkpoints" / "0000000004.dat").read_bytes().hex(),
         ops=res["ops"], ops2=res2["ops"], log=(run.dir / "log.csv").read_text(),
     )
+from primordium.soup.sweep import soup_task
+small = SoupConfig(programs=16, length=16, max_steps=256, mutation=0.02, seed=4).to_dict()
+result["sweep"] = [soup_task((small, 4, 2, None, device)) for device in ("cpu", "gpu")]
 """
 
 
-def test_a_gpu_run_and_its_resume_equal_the_cpu_run(tmp_path):
+def test_a_gpu_run_its_resume_and_a_sweep_equal_the_cpu(tmp_path):
     got = _sim(RUN_CODE, tmp_path)
     cpu, gpu = got["cpu"], got["gpu"]
     assert cpu["ops"] > 0
@@ -166,6 +169,10 @@ def test_a_gpu_run_and_its_resume_equal_the_cpu_run(tmp_path):
         assert cpu[key] == gpu[key], key
     # A run moves between devices mid-way and ends where the uninterrupted one does.
     assert cpu["resumed"] == gpu["resumed"] == cpu["soup"]
+    # A sweep's soup (soup_task) gives the same curve on either device.
+    sweep_cpu, sweep_gpu = got["sweep"]
+    assert sweep_cpu["ops"] > 0 and len(sweep_cpu["curve"]) == 2
+    assert sweep_cpu == sweep_gpu
 
 
 def test_device_gpu_without_a_gpu_is_one_line_and_exit_2(tmp_path):
