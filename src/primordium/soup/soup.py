@@ -293,10 +293,6 @@ class EpochPlan:
     where: np.ndarray
     values: np.ndarray
 
-    @property
-    def tapes(self) -> int:
-        return len(self.perm) // 2 if self.perm is not None else len(self.a)
-
 
 def epoch_plan(
     config: SoupConfig, index: int, interactions: Interactions | None = None
