@@ -19,8 +19,24 @@ benchmark) is compiled here with gcc -O3 -fopenmp and loaded with ctypes.
    step limit: the regime a soup spends most of its life in after the
    transition.
 
+With ``--device gpu`` (a CUDA machine) it measures the GPU path instead,
+side by side with cubff's CUDA build (``--cubff-cuda``, the folder of its
+``main`` built with ``make CUDA=1``; see BENCHMARKS.md):
+
+G0. Same bytes: a few epochs on the GPU and on the CPU must give one soup.
+G1. Kernel throughput: the run kernel alone on the soup's tapes (device
+    resident, timed between synchronisations), on a fresh soup a few epochs
+    in and on a post-transition soup (every program a replicator, or the
+    cubff checkpoint given with --post-load). cubff has no kernel-only timer:
+    its ops/s over a run with one report is printed beside it, and the
+    ``nsys`` command that times its kernel alone.
+G2. Whole run: epochs/s of ``GpuSoup`` (metrics every --print-interval
+    epochs on a host copy, as cubff's report) against cubff's CUDA main on
+    the same soup, fresh and post-transition, best of --rounds alternating.
+
     python benchmarks/soup.py [--programs 131072] [--epochs 512] [--repeat 11] [--lang bff_noheads]
     python benchmarks/soup.py --only cubff   # sections 3 and 4 only
+    python benchmarks/soup.py --device gpu --cubff-cuda ~/cubff-cuda [--post-load soup.dat]
 """
 
 from __future__ import annotations
@@ -152,9 +168,18 @@ REPLICATOR = b"[{.>]" + b"a" * 54 + b"]>.{["
 
 
 def run_cubff(
-    cubff: Path, lang: str, programs: int, epochs: int, seed: int, load: Path | None
+    cubff: Path,
+    lang: str,
+    programs: int,
+    epochs: int,
+    seed: int,
+    load: Path | None,
+    every: int | None = None,
 ) -> dict:
-    """Run cubff's main for epochs 0..epochs; return its own elapsed seconds and ops, and the wall time."""
+    """Run cubff's main for epochs 0..epochs (a report every ``every``, default once at the end).
+
+    Returns its own elapsed seconds and ops, and the wall time.
+    """
     cmd = [
         str(cubff / "main"),
         "--lang",
@@ -164,7 +189,7 @@ def run_cubff(
         "--max_epochs",
         str(epochs),
         "--print_interval",
-        str(epochs),
+        str(every or epochs),
         "--clear_interval",
         str(epochs),
         "--save_interval",
@@ -267,6 +292,148 @@ def cubff_sections(args, tmp: Path) -> None:
     )
 
 
+def gpu_same_bytes(config: SoupConfig, epochs: int) -> None:
+    from primordium.soup.gpu import GpuSoup
+
+    cpu = initial_soup(config)
+    gpu = GpuSoup(cpu, config)
+    for e in range(epochs):
+        cpu, ops, _ = epoch(cpu, config, e)
+        gops, _ = gpu.epoch(e)
+        if ops != gops or not np.array_equal(cpu, gpu.host()):
+            raise SystemExit(f"G0. the GPU and CPU soups differ after epoch {e}")
+    print(f"G0. {epochs} epochs of {config.programs} programs: GPU soup == CPU soup (bytes, ops)")
+
+
+def gpu_kernel(lang_id: int, soup: np.ndarray, steps: int, repeat: int) -> tuple[float, int]:
+    """Best seconds of the run kernel alone over ``repeat`` runs on fresh copies; ops per run."""
+    from numba import cuda
+
+    from primordium.soup.gpu import BLOCK, _grid, _kernels
+
+    tapes = np.ascontiguousarray(soup.reshape(soup.shape[0] // 2, 2 * soup.shape[1]))
+    kernel = _kernels(lang_id, tapes.shape[1])
+    ops = cuda.device_array(len(tapes), dtype=np.int64)
+    best, total = float("inf"), 0
+    for _ in range(repeat + 1):  # the first run compiles
+        d = cuda.to_device(tapes)
+        cuda.synchronize()
+        t = time.perf_counter()
+        kernel[_grid(len(tapes)), BLOCK](d, steps, ops)
+        cuda.synchronize()
+        best = min(best, time.perf_counter() - t)
+        total = int(ops.copy_to_host().sum())
+    return best, total
+
+
+def run_ours_gpu(config: SoupConfig, soup: np.ndarray, epochs: int, every: int) -> dict:
+    """Epochs 0..epochs on the GPU, a host copy and its brotli size every ``every`` epochs."""
+    from primordium.soup.gpu import GpuSoup
+    from primordium.soup.metrics import entropy
+
+    held = GpuSoup(soup, config)
+    t = time.perf_counter()
+    total = 0
+    for e in range(epochs + 1):
+        ops, _ = held.epoch(e)
+        total += ops
+        if e % every == 0:
+            entropy(held.host())
+    return {"sec": time.perf_counter() - t, "ops": total}
+
+
+def post_transition_soup(programs: int, load: str | None, tmp: Path) -> tuple[np.ndarray, Path]:
+    """A soup after the transition and its cubff checkpoint: --post-load's, or all replicators."""
+    from primordium.soup.cubff_files import read_dat, write_dat
+
+    if load:
+        soup, _, _ = read_dat(load, 64)
+        soup = np.resize(soup, (programs, 64))  # tiled to the size asked for
+    else:
+        soup = np.tile(np.frombuffer(REPLICATOR, np.uint8), (programs, 1))
+    path = tmp / "post.dat"
+    write_dat(path, soup, 0, 1)
+    return soup, path
+
+
+def gpu_sections(args, tmp: Path) -> None:
+    from numba import cuda
+
+    from primordium.soup.gpu import resolve_device, simulated
+
+    resolve_device("gpu")
+    if simulated():
+        print("GPU: numba's CUDA simulator (a check of this script, not a measurement)")
+    else:
+        dev = cuda.get_current_device()
+        print(f"GPU: {dev.name}, compute capability {dev.compute_capability}")
+    lang = get_language(args.lang)
+    config = SoupConfig(lang=args.lang, programs=args.programs, mutation=CUBFF_MUTATION, seed=1)
+    gpu_same_bytes(SoupConfig(lang=args.lang, programs=min(args.programs, 2**12), seed=1), 8)
+    fresh = initial_soup(config)
+    for e in range(4):
+        fresh, _, _ = epoch(fresh, config, e)
+    post, post_dat = None, None
+    if args.post_load or args.lang == "bff_noheads":  # the built-in replicator is bff_noheads
+        post, post_dat = post_transition_soup(args.programs, args.post_load, tmp)
+    cuda_main = Path(args.cubff_cuda) / "main" if args.cubff_cuda else None
+    have_cubff = cuda_main is not None and cuda_main.is_file()
+    print(f"\nG1. run kernel alone, {args.programs // 2} tapes, best of {args.repeat}")
+    for label, soup in (("fresh", fresh), ("post-transition", post)):
+        if soup is None:
+            continue
+        sec, ops = gpu_kernel(lang.id, soup, config.max_steps, args.repeat)
+        print(f"   {label:16s} primordium: {ops / sec / 1e9:8.2f} G ops/s ({sec * 1e3:.2f} ms)")
+    print(
+        "   cubff has no kernel-only timer; its kernel alone: nsys profile --stats=true "
+        f"{cuda_main or '<cubff-cuda>/main'} --lang {args.lang} --num {args.programs}"
+        " --max_epochs 16 --load <post-transition .dat>  (MutateAndRunPrograms's time)"
+    )
+    for label, soup, load, epochs in (
+        ("fresh", initial_soup(config), None, args.epochs),
+        ("post-transition", post, post_dat, args.post_epochs),
+    ):
+        if soup is None:
+            print(
+                f"\nG2. {label}: skipped (give --post-load for a language other than bff_noheads)"
+            )
+            continue
+        print(
+            f"\nG2. whole run, {label}: epochs 0..{epochs}, a report every {args.print_interval}"
+            f" epochs; best of {args.rounds} alternating rounds"
+        )
+        run_ours_gpu(config, soup.copy(), 1, 1)  # compile
+        best_c: dict = {}
+        best_p: dict = {}
+        for _ in range(args.rounds):
+            p = run_ours_gpu(config, soup.copy(), epochs, args.print_interval)
+            best_p = p if not best_p or p["sec"] < best_p["sec"] else best_p
+            if have_cubff:
+                c = run_cubff(
+                    Path(args.cubff_cuda),
+                    args.lang,
+                    args.programs,
+                    epochs,
+                    1,
+                    load,
+                    args.print_interval,
+                )
+                best_c = c if not best_c or c["sec"] < best_c["sec"] else best_c
+        n = epochs + 1
+        rows = [("primordium (GPU)", best_p)] + ([("cubff (CUDA)", best_c)] if best_c else [])
+        for name, r in rows:
+            print(
+                f"   {name:17s}: {n / r['sec']:8.2f} epochs/s  {r['sec'] / n * 1e3:8.2f} ms/epoch"
+                f"  {r['ops'] / r['sec'] / 1e9:8.2f} G ops/s"
+            )
+        if best_c:
+            print(
+                f"   speed ratio primordium / cubff: {best_c['sec'] / best_p['sec']:.2f}x epochs/s"
+            )
+    if not have_cubff:
+        print("\ncubff's CUDA build not given (--cubff-cuda): its columns are left out")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--programs", type=int, default=2**17)
@@ -283,7 +450,19 @@ def main() -> None:
     ap.add_argument(
         "--only", choices=("c", "cubff"), help="run only sections 1-2 (c) or 3-4 (cubff)"
     )
+    ap.add_argument("--device", choices=("cpu", "gpu"), default="cpu")
+    ap.add_argument(
+        "--cubff-cuda",
+        default=os.environ.get("CUBFF_CUDA", ""),
+        help="folder of cubff's main built with make CUDA=1 (default $CUBFF_CUDA)",
+    )
+    ap.add_argument("--post-load", help="a cubff checkpoint after the transition (GPU sections)")
+    ap.add_argument("--print-interval", type=int, default=64, help="GPU: epochs between reports")
     args = ap.parse_args()
+    if args.device == "gpu":
+        with tempfile.TemporaryDirectory() as tmp:
+            gpu_sections(args, Path(tmp))
+        return
     print(
         f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )

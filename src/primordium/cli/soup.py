@@ -30,6 +30,11 @@ Steps = typer.Option(
 Length = typer.Option(
     64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S
 )
+Device = typer.Option(
+    "cpu",
+    "--device",
+    help="Where the epochs run: cpu, gpu (CUDA) or auto (the GPU when one is usable); same bytes on each.",
+)
 Tape = typer.Option(..., "--tape", help="The tape in hex (two programs: 2 x --length bytes).")
 
 
@@ -173,6 +178,7 @@ def run(
         None, "--resume", help="Continue this run from its last checkpoint."
     ),
     name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    device: str = Device,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -250,6 +256,7 @@ def run(
             name=name,
             stop_after_transition=stop_after_transition,
             progress=progress,
+            device=device,
         )
     if json:
         out.json(result)
@@ -530,6 +537,7 @@ def sweep(
     executor: str = ExecutorKind,
     address: str | None = Address,
     workers: int | None = Workers,
+    device: str = Device,
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
@@ -574,6 +582,7 @@ def sweep(
             executor=pool,
             name=name,
             on_result=on_result,
+            device=device,
         )
     summary = run_.summary
     if json:

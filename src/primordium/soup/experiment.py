@@ -15,10 +15,11 @@ import numpy as np
 
 from primordium.errors import ConfigError, StoreError
 from primordium.soup.cubff_files import read_dat, write_dat
+from primordium.soup.device import hold
 from primordium.soup.metrics import TransitionDetector, census, copy_check, cubff_log_line, entropy
 from primordium.soup.pattern import Interactions, read_interactions
 from primordium.soup.selfrep import SELFREP_THRESHOLD, count_selfreps, selfrep_scores
-from primordium.soup.soup import SoupConfig, epoch, fresh_soup, initial_soup, resets_after
+from primordium.soup.soup import SoupConfig, fresh_soup, initial_soup, resets_after
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 from primordium.store.atomic import atomic_write_text
 
@@ -167,6 +168,7 @@ def run_soup(
     stop_after_transition: int | None = None,
     pictures: bool = True,
     progress: Progress | None = None,
+    device: str = "cpu",
 ) -> tuple[Run, dict]:
     """Start (or with ``resume``, continue) a soup run; return the run and its result.
 
@@ -177,6 +179,8 @@ def run_soup(
     ``stop_after_transition`` the run ends that many epochs after the
     transition is detected. ``load`` starts a new run from a cubff-format
     checkpoint (cubff's own or one of a run's numbered series), at its epoch.
+    ``device`` runs the epochs on ``cpu``, ``gpu`` or ``auto`` (the GPU when
+    one is usable); the bytes are the same, so a run may resume on another.
     """
     if resume is not None:
         run = store.open(resume)
@@ -195,6 +199,7 @@ def run_soup(
             raise ConfigError(
                 f"epochs {target} is fewer than the {state['epoch']} epochs the run already has"
             )
+        held = hold(soup, config, device)
         run.truncate_metrics(state["epoch"])
         done, total_ops, seconds = state["epoch"], int(state["total_ops"]), float(state["seconds"])
         reset_index = int(state.get("reset_index", 1))
@@ -231,6 +236,7 @@ def run_soup(
             raise ConfigError(
                 f"epochs {target} is fewer than the {done} epochs the loaded checkpoint already has"
             )
+        held = hold(soup, config, device)
         record = {"soup": config.to_dict(), "schedule": schedule.__dict__}
         if load is not None:
             record["loaded_from"] = {"file": str(load), "epoch": done, "reset_index": reset_index}
@@ -258,8 +264,8 @@ def run_soup(
         csv_lines = []
     stopped = None
 
-    def consistent() -> tuple[np.ndarray, dict]:
-        return soup, {
+    def consistent() -> tuple[Callable[[], np.ndarray], dict]:
+        return held.frozen(), {
             "epoch": done,
             "total_ops": total_ops,
             "seconds": seconds,
@@ -272,8 +278,8 @@ def run_soup(
             "selfreps": selfreps,
         }
 
-    def checkpoint(safe: tuple[np.ndarray, dict]) -> None:
-        save_checkpoint(run.dir / CHECKPOINT, {"soup": safe[0]}, safe[1])
+    def checkpoint(safe: tuple[Callable[[], np.ndarray], dict]) -> None:
+        save_checkpoint(run.dir / CHECKPOINT, {"soup": safe[0]()}, safe[1])
 
     def write_csv() -> None:
         text = _csv_text(csv_lines, schedule.eval_selfrep)
@@ -297,7 +303,7 @@ def run_soup(
         try:
             for e in range(done, target):
                 t0 = time.perf_counter()
-                soup, ops, tapes = epoch(soup, config, e, interactions)
+                ops, tapes = held.epoch(e, interactions)
                 dt = time.perf_counter() - t0
                 seconds += dt
                 total_ops += ops
@@ -317,6 +323,8 @@ def run_soup(
                 if (
                     completed - schedule.log_offset
                 ) % schedule.log_every == 0 or completed == target:
+                    # Metrics read a host copy; the GPU soup comes back only on these epochs.
+                    soup = held.host()
                     last = entropy(soup)
                     extra = {}
                     if schedule.eval_selfrep:
@@ -351,10 +359,11 @@ def run_soup(
                         target, stopped = completed, "selfreps"
                 if completed % schedule.snapshot_every == 0 or completed == target:
                     run.write_bytes(
-                        _snapshot_name(completed), _npy_bytes(soup[: schedule.snapshot_programs])
+                        _snapshot_name(completed),
+                        _npy_bytes(held.host()[: schedule.snapshot_programs]),
                     )
                 if resets_after(config, e):
-                    soup = fresh_soup(config, reset_index)
+                    held.replace(fresh_soup(config, reset_index))
                     reset_index += 1
                 done = completed
                 interval = (interval_ops, interval_tapes, interval_t)
@@ -369,7 +378,10 @@ def run_soup(
                     )
                 if schedule.save_every is not None and completed % schedule.save_every == 0:
                     write_dat(
-                        run.dir / numbered_checkpoint(completed), soup, completed, reset_index
+                        run.dir / numbered_checkpoint(completed),
+                        held.host(),
+                        completed,
+                        reset_index,
                     )
                 if progress is not None:
                     progress(
@@ -399,7 +411,9 @@ def run_soup(
             "stopped": stopped,
         }
         run.write_json("result.json", result)
-        run.write_json("census.json", final_census(soup, config, epoch_index=max(done - 1, 0)))
+        run.write_json(
+            "census.json", final_census(held.host(), config, epoch_index=max(done - 1, 0))
+        )
         if pictures:
             from primordium.soup.pictures import write_run_pictures
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from primordium.soup.languages import Language, get_language, run_tape
+from primordium.soup.languages import Language, forth, get_language, run_tape
 
 SELFREP_THRESHOLD = 5  # cubff's kSelfrepThreshold
 NOISE_TAPES = 13
@@ -50,6 +50,7 @@ def _score(lang_id, prog, slot, base, total, max_steps):
     local = splitmix64(np.uint64(total) * base + np.uint64(slot))
     finals = np.zeros((NOISE_TAPES, 2 * length), dtype=np.uint8)
     noise = np.empty(length, dtype=np.uint8)
+    stack = np.empty(forth.STACK, dtype=np.uint8)
     for i in range(NOISE_TAPES):
         for j in range(length):
             noise[j] = np.uint8(
@@ -58,11 +59,11 @@ def _score(lang_id, prog, slot, base, total, max_steps):
         tape = finals[i]
         tape[:length] = prog
         tape[length:] = noise
-        run_tape(lang_id, tape, max_steps)
+        run_tape(lang_id, tape, max_steps, stack)
         for _ in range(EXTRA_GENERATIONS):
             tape[:length] = tape[length:]
             tape[length:] = noise
-            run_tape(lang_id, tape, max_steps)
+            run_tape(lang_id, tape, max_steps, stack)
     held_left = 0
     held_right = 0
     for pos in range(2 * length):

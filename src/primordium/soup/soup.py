@@ -178,18 +178,24 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
     return np.random.default_rng([seed, epoch + 1, 1])
 
 
-def mutate(flat: np.ndarray, rate: float, rng: np.random.Generator) -> int:
-    """Replace each byte with a uniform random byte with probability ``rate``, in place.
+def mutation_draws(size: int, rate: float, rng: np.random.Generator):
+    """Where and what the background mutation writes in ``size`` bytes: (positions, bytes).
 
-    Drawing the count then the positions is the same law as a coin per byte,
-    and costs O(mutations) rather than O(bytes).
+    Drawing the count then distinct positions is the same law as a coin per
+    byte, and costs O(mutations) rather than O(bytes).
     """
-    n = flat.shape[0]
-    k = int(rng.binomial(n, rate)) if rate > 0 else 0
-    if k:
-        where = rng.choice(n, size=k, replace=False)
-        flat[where] = rng.integers(0, 256, size=k, dtype=np.uint8)
-    return k
+    k = int(rng.binomial(size, rate)) if rate > 0 else 0
+    if not k:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.uint8)
+    where = rng.choice(size, size=k, replace=False).astype(np.int64)
+    return where, rng.integers(0, 256, size=k, dtype=np.uint8)
+
+
+def mutate(flat: np.ndarray, rate: float, rng: np.random.Generator) -> int:
+    """Replace each byte with a uniform random byte with probability ``rate``, in place."""
+    where, values = mutation_draws(flat.shape[0], rate, rng)
+    flat[where] = values
+    return len(where)
 
 
 @njit(cache=True)
@@ -278,16 +284,72 @@ def cyclic_pairs(n: int, index: int) -> tuple[np.ndarray, np.ndarray]:
     return order[0::2], order[1::2]
 
 
-def _run_pairs(soup, config, rng, a, b):
-    """Mutate every program (paired or not), run the pairs in place, keep every slot."""
-    length = soup.shape[1]
+@dataclass(frozen=True)
+class EpochPlan:
+    """Every random choice of one epoch, drawn on the host; the CPU and GPU paths both apply it.
+
+    With ``perm`` (the 1D well-mixed soup) the tapes are the programs in that
+    order, two by two, the mutation positions index those tapes' bytes, and
+    the soup is stored in that order afterwards. Otherwise the pairs are
+    (``a[i]``, ``b[i]``), every program keeps its slot, and the mutation
+    positions index the soup's bytes before the pairs run (unpaired programs
+    feel it too).
+    """
+
+    perm: np.ndarray | None
+    a: np.ndarray | None
+    b: np.ndarray | None
+    where: np.ndarray
+    values: np.ndarray
+
+
+def epoch_plan(
+    config: SoupConfig, index: int, interactions: Interactions | None = None
+) -> EpochPlan:
+    """Epoch ``index``'s draws, pairing then mutation, from the generator of (seed, index)."""
+    rng = epoch_rng(config.seed, index)
+    n, size = config.programs, config.programs * config.length
+    if config.interactions is not None:
+        if interactions is None:
+            raise ValueError(
+                "this soup pairs along an interaction pattern: pass it as `interactions`"
+            )
+        order = rng.permutation(n)
+        choice = rng.random(n)
+        a, b = pattern_pairs(interactions.offsets, interactions.targets, order, choice)
+    elif config.pairing == "cyclic":
+        a, b = cyclic_pairs(n, index)
+    elif config.pairing == "fixed":
+        a, b = fixed_pairs(n, index)
+    elif config.grid is None:
+        perm = rng.permutation(n).astype(np.int64)
+        return EpochPlan(perm, None, None, *mutation_draws(size, config.mutation, rng))
+    else:
+        width, height = config.grid
+        order = rng.permutation(n)
+        choice = rng.random(n)
+        a, b = grid_pairs(width, height, config.radius, order, choice)
+    where, values = mutation_draws(size, config.mutation, rng)
+    return EpochPlan(None, np.ascontiguousarray(a), np.ascontiguousarray(b), where, values)
+
+
+def apply_plan(
+    soup: np.ndarray, config: SoupConfig, plan: EpochPlan
+) -> tuple[np.ndarray, int, int]:
+    """Run one epoch's plan on the host; return (new soup, ops executed, tapes run)."""
+    n, length = soup.shape
+    if plan.perm is not None:
+        tapes = np.take(soup, plan.perm, axis=0).reshape(n // 2, 2 * length)
+        tapes.reshape(-1)[plan.where] = plan.values
+        ops = run_batch(config.language.id, tapes, config.max_steps)
+        return tapes.reshape(n, length), int(ops.sum()), n // 2
     out = soup.copy()
-    mutate(out.reshape(-1), config.mutation, rng)
-    tapes = np.concatenate([out[a], out[b]], axis=1)
+    out.reshape(-1)[plan.where] = plan.values
+    tapes = np.concatenate([out[plan.a], out[plan.b]], axis=1)
     ops = run_batch(config.language.id, tapes, config.max_steps)
-    out[a] = tapes[:, :length]
-    out[b] = tapes[:, length:]
-    return out, int(ops.sum()), len(a)
+    out[plan.a] = tapes[:, :length]
+    out[plan.b] = tapes[:, length:]
+    return out, int(ops.sum()), len(plan.a)
 
 
 def epoch(
@@ -301,30 +363,4 @@ def epoch(
     each program in its slot. A soup with ``config.interactions`` needs the
     parsed pattern as ``interactions``.
     """
-    rng = epoch_rng(config.seed, index)
-    n, length = soup.shape
-    if config.interactions is not None:
-        if interactions is None:
-            raise ValueError(
-                "this soup pairs along an interaction pattern: pass it as `interactions`"
-            )
-        order = rng.permutation(n)
-        choice = rng.random(n)
-        a, b = pattern_pairs(interactions.offsets, interactions.targets, order, choice)
-        return _run_pairs(soup, config, rng, a, b)
-    if config.pairing == "cyclic":
-        return _run_pairs(soup, config, rng, *cyclic_pairs(n, index))
-    if config.pairing == "fixed":
-        return _run_pairs(soup, config, rng, *fixed_pairs(n, index))
-    if config.grid is None:
-        perm = rng.permutation(n)
-        tapes = np.take(soup, perm, axis=0).reshape(n // 2, 2 * length)
-        mutate(tapes.reshape(-1), config.mutation, rng)
-        ops = run_batch(config.language.id, tapes, config.max_steps)
-        return tapes.reshape(n, length), int(ops.sum()), n // 2
-    width, height = config.grid
-    order = rng.permutation(n)
-    choice = rng.random(n)
-    a, b = grid_pairs(width, height, config.radius, order, choice)
-    # Unpaired programs do not run this epoch but still feel the background mutation.
-    return _run_pairs(soup, config, rng, a, b)
+    return apply_plan(soup, config, epoch_plan(config, index, interactions))

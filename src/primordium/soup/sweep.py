@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from primordium.errors import ConfigError, StoreError
+from primordium.soup.device import hold
+from primordium.soup.gpu import resolve_device
 from primordium.soup.metrics import TransitionDetector, entropy
-from primordium.soup.soup import SoupConfig, epoch, fresh_soup, initial_soup, resets_after
+from primordium.soup.soup import SoupConfig, fresh_soup, initial_soup, resets_after
 from primordium.store import Run, Store
 
 ENGINE = "soup"
@@ -48,19 +50,23 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def soup_task(task: tuple[dict, int, int, int | None]) -> dict[str, Any]:
-    """One soup from its seed to the end: curve of (epoch, high-order entropy, ops per tape)."""
-    config_dict, epochs, log_every, stop_after = task
+def soup_task(task: tuple) -> dict[str, Any]:
+    """One soup from its seed to the end: curve of (epoch, high-order entropy, ops per tape).
+
+    ``task`` is (config dict, epochs, log_every, stop_after[, device]); the
+    device (cpu or gpu) defaults to cpu.
+    """
+    config_dict, epochs, log_every, stop_after, *rest = task
     config = SoupConfig.from_dict(config_dict)
-    soup = initial_soup(config)
+    held = hold(initial_soup(config), config, rest[0] if rest else "cpu")
     detector = TransitionDetector()
     curve: list[list[float]] = []
     total_ops, ops, tapes, done, reset_index = 0, 0, 0, 0, 1
     for e in range(epochs):
-        soup, k, n = epoch(soup, config, e)
+        k, n = held.epoch(e)
         ops, tapes, total_ops, done = ops + k, tapes + n, total_ops + k, e + 1
         if done % log_every == 0 or done == epochs:
-            hoe = entropy(soup)["high_order_entropy"]
+            hoe = entropy(held.host())["high_order_entropy"]
             per_tape = ops / max(1, tapes)
             curve.append([done, round(hoe, 6), round(per_tape, 3)])
             detector.update(done, hoe, per_tape)
@@ -73,7 +79,8 @@ def soup_task(task: tuple[dict, int, int, int | None]) -> dict[str, Any]:
                 break
         # After the row, as in `soup run` (and cubff): a row shows the soup before its reset.
         if resets_after(config, e):
-            soup, reset_index = fresh_soup(config, reset_index), reset_index + 1
+            held.replace(fresh_soup(config, reset_index))
+            reset_index += 1
     return {
         "seed": config.seed,
         "epochs": done,
@@ -110,8 +117,14 @@ def run_sweep(
     executor=None,
     name: str | None = None,
     on_result: Callable[[dict, int, int], None] | None = None,
+    device: str = "cpu",
 ) -> tuple[Run, list[dict]]:
-    """Run (or continue) a sweep; returns the run and one result per seed, in seed order."""
+    """Run (or continue) a sweep; returns the run and one result per seed, in seed order.
+
+    ``device`` (cpu, gpu or auto) is where every soup's epochs run; it is
+    settled here, before the run exists, so a missing GPU leaves nothing behind.
+    """
+    device = resolve_device(device)
     if resume is not None:
         run = store.open(resume)
         sweep = run.config.get("sweep")
@@ -145,7 +158,8 @@ def run_sweep(
         finished = {}
     todo = [s for s in seeds if s not in finished]
     tasks = [
-        (replace(config, seed=s).to_dict(), epochs, log_every, stop_after_transition) for s in todo
+        (replace(config, seed=s).to_dict(), epochs, log_every, stop_after_transition, device)
+        for s in todo
     ]
 
     def record(_: int, result: dict) -> None:

@@ -37,20 +37,22 @@ from primordium.soup.languages import bff, forth, subleq
 
 
 @njit(cache=True, nogil=True)
-def run_tape(lang_id, tape, max_steps):
+def run_tape(lang_id, tape, max_steps, stack):
     """Run one tape in place with language ``lang_id``; return ops executed.
 
     Each branch passes its variant as a compile-time constant, so numba
-    specialises the family kernel per language.
+    specialises the family kernel per language. ``stack`` is scratch for the
+    Forth family (``forth.STACK`` bytes). The CPU batch runners below and the
+    CUDA kernels (soup/gpu.py) both call this one function.
     """
     if lang_id == BFF_NOHEADS:
         return bff.run(tape, max_steps, bff.BFF_NOHEADS)
     if lang_id == BFF:
         return bff.run(tape, max_steps, bff.BFF)
     if lang_id == FORTH:
-        return forth.run(tape, max_steps, forth.FORTH)
+        return forth.run(tape, max_steps, forth.FORTH, stack)
     if lang_id == FORTH_TRIVIAL:
-        return forth.run(tape, max_steps, forth.FORTHTRIVIAL)
+        return forth.run(tape, max_steps, forth.FORTHTRIVIAL, stack)
     if lang_id == SUBLEQ:
         return subleq.run_subleq(tape, max_steps)
     if lang_id == RSUBLEQ4:
@@ -66,16 +68,24 @@ def run_tape(lang_id, tape, max_steps):
     if lang_id == BFF_SELFMOVE:
         return bff.run(tape, max_steps, bff.BFF_SELFMOVE)
     if lang_id == FORTHCOPY:
-        return forth.run(tape, max_steps, forth.FORTHCOPY)
-    return forth.run(tape, max_steps, forth.FORTHTRIVIAL_RESET)
+        return forth.run(tape, max_steps, forth.FORTHCOPY, stack)
+    return forth.run(tape, max_steps, forth.FORTHTRIVIAL_RESET, stack)
+
+
+PARALLEL_BLOCKS = 256
 
 
 @njit(cache=True, parallel=True, nogil=True)
 def run_tapes(lang_id, tapes, max_steps):
     count = tapes.shape[0]
     ops = np.zeros(count, dtype=np.int64)
-    for i in prange(count):
-        ops[i] = run_tape(lang_id, tapes[i], max_steps)
+    # Blocks of tapes (many per thread, finer than numba's own static split)
+    # so each block allocates its Forth scratch stack once, not once per tape.
+    blocks = min(count, PARALLEL_BLOCKS)
+    for k in prange(blocks):
+        stack = np.empty(forth.STACK, dtype=np.uint8)
+        for i in range(k * count // blocks, (k + 1) * count // blocks):
+            ops[i] = run_tape(lang_id, tapes[i], max_steps, stack)
     return ops
 
 
@@ -83,8 +93,9 @@ def run_tapes(lang_id, tapes, max_steps):
 def run_tapes_serial(lang_id, tapes, max_steps):
     count = tapes.shape[0]
     ops = np.zeros(count, dtype=np.int64)
+    stack = np.empty(forth.STACK, dtype=np.uint8)
     for i in range(count):
-        ops[i] = run_tape(lang_id, tapes[i], max_steps)
+        ops[i] = run_tape(lang_id, tapes[i], max_steps, stack)
     return ops
 
 
@@ -219,7 +230,7 @@ def execute(
     """Run one tape with the fast kernel; return (final tape, ops). The input is not modified."""
     language = lang if isinstance(lang, Language) else get_language(lang)
     out = np.array(tape, dtype=np.uint8).copy()
-    ops = run_tape(language.id, out, int(max_steps))
+    ops = run_tape(language.id, out, int(max_steps), np.empty(forth.STACK, dtype=np.uint8))
     return out, int(ops)
 
 

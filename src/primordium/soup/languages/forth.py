@@ -127,12 +127,16 @@ def _reset(tape, ip):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def run(tape, max_steps, v):
-    """Run ``tape`` (uint8[2L]) in place with variant ``v``; return the ops executed."""
+def run(tape, max_steps, v, stack):
+    """Run ``tape`` (uint8[2L]) in place with variant ``v``; return the ops executed.
+
+    ``stack`` is the caller's scratch of ``STACK`` bytes (its contents do not
+    matter): a CUDA thread cannot allocate, so the CPU and GPU callers each
+    bring their own.
+    """
     kind = v.kind
     n = tape.shape[0]
     half = n // 2
-    stack = np.zeros(STACK, dtype=np.uint8)
     sp = 0
     ip = 0
     ops = 0
