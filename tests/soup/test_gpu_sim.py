@@ -26,7 +26,7 @@ from primordium.soup.gpu import check_memory, device_bytes_needed
 from primordium.soup.languages import LANGUAGES
 from primordium.soup.soup import SoupConfig
 
-from .test_languages_cubff import CUBFF, TAPE, cubff_eval, tapes_for
+from .test_languages_cubff import TAPE, cubff_eval, tapes_for
 
 REPO = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from primordium.cli import main; main()"]
@@ -106,11 +106,7 @@ def test_every_language_on_the_gpu_equals_the_cpu(tmp_path):
     _check_epochs(cases, tmp_path)
 
 
-@pytest.mark.skipif(
-    not CUBFF or not Path(CUBFF, "eval_bff").is_file(),
-    reason="CUBFF is unset or holds no eval_<lang> (build it with ../shared/tools/cubff-oracle)",
-)
-def test_gpu_tapes_equal_cubffs_eval(tmp_path):
+def test_gpu_tapes_equal_cubffs_eval(cubff_dir, tmp_path):
     """Each language's device kernel on 48 tapes: the final tapes and op counts of cubff's eval_<lang>."""
     tapes = {lang: tapes_for(lang, 48, seed=17) for lang in sorted(LANGUAGES)}
     np.savez(tmp_path / "tapes.npz", **tapes)
@@ -126,7 +122,7 @@ for lang, t in tapes.items():
 """
     got = _sim(code, tmp_path)
     for lang, t in tapes.items():
-        want_tapes, want_ops = cubff_eval(lang, t, 8192)
+        want_tapes, want_ops = cubff_eval(cubff_dir, lang, t, 8192)
         gpu_tapes = np.frombuffer(bytes.fromhex(got[lang][0]), dtype=np.uint8).reshape(-1, TAPE)
         assert np.array_equal(gpu_tapes, want_tapes), lang
         assert np.array_equal(np.array(got[lang][1]), want_ops), lang

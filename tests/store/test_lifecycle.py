@@ -61,9 +61,10 @@ def _boom(*args, **kwargs):
 
 def _soup_run(store, monkeypatch):
     from primordium.soup import experiment
+    from primordium.soup.device import CpuSoup
     from primordium.soup.soup import SoupConfig
 
-    monkeypatch.setattr(experiment, "epoch", _boom)
+    monkeypatch.setattr(CpuSoup, "epoch", _boom)
     experiment.run_soup(
         store, SoupConfig(programs=64), experiment.Schedule(epochs=4), pictures=False
     )
