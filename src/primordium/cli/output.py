@@ -33,6 +33,11 @@ class Output:
         if not (self.json_mode or self.quiet):
             self.out.print(*objects)
 
+    def line(self, text: str) -> None:
+        """One line of plain text, as is: no markup, so names like "[RS] Imp" print whole."""
+        if not (self.json_mode or self.quiet):
+            self.out.print(text, markup=False, highlight=False, emoji=False)
+
     def json(self, obj: Any) -> None:
         print(json.dumps(obj, indent=None, sort_keys=False))
 
