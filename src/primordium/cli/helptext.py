@@ -8,7 +8,8 @@ Two things in typer 0.29's rich help get in a reader's way:
 - A type follows every parameter: ``--json <bool>`` reads as if the flag took
   a value, and ``FILE <list[Path]>`` repeats in Python's words what the
   argument's name says. Those two tags go; options that take a value keep
-  theirs (``--rounds <int>``).
+  theirs (``--rounds <int>``), and a repeatable one shows what each use
+  takes (``--prompt <str>``, not ``<list[str]>``).
 
 The help renderer is patched only when a help screen is drawn, so commands
 that print no help never import it (it pulls in markdown and pygments).
@@ -32,18 +33,25 @@ def tidy_typer_help() -> None:
     def option_display_type(self, ctx):
         if self.is_flag and not self.count:  # a flag takes no value: no type to show
             return None
-        return option_type(self, ctx)
+        return _element_type(option_type(self, ctx))
 
     def argument_display_type(self, ctx):
         if self.metavar is not None:  # the metavar already names what to give
             return None
-        return argument_type(self, ctx)
+        return _element_type(argument_type(self, ctx))
 
     option.display_type_rich = option_display_type
     argument.display_type_rich = argument_display_type
     option._primordium_tidy = True
     for cls in commands:
         cls.format_help = _literal_first(cls.format_help)
+
+
+def _element_type(shown):
+    """``<list[str]>`` -> ``<str>``: the name's "..." or the help's "repeat" says there may be more."""
+    if isinstance(shown, str) and shown.startswith("<list[") and shown.endswith("]>"):
+        return "<" + shown[len("<list[") : -len("]>")] + ">"
+    return shown
 
 
 def _literal_first(format_help):
