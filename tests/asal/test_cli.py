@@ -44,6 +44,38 @@ def test_search_json(capsys, store_home):
     doc = json.loads(out)
     assert set(doc) >= {"best_score", "best_params", "history", "run"}
     assert len(doc["best_params"]["rule"]) == 18 and len(doc["history"]) == 2
+    assert "best " not in err and "2/2" not in err  # no bar when stderr is not a terminal
+
+
+def test_search_shows_a_bar_per_generation_on_a_terminal(capsys, store_home, monkeypatch):
+    # rich takes TTY_COMPATIBLE=1 as "stderr is a terminal": the bar a person would see.
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    code, out, err = run_cli(
+        capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK
+    )
+    assert code == 0, err
+    assert "life_like open-endedness" in err and "2/2" in err and "eta" in err
+    best = out.split("best score ")[1].split()[0]
+    assert f"best {best}" in err  # the best so far, as the run ends with it
+    assert "best" not in out.replace("best score", "")  # stdout keeps the result only
+
+
+def test_generation_bar_reports_the_lowest_score_and_respects_quiet(capsys, monkeypatch):
+    from primordium.cli.output import Output
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    rows = [{"best_score": 0.7}, {"score": 0.4}, {"score": 0.9}]
+    with Output().generations("gens", 3) as on_generation:
+        on_generation([])
+        on_generation(rows)
+    err = capsys.readouterr().err
+    assert "best 0.4000" in err and "3/3" in err
+    with Output(quiet=True).generations("gens", 3) as on_generation:
+        on_generation(rows)
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    with Output().generations("gens", 3) as on_generation:
+        on_generation(rows)
+    assert capsys.readouterr() == ("", "")
 
 
 def test_sweep_life_json_and_table(capsys, store_home):
