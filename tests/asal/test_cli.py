@@ -534,3 +534,31 @@ def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
     assert code == 0, err
     cfg = json.loads((store_home / "runs" / json.loads(out)["run"] / "config.json").read_text())
     assert (cfg["children"], cfg["k_nbrs"], cfg["pop"]) == (3, 1, 4)
+
+
+@pytest.mark.parametrize(
+    "mode, algo", [("open-endedness", None), ("illuminate", "ga"), ("illuminate", "map-elites")]
+)
+def test_search_loops_report_each_generation_to_on_generation(tmp_path, mode, algo):
+    """The engine side of the bar: plain callbacks, the same rows the run keeps."""
+    from primordium.asal.config import AsalConfig
+    from primordium.asal.experiment import run_search, search_result
+    from primordium.store import Store
+
+    cfg = AsalConfig(
+        substrate="life_like",
+        substrate_options={"grid": 16},
+        mode=mode,
+        fm="pixels",
+        pop=4,
+        gens=2,
+        steps=16,
+        frames=4,
+        size=16,
+        bins=4,
+        **({"algo": algo} if algo else {}),
+    )
+    seen: list[list[dict]] = []
+    run = run_search(cfg, Store(tmp_path), on_generation=lambda h: seen.append(list(h)))
+    assert [len(h) for h in seen] == [0, 1, 2]
+    assert seen[-1] == search_result(run)["history"]

@@ -63,10 +63,16 @@ def run_search(
 
 
 def _both(*callbacks):
+    """One ``on_generation`` that calls each given callback in turn (None when none is given)."""
     given = [c for c in callbacks if c is not None]
     if len(given) <= 1:
         return given[0] if given else None
-    return lambda history: [c(history) for c in given] and None
+
+    def each(history: list[dict]) -> None:
+        for c in given:
+            c(history)
+
+    return each
 
 
 def resume_search(store: Store, run_id: str, output=None, executor=None, on_generation=None) -> Run:
