@@ -45,6 +45,38 @@ def test_search_json(capsys, store_home):
     doc = json.loads(out)
     assert set(doc) >= {"best_score", "best_params", "history", "run"}
     assert len(doc["best_params"]["rule"]) == 18 and len(doc["history"]) == 2
+    assert "best " not in err and "2/2" not in err  # no bar when stderr is not a terminal
+
+
+def test_search_shows_a_bar_per_generation_on_a_terminal(capsys, store_home, monkeypatch):
+    # rich takes TTY_COMPATIBLE=1 as "stderr is a terminal": the bar a person would see.
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    code, out, err = run_cli(
+        capsys, "search", "--substrate", "life_like", "--mode", "open-endedness", *QUICK
+    )
+    assert code == 0, err
+    assert "life_like open-endedness" in err and "2/2" in err and "eta" in err
+    best = out.split("best score ")[1].split()[0]
+    assert f"best {best}" in err  # the best so far, as the run ends with it
+    assert "best" not in out.replace("best score", "")  # stdout keeps the result only
+
+
+def test_generation_bar_reports_the_lowest_score_and_respects_quiet(capsys, monkeypatch):
+    from primordium.cli.output import Output
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    rows = [{"best_score": 0.7}, {"score": 0.4}, {"score": 0.9}]
+    with Output().generations("gens", 3) as on_generation:
+        on_generation([])
+        on_generation(rows)
+    err = capsys.readouterr().err
+    assert "best 0.4000" in err and "3/3" in err
+    with Output(quiet=True).generations("gens", 3) as on_generation:
+        on_generation(rows)
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    with Output().generations("gens", 3) as on_generation:
+        on_generation(rows)
+    assert capsys.readouterr() == ("", "")
 
 
 def test_sweep_life_json_and_table(capsys, store_home):
@@ -504,3 +536,31 @@ def test_objective_and_ga_flags_reach_the_run(capsys, store_home, tmp_path):
     assert code == 0, err
     cfg = json.loads((store_home / "runs" / json.loads(out)["run"] / "config.json").read_text())
     assert (cfg["children"], cfg["k_nbrs"], cfg["pop"]) == (3, 1, 4)
+
+
+@pytest.mark.parametrize(
+    "mode, algo", [("open-endedness", None), ("illuminate", "ga"), ("illuminate", "map-elites")]
+)
+def test_search_loops_report_each_generation_to_on_generation(tmp_path, mode, algo):
+    """The engine side of the bar: plain callbacks, the same rows the run keeps."""
+    from primordium.asal.config import AsalConfig
+    from primordium.asal.experiment import run_search, search_result
+    from primordium.store import Store
+
+    cfg = AsalConfig(
+        substrate="life_like",
+        substrate_options={"grid": 16},
+        mode=mode,
+        fm="pixels",
+        pop=4,
+        gens=2,
+        steps=16,
+        frames=4,
+        size=16,
+        bins=4,
+        **({"algo": algo} if algo else {}),
+    )
+    seen: list[list[dict]] = []
+    run = run_search(cfg, Store(tmp_path), on_generation=lambda h: seen.append(list(h)))
+    assert [len(h) for h in seen] == [0, 1, 2]
+    assert seen[-1] == search_result(run)["history"]

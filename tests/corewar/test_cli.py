@@ -150,3 +150,155 @@ def test_battle_process_loads_only_core_war():
     assert p.returncode == 0, p.stderr
     assert "Results: " in p.stdout
     assert "LOADED []" in p.stdout, p.stdout
+
+
+def test_pmars_one_letter_flags_match_long_flags_and_pmars(cli, pmars):
+    imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
+    short = ["-r", "10", "-s", "8000", "-c", "80000", "-p", "8000", "-l", "100", "-d", "100"]
+    long_ = ["--rounds", "10", "--core-size", "8000", "--cycles", "80000", "--processes", "8000"]
+    long_ += ["--length", "100", "--distance", "100"]
+    code, a, err = cli("corewar", "battle", *short, "-F", "200", "-b", imp, dwarf, "--json")
+    assert code == 0, err
+    _, b, _ = cli("corewar", "battle", *long_, "--position", "200", imp, dwarf, "--json")
+    assert json.loads(a) == json.loads(b)
+    # Settings off pMARS's defaults prove each letter reaches its setting.
+    odd = ["-r", "6", "-s", "4000", "-c", "3000", "-p", "64", "-l", "50", "-d", "50", "-F", "1234"]
+    code, c, err = cli("corewar", "battle", *odd, "-b", imp, dwarf, "--json")
+    assert code == 0, err
+    for flags, data in ((short + ["-F", "200"], json.loads(a)), (odd, json.loads(c))):
+        k = subprocess.run(
+            [pmars, "-b", "-k", *flags, imp, dwarf], capture_output=True, text=True, check=True
+        )
+        (w0, t0), (w1, t1) = [tuple(map(int, ln.split())) for ln in k.stdout.split("\n")[:2]]
+        ws = data["warriors"]
+        assert (ws[0]["wins"], ws[0]["ties"], ws[1]["wins"], ws[1]["ties"]) == (w0, t0, w1, t1)
+
+
+def test_tournament_ranking_fits_80_columns_with_the_human_warriors(cli, human_warriors):
+    from rich.cells import cell_len
+
+    files = [str(f) for f in human_warriors]
+    # One short round per pair: the test is about the layout, not the fights.
+    code, out, err = cli("corewar", "tournament", *files, "-r", "1", "-c", "500")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert max(cell_len(line) for line in lines) <= 80
+    assert "│" not in out and len(lines) == len(files) + 2
+    # Names are whole where they fit (accents too), the ranks run 1..60.
+    assert "Dwarf Avançado" in out
+    assert [int(line.split()[0]) for line in lines[2:]] == list(range(1, len(files) + 1))
+
+
+def test_ranking_cuts_long_names_with_an_ellipsis():
+    from rich.cells import cell_len
+
+    from primordium.cli.corewar import ranking_lines
+
+    long = "An Extraordinarily Long Warrior Name That Goes On And On"
+    results = {
+        "rounds": 3,
+        "ranking": [1, 0],
+        "warriors": [
+            {
+                "name": long,
+                "author": "Somebody With A Very Long Name Indeed",
+                "score": 3,
+                "wins": 1,
+                "losses": 2,
+                "ties": 0,
+            },
+            {"name": "[RS] Imp 漢字", "author": "A", "score": 6, "wins": 2, "losses": 1, "ties": 0},
+        ],
+    }
+    lines = ranking_lines(results)
+    assert all(cell_len(line) <= 80 for line in lines)
+    assert "An Extraordinarily Long" in lines[3] and "…" in lines[3]
+    assert "[RS] Imp 漢字" in lines[2]
+    narrow = ranking_lines(results, width=50)
+    assert all(cell_len(line) <= 50 for line in narrow)
+
+
+def test_tournament_csv_and_save(cli, tmp_path, store_home):
+    import csv
+
+    files = [str(builtin_path(n)) for n in ("imp", "dwarf", "scanner")]
+    csv_path = tmp_path / "pairs.csv"
+    code, out, err = cli(
+        "corewar",
+        "tournament",
+        *files,
+        "-r",
+        "4",
+        "--seed",
+        "2",
+        "--out",
+        csv_path,
+        "--save",
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    rows = list(csv.DictReader(csv_path.open()))
+    assert len(rows) == 6  # every ordered pair
+    by_pair = {(r["warrior"], r["opponent"]): r for r in rows}
+    names = data["warriors"]
+    for r in data["results"]:
+        row = by_pair[(names[r["a"]], names[r["b"]])]
+        assert (int(row["wins"]), int(row["losses"]), int(row["ties"])) == (
+            r["wins"],
+            r["losses"],
+            r["ties"],
+        )
+        back = by_pair[(names[r["b"]], names[r["a"]])]
+        assert int(back["wins"]) == r["losses"]
+    assert [r["file"] for r in rows[::2]] == [files[i] for i in data["ranking"]]
+    # --save: the same tournament as a run, with its heat map and matrix.
+    run_dir = next((store_home / "runs").glob(f"*{data['run']}*"))
+    for name in ("results.json", "results.png", "results.csv", "config.json"):
+        assert (run_dir / name).is_file(), name
+    saved = json.loads((run_dir / "results.json").read_text())
+    assert [w["score"] for w in saved["warriors"]] == data["scores"]
+    # Without --save: the same numbers (same seed), nothing new in the store.
+    code, out2, _ = cli("corewar", "tournament", *files, "-r", "4", "--seed", "2", "--json")
+    assert json.loads(out2)["results"] == data["results"]
+
+
+def test_tournament_unwritable_out_is_one_line(cli, tmp_path):
+    imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
+    for bad in (tmp_path / "no" / "such" / "dir.csv", tmp_path):
+        code, out, err = cli("corewar", "tournament", imp, dwarf, "-r", "1", "--out", bad)
+        assert code == 2 and out == ""
+        assert len(err.strip().splitlines()) == 1 and str(bad) in err
+
+
+def _all_command_paths():
+    import typer
+
+    from primordium.cli import build_app
+
+    def walk(cmd, path):
+        yield path
+        for name, sub in getattr(cmd, "commands", {}).items():
+            yield from walk(sub, (*path, name))
+
+    return list(walk(typer.main.get_command(build_app()), ()))
+
+
+def test_every_help_screen_fits_80_columns_without_stray_artefacts(cli, monkeypatch):
+    from rich.cells import cell_len
+
+    monkeypatch.setenv("COLUMNS", "80")
+    paths = _all_command_paths()
+    assert ("corewar", "tournament") in paths and len(paths) > 20
+    for args in paths:
+        code, out, err = cli(*args, "--help")
+        assert code == 0, (args, err)
+        assert max(cell_len(line) for line in out.splitlines()) <= 80, args
+        for junk in ("<bool>", "list[", "`"):
+            assert junk not in out, (args, junk)
+        if args == ("corewar", "battle"):
+            for flag in ("-r", "-F", "-s", "-c", "-p", "-l", "-d", "-b"):
+                assert f" {flag} " in out, flag
+            assert "[default: 80000]" in out and "[default: 100]" in out
+        if args == ("soup", "run"):  # bracketed defaults in help strings survive
+            assert "Epochs to run [default:" in out and "16000]" in out

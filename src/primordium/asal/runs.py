@@ -8,6 +8,7 @@ uninterrupted one: all randomness comes from the seed and the generation.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,19 @@ from primordium.store import Run, Store
 
 
 def run_search(
-    cfg: AsalConfig, store: Store, output=None, run: Run | None = None, executor=None
+    cfg: AsalConfig,
+    store: Store,
+    output=None,
+    run: Run | None = None,
+    executor=None,
+    on_generation: Callable[[list[dict]], None] | None = None,
 ) -> Run:
-    """Run (or, given ``run``, resume) a search; returns the finished run."""
+    """Run (or, given ``run``, resume) a search; returns the finished run.
+
+    ``on_generation(history)`` hears the history rows after each generation
+    (and once before the first). ``output`` (a CLI ``Output``) may instead
+    draw its own bar from them: the loops know nothing of either.
+    """
     cfg = cfg.resolved()
     ctx = build(cfg, executor)
     if run is None:
@@ -36,15 +47,29 @@ def run_search(
             name=f"{cfg.substrate} {cfg.mode} ({cfg.fm})",
         )
     with run.running():
-        if cfg.algo == "cma-es":
-            result = cma_loop(ctx, run, output)
-        else:
-            result = illuminate_loop(ctx, run, output)
+        loop = cma_loop if cfg.algo == "cma-es" else illuminate_loop
+        label = f"{cfg.substrate} {cfg.mode if cfg.algo == 'cma-es' else cfg.algo}"
+        watch = getattr(output, "generations", None)
+        with watch(label, cfg.gens) if watch else contextlib.nullcontext() as bar:
+            result = loop(ctx, run, _both(on_generation, bar))
         write_search_outputs(ctx, run, result)
     return run
 
 
-def resume_search(store: Store, run_id: str, output=None, executor=None) -> Run:
+def _both(*callbacks):
+    """One ``on_generation`` that calls each given callback in turn (None when none is given)."""
+    given = [c for c in callbacks if c is not None]
+    if len(given) <= 1:
+        return given[0] if given else None
+
+    def each(history: list[dict]) -> None:
+        for c in given:
+            c(history)
+
+    return each
+
+
+def resume_search(store: Store, run_id: str, output=None, executor=None, on_generation=None) -> Run:
     run = store.open(run_id)
     config = dict(run.config)
     kind = config.pop("kind", None)
@@ -58,6 +83,7 @@ def resume_search(store: Store, run_id: str, output=None, executor=None) -> Run:
         output,
         run=run,
         executor=executor,
+        on_generation=on_generation,
     )
 
 

@@ -48,6 +48,9 @@ def build_app(only: str | None = None) -> typer.Typer:
     (A lone top-level command would make typer treat the app as that command,
     so those always come with everything.)
     """
+    from primordium.cli.helptext import tidy_typer_help
+
+    tidy_typer_help()
     app = typer.Typer(
         name="primordium",
         help="A laboratory for open-ended artificial life.",

@@ -27,8 +27,9 @@ def _store() -> Store:
 def search(
     substrate: str | None = typer.Option(
         None,
-        help="gol, lenia, nca_d1, nca_d3, dnca, boids, particle_life, particle_life_pp, particle_lenia; "
-        "primordium's own: life_like, lenia_soup, nca_sobel",
+        help="The paper's: gol, lenia, boids, plife, plife_plus, plenia, nca_d1, nca_d3, dnca; "
+        "primordium's own: life_like, lenia_soup, nca_sobel, particle_life, particle_life_pp, "
+        "particle_lenia, boids_meanfield",
     ),
     mode: str | None = typer.Option(None, help="target, open-endedness or illuminate"),
     prompt: list[str] = typer.Option(

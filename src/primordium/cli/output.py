@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +33,11 @@ class Output:
         if not (self.json_mode or self.quiet):
             self.out.print(*objects)
 
+    def line(self, text: str) -> None:
+        """One line of plain text, as is: no markup, so names like "[RS] Imp" print whole."""
+        if not (self.json_mode or self.quiet):
+            self.out.print(text, markup=False, highlight=False, emoji=False)
+
     def json(self, obj: Any) -> None:
         print(json.dumps(obj, indent=None, sort_keys=False))
 
@@ -53,6 +58,7 @@ class Output:
             MofNCompleteColumn,
             Progress,
             TextColumn,
+            TimeElapsedColumn,
             TimeRemainingColumn,
         )
 
@@ -61,12 +67,32 @@ class Output:
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
             TimeRemainingColumn(),
             console=self.err,
             transient=True,
         ) as progress:
             task = progress.add_task(description, total=total, status="")
             yield _Task(progress, task)
+
+    @contextmanager
+    def generations(self, description: str, total: int) -> Iterator[Callable[[list[dict]], None]]:
+        """A bar per generation of a search, fed by the loop's ``on_generation(history)``.
+
+        It shows the best score so far (the lowest: ASAL's scores are losses)
+        and, from the time per generation, when the search should end. Until
+        the first generation ends it says so, since that one also compiles.
+        """
+        with self.progress(description, total) as bar:
+
+            def on_generation(history: list[dict]) -> None:
+                found = (r.get("best_score", r.get("score")) for r in history)
+                scores = [float(x) for x in found if x is not None]
+                status = f"best {min(scores):.4f}" if scores else "compiling, first generation"
+                bar.update(len(history), status=status)
+
+            yield on_generation
 
 
 class _Task:

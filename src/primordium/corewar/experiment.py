@@ -1,7 +1,7 @@
 """A Core War tournament as a stored run: results, the warriors' sources, a heat map and a replay.
 
 Small on purpose: the quickstart's Core War run, and a way to keep any
-round robin in the store (``primordium corewar tournament --store``).
+round robin in the store (``primordium corewar tournament --save``).
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ def run_tournament(
     name: str | None = None,
     replay: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    position: int | None = None,
+    executor=None,
 ) -> tuple[Run, dict]:
     """Round robin of ``files`` (default: the built-in warriors) written to a new run.
 
-    ``progress(done, total)`` hears of pairs as they finish. Returns the run
-    and the results (also in ``results.json``).
+    ``progress(done, total)`` hears of pairs as they finish; ``position`` and
+    ``executor`` are ``tournament``'s. Returns the run and the results (also
+    in ``results.json``).
     """
     from primordium.corewar.redcode import assemble_file
     from primordium.corewar.warriors import builtin_warriors
@@ -50,6 +53,7 @@ def run_tournament(
         "warriors": [str(p) for p in paths],
         "rounds": rounds,
         "seed": seed,
+        "position": position,
         "settings": dataclasses.asdict(settings),
     }
     run = store.create(ENGINE, config, name=name)
@@ -66,9 +70,17 @@ def run_tournament(
             if progress is not None:
                 progress(done[0], n_pairs)
 
-        t = tournament(warriors, settings, seed=seed, on_progress=on_chunk)
+        t = tournament(
+            warriors,
+            settings,
+            seed=seed,
+            position=position,
+            on_progress=on_chunk,
+            executor=executor,
+        )
         results = results_dict(warriors, stems, t, rounds)
         run.write_json("results.json", results)
+        run.write_text("results.csv", results_csv(results))
         from primordium.viz import save_gif, save_png
 
         save_png(heatmap_image(results), run.artifact("results.png"))
@@ -140,6 +152,41 @@ def results_dict(warriors: Sequence[Warrior], stems: Sequence[str], t, rounds: i
         "ties": t.ties.tolist(),
         "ranking": ranking,
     }
+
+
+def results_csv(results: dict) -> str:
+    """Every ordered pair as one CSV row (warrior, opponent, wins, losses, ties), in ranking order.
+
+    Long form rather than a grid of "W/L/T" cells, so a spreadsheet or pandas
+    reads the numbers without splitting strings.
+    """
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["rank", "warrior", "file", "score", "opponent", "opponent_file", "wins", "losses", "ties"]
+    )
+    ws = results["warriors"]
+    for rank, i in enumerate(results["ranking"], 1):
+        for j in results["ranking"]:
+            if i == j:
+                continue
+            w.writerow(
+                [
+                    rank,
+                    ws[i]["name"],
+                    ws[i]["file"],
+                    ws[i]["score"],
+                    ws[j]["name"],
+                    ws[j]["file"],
+                    results["wins"][i][j],
+                    results["losses"][i][j],
+                    results["ties"][i][j],
+                ]
+            )
+    return buf.getvalue()
 
 
 # -- pictures -------------------------------------------------------------------------------------
