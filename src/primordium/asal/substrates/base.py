@@ -107,26 +107,36 @@ def _rollout(
         if embed is None
         else (lambda s: embed(substrate.render(s, params, size)))
     )
+
+    def run(s, keys):
+        # Every loop has a trip count known when tracing: XLA then runs it
+        # without asking the host after each step (a sync per step on a GPU).
+        if keys.shape[0] == 0:
+            return s
+        return jax.lax.scan(lambda c, k: (substrate.step(k, c, params), None), s, keys)[0]
+
     idx = sample_indices(n_steps, time_sampling)
     if idx is None:
-        state = jax.lax.scan(lambda s, k: (substrate.step(k, s, params), None), state, step_keys)[0]
+        state = run(state, step_keys)
         return look(state)[None], state
-    # Step from one kept state to the next instead of storing every state:
-    # the same frames as the paper's scan-then-gather, in bounded memory.
-    counts = np.diff(np.concatenate([[0], idx]))
-    starts = np.concatenate([[0], idx[:-1]])
+    # The kept states are idx[0], then every `chunk` steps: step to the first,
+    # then scan over equal chunks, looking at the state after each. The same
+    # frames as the paper's scan-then-gather, without storing every state.
+    first, kept = int(idx[0]), len(idx)
+    state = run(state, step_keys[:first])
+    frame = look(state)[None]
+    if kept == 1:
+        return frame, state
+    chunk = int(idx[1] - idx[0])
+    keys = step_keys[first : first + (kept - 1) * chunk]
+    keys = keys.reshape(kept - 1, chunk, *keys.shape[1:])
 
-    def advance(s, xs):
-        start, count = xs
-        s = jax.lax.fori_loop(
-            0, count, lambda i, c: substrate.step(step_keys[start + i], c, params), s
-        )
+    def advance(s, ks):
+        s = run(s, ks)
         return s, look(s)
 
-    state, frames = jax.lax.scan(
-        advance, state, (jnp.asarray(starts, jnp.int32), jnp.asarray(counts, jnp.int32))
-    )
-    return frames, state
+    state, frames = jax.lax.scan(advance, state, keys)
+    return jnp.concatenate([frame, frames]), state
 
 
 @partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
