@@ -4,8 +4,10 @@ For each substrate (by its registry name, the paper's names): the same key
 draws the same parameters in both, and both roll out the substrate's default
 number of steps, sampling 8 frames rendered at 224 px (the settings of the
 issue's GPU figures; no foundation model). Columns: one simulation, then
-vmapped populations of 16 and 256 (256 only for the cheap grid substrates
-unless asked), reference time / primordium time as the ratio (above 1:
+populations of 16 and 256 (256 only for the cheap grid substrates unless
+asked; the reference vmapped as its scripts do, primordium's ``rollout``
+with ``batched=True``, which maps member after member on the CPU and vmaps
+on an accelerator), reference time / primordium time as the ratio (above 1:
 primordium is faster). A substrate that is not in primordium's registry yet,
 or whose parameters or first frame differ from the reference's, is printed
 and skipped. Runs unchanged on a GPU (JAX picks the default backend).
