@@ -4,8 +4,10 @@ For each substrate (by its registry name, the paper's names): the same key
 draws the same parameters in both, and both roll out the substrate's default
 number of steps, sampling 8 frames rendered at 224 px (the settings of the
 issue's GPU figures; no foundation model). Columns: one simulation, then
-vmapped populations of 16 and 256 (256 only for the cheap grid substrates
-unless asked), reference time / primordium time as the ratio (above 1:
+populations of 16 and 256 (256 only for the cheap grid substrates unless
+asked; the reference vmapped as its scripts do, primordium's ``rollout``
+with ``batched=True``, which maps member after member on the CPU and vmaps
+on an accelerator), reference time / primordium time as the ratio (above 1:
 primordium is faster). A substrate that is not in primordium's registry yet,
 or whose parameters or first frame differ from the reference's, is printed
 and skipped. Runs unchanged on a GPU (JAX picks the default backend).
@@ -14,6 +16,7 @@ The reference is ../shared/reference/asal (PRIMORDIUM_SHARED overrides the
 folder holding ``reference/``).
 
     python benchmarks/asal.py [--substrates gol,plenia] [--pop 16,256] [--repeat 3] [--quick]
+    python benchmarks/asal.py --steps 200 --all-pops   # shorter rollouts, every population
     python benchmarks/asal.py --split 2 --substrates boids   # population over worker processes
     python benchmarks/asal.py --clip                          # CLIP ViT-B/32 images per second
 """
@@ -205,6 +208,12 @@ def main() -> None:
     )
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument(
+        "--steps",
+        type=int,
+        default=0,
+        help="steps per rollout instead of each substrate's default (shorter runs on a busy CPU)",
+    )
+    ap.add_argument(
         "--quick", action="store_true", help="smoke run: 32 steps, population 4, one repeat"
     )
     ap.add_argument(
@@ -234,7 +243,7 @@ def main() -> None:
             print(f"{name:<11} {loop:>17.2f} {split:>20.2f} {loop / split:>5.2f}x", flush=True)
         return
     pops = [int(p) for p in args.pop.split(",") if p.strip()]
-    repeat, steps = args.repeat, None
+    repeat, steps = args.repeat, args.steps or None
     if args.quick:
         pops, repeat, steps = [4], 1, 32
     ref_substrates, ref_rollout = reference()

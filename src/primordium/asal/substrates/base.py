@@ -25,6 +25,11 @@ class Substrate:
     """Base class; subclasses implement the four pure functions."""
 
     name: ClassVar[str] = ""
+    # How a population rolls out on the CPU (accelerators always vmap). One
+    # member after another keeps each member's state in cache, and XLA's CPU
+    # convolutions batched over kernels (a vmapped NCA) run several times
+    # slower than the same convolutions one by one.
+    cpu_members: ClassVar[str] = "map"
 
     def default_params(self, key: jax.Array) -> Params:
         raise NotImplementedError
@@ -107,26 +112,36 @@ def _rollout(
         if embed is None
         else (lambda s: embed(substrate.render(s, params, size)))
     )
+
+    def run(s, keys):
+        # Every loop has a trip count known when tracing: XLA then runs it
+        # without asking the host after each step (a sync per step on a GPU).
+        if keys.shape[0] == 0:
+            return s
+        return jax.lax.scan(lambda c, k: (substrate.step(k, c, params), None), s, keys)[0]
+
     idx = sample_indices(n_steps, time_sampling)
     if idx is None:
-        state = jax.lax.scan(lambda s, k: (substrate.step(k, s, params), None), state, step_keys)[0]
+        state = run(state, step_keys)
         return look(state)[None], state
-    # Step from one kept state to the next instead of storing every state:
-    # the same frames as the paper's scan-then-gather, in bounded memory.
-    counts = np.diff(np.concatenate([[0], idx]))
-    starts = np.concatenate([[0], idx[:-1]])
+    # The kept states are idx[0], then every `chunk` steps: step to the first,
+    # then scan over equal chunks, looking at the state after each. The same
+    # frames as the paper's scan-then-gather, without storing every state.
+    first, kept = int(idx[0]), len(idx)
+    state = run(state, step_keys[:first])
+    frame = look(state)[None]
+    if kept == 1:
+        return frame, state
+    chunk = int(idx[1] - idx[0])
+    keys = step_keys[first : first + (kept - 1) * chunk]
+    keys = keys.reshape(kept - 1, chunk, *keys.shape[1:])
 
-    def advance(s, xs):
-        start, count = xs
-        s = jax.lax.fori_loop(
-            0, count, lambda i, c: substrate.step(step_keys[start + i], c, params), s
-        )
+    def advance(s, ks):
+        s = run(s, ks)
         return s, look(s)
 
-    state, frames = jax.lax.scan(
-        advance, state, (jnp.asarray(starts, jnp.int32), jnp.asarray(counts, jnp.int32))
-    )
-    return frames, state
+    state, frames = jax.lax.scan(advance, state, keys)
+    return jnp.concatenate([frame, frames]), state
 
 
 @partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
@@ -134,31 +149,51 @@ def _rollout_one(substrate, key, params, n_steps, time_sampling, size, embed):
     return _rollout(substrate, key, params, n_steps, time_sampling, size, embed)
 
 
-@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
-def _rollout_many(substrate, key, params, n_steps, time_sampling, size, embed):
+def _members(how: str, fn, *xs):
+    """``fn`` over the leading axis of ``xs``: all at once (``vmap``) or one after another (``map``)."""
+    if how == "vmap":
+        return jax.vmap(fn)(*xs)
+    return jax.lax.map(lambda x: fn(*x), xs)
+
+
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6, 7))
+def _rollout_many(substrate, key, params, n_steps, time_sampling, size, embed, how):
     # One key for the whole population, as the paper's search vmaps it: score
     # differences come from parameters, not luck.
-    return jax.vmap(lambda p: _rollout(substrate, key, p, n_steps, time_sampling, size, embed))(
-        params
+    return _members(
+        how, lambda p: _rollout(substrate, key, p, n_steps, time_sampling, size, embed), params
     )
 
 
-@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
-def _rollout_pairs(substrate, keys, params, n_steps, time_sampling, size, embed):
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6, 7))
+def _rollout_pairs(substrate, keys, params, n_steps, time_sampling, size, embed, how):
     # keys [B] and params [B]: member i runs from its own key (the paper's
     # illumination children).
-    return jax.vmap(lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed))(
-        keys, params
+    return _members(
+        how,
+        lambda k, p: _rollout(substrate, k, p, n_steps, time_sampling, size, embed),
+        keys,
+        params,
     )
 
 
-@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6))
-def _rollout_grid(substrate, keys, params, n_steps, time_sampling, size, embed):
+@partial(jax.jit, static_argnums=(0, 3, 4, 5, 6, 7))
+def _rollout_grid(substrate, keys, params, n_steps, time_sampling, size, embed, how):
     # params [B, ...] x keys [S]: every member runs from every initial state.
     def one(k, p):
         return _rollout(substrate, k, p, n_steps, time_sampling, size, embed)
 
-    return jax.vmap(lambda p: jax.vmap(lambda k: one(k, p))(keys))(params)
+    return _members(how, lambda p: _members(how, lambda k: one(k, p), keys), params)
+
+
+def population_mode(substrate: Substrate, members: str | None = None) -> str:
+    """How a population is rolled out: ``members`` if given, else the substrate's
+    choice for the default backend (``vmap`` on accelerators)."""
+    if members is None:
+        members = substrate.cpu_members if jax.default_backend() == "cpu" else "vmap"
+    if members not in ("vmap", "map"):
+        raise ValueError(f"members must be 'vmap' or 'map', not {members!r}")
+    return members
 
 
 def rollout(
@@ -172,6 +207,7 @@ def rollout(
     time_sampling=None,
     embed=None,
     key_per_member: bool = False,
+    members: str | None = None,
 ) -> tuple[jax.Array, Substrate]:
     """Run ``n_steps`` steps and return frames float32[(B,) (S,) K, size, size, 3].
 
@@ -183,17 +219,23 @@ def rollout(
     the compiled rollout. Substrates with bounded buffers are rerun with larger
     buffers until nothing was dropped (``key_per_member``: keys [B, 2] go one
     to each member instead), so results are exact; the (possibly
-    enlarged) substrate is returned so callers can reuse it.
+    enlarged) substrate is returned so callers can reuse it. ``members``
+    (``"vmap"`` or ``"map"``, see :func:`population_mode`) says whether a
+    population's members run side by side or one after another; the frames
+    agree to float rounding either way.
     """
     ts = (int(n_frames), True) if time_sampling is None else time_sampling
     key = jnp.asarray(key)
     many_keys = key.ndim == 2
     if many_keys and not batched:
         raise ValueError("a batch of keys needs a batch of params (batched=True)")
+    how = population_mode(substrate, members)
     if key_per_member:
-        fn = _rollout_pairs
+        fn = partial(_rollout_pairs, how=how)
+    elif many_keys:
+        fn = partial(_rollout_grid, how=how)
     else:
-        fn = _rollout_grid if many_keys else (_rollout_many if batched else _rollout_one)
+        fn = partial(_rollout_many, how=how) if batched else _rollout_one
     while True:
         frames, state = fn(substrate, key, params, int(n_steps), ts, int(size), embed)
         if not bool(jnp.any(substrate.overflowed(state))):

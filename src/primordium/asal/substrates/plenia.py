@@ -70,9 +70,18 @@ class PLenia(Substrate):
         extent = jnp.abs(state).max() * 1.2
         axis = jnp.linspace(-1.0, 1.0, size)
         # Pixel (row i, column j) shows the point (axis[j], axis[i]) * extent.
-        xy = jnp.stack(jnp.meshgrid(axis, axis, indexing="xy"), axis=-1) * extent
-        u, g, _ = jax.vmap(jax.vmap(lambda at: fields(p, state, at)))(xy)
-        near = jnp.square(xy[..., None, :] - state).sum(-1).min(-1)
+        x, y = jnp.meshgrid(axis, axis, indexing="xy")
+        # The fields of :func:`fields` at every pixel, from squared distances
+        # summed coordinate by coordinate: XLA's CPU code for a sum over a
+        # trailing axis of 2 inside the pixel x particle array was 6x slower.
+        # The same numbers to float rounding; the dimming reuses the distances.
+        d2 = jnp.square(x[..., None] * extent - state[:, 0]) + jnp.square(
+            y[..., None] * extent - state[:, 1]
+        )
+        r = jnp.sqrt(jnp.clip(d2, 1e-10))
+        u = bump(r, p["mu_k"], p["sigma_k"]).sum(-1) * p["w_k"]
+        g = bump(u, p["mu_g"], p["sigma_g"])
+        near = d2.min(-1)
         dim = jnp.clip(near / 0.02, 0.0, 1.0)[..., None]
         img = (
             _blend(
