@@ -13,19 +13,16 @@ import io
 import json
 import os
 import re
-import signal
 import tarfile
-import threading
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
 from primordium.errors import StoreError
 from primordium.store.atomic import atomic_open
-from primordium.store.runs import Run
+from primordium.store.runs import Run, sigterm_raises
 
 FORMATS = {".tar.gz": "tar", ".tgz": "tar", ".zip": "zip"}
 # Export temp files carry this and their process id, so a later export or `runs gc` knows them.
@@ -70,7 +67,7 @@ def export_run(run: Run, dest: str | Path) -> Path:
     sweep_export_temps(dest.parent)
     tag = f"{TEMP_TAG}{os.getpid()}-"
     try:
-        with _terminate_raises(), atomic_open(dest, tag=tag) as f:
+        with sigterm_raises(_exit_by_exception), atomic_open(dest, tag=tag) as f:
             if fmt == "tar":
                 _write_tar(f, run.id, members)
             else:
@@ -86,21 +83,9 @@ def export_run(run: Run, dest: str | Path) -> Path:
     return dest
 
 
-@contextmanager
-def _terminate_raises() -> Iterator[None]:
-    """SIGTERM ends the process by exception here, so the temp file's cleanup runs (SIGKILL: see sweep)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    old = signal.signal(signal.SIGTERM, stop)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, old)
+def _exit_by_exception(signum: int, frame: object) -> None:
+    # SIGTERM ends the process by exception, so the temp file's cleanup runs (SIGKILL: see sweep).
+    raise SystemExit(128 + signum)
 
 
 def _alive(pid: int) -> bool:

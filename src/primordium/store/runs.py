@@ -75,6 +75,24 @@ def _raise_terminated(signum: int, frame: object) -> None:
     raise Terminated("terminated (SIGTERM)")
 
 
+@contextmanager
+def sigterm_raises(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """While inside, SIGTERM calls ``handler`` (which raises), so cleanup in ``finally`` runs.
+
+    Main thread only (Python delivers signals there; elsewhere this does
+    nothing); the previous handler comes back on exit.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        # None: a handler set outside Python; the default is the closest we can restore.
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
 def one_line(error: BaseException) -> str:
     """An error as the single line a run's summary keeps (type name when it has no message)."""
     text = " ".join(str(error).split())
@@ -432,23 +450,18 @@ class Run:
         """
         self.claim()
         self._drop_summary("error")  # a resumed run is no longer the failure it was
-        main = threading.current_thread() is threading.main_thread()
-        previous = signal.signal(signal.SIGTERM, _raise_terminated) if main else None
-        try:
-            yield self
-        except (KeyboardInterrupt, SystemExit):
-            self.set_status("interrupted")
-            raise
-        except BaseException as e:
-            self.update_summary(error=one_line(e))
-            self.set_status("failed")
-            raise
-        else:
-            self.set_status("finished")
-        finally:
-            if main:
-                # None: a handler set outside Python; the default is the closest we can restore.
-                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+        with sigterm_raises(_raise_terminated):
+            try:
+                yield self
+            except (KeyboardInterrupt, SystemExit):
+                self.set_status("interrupted")
+                raise
+            except BaseException as e:
+                self.update_summary(error=one_line(e))
+                self.set_status("failed")
+                raise
+            else:
+                self.set_status("finished")
 
     def _drop_summary(self, key: str) -> None:
         summary = self.summary
