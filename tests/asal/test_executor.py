@@ -5,35 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from primordium.asal.config import AsalConfig
 from primordium.asal.experiment import run_search, search_result
 from primordium.exec.local import LocalExecutor
 from primordium.store import Store
 
-
-def _cfg(**kw) -> AsalConfig:
-    base = dict(
-        substrate="life_like",
-        substrate_options={"grid": 16},
-        mode="open-endedness",
-        fm="pixels",
-        pop=6,
-        gens=3,
-        seed=3,
-        steps=24,
-        frames=4,
-        size=16,
-        sigma=0.5,
-        video=False,
-    )
-    return AsalConfig(**(base | kw))
+from .configs import quick_config
 
 
 def test_worker_processes_give_the_same_search(tmp_path):
     store = Store(tmp_path)
-    ref = search_result(run_search(_cfg(), store))
+    ref = search_result(run_search(quick_config(), store))
     with LocalExecutor(2) as ex:
-        got = search_result(run_search(_cfg(), store, executor=ex))
+        got = search_result(run_search(quick_config(), store, executor=ex))
     # Same frames; the pixels embedding runs inside each compiled rollout and
     # XLA compiles each batch size on its own, so scores may differ in the last bit.
     _same_history(got, ref)
@@ -41,9 +24,11 @@ def test_worker_processes_give_the_same_search(tmp_path):
         got["best_params"]["rule"], ref["best_params"]["rule"], rtol=1e-5, atol=1e-6
     )
     # Illumination too (a genetic algorithm over a population of simulations).
-    ref = search_result(run_search(_cfg(mode="illuminate", algo="ga"), store))
+    ref = search_result(run_search(quick_config(mode="illuminate", algo="ga"), store))
     with LocalExecutor(2) as ex:
-        got = search_result(run_search(_cfg(mode="illuminate", algo="ga"), store, executor=ex))
+        got = search_result(
+            run_search(quick_config(mode="illuminate", algo="ga"), store, executor=ex)
+        )
     _same_history(got, ref)
 
 

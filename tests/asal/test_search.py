@@ -19,6 +19,8 @@ from primordium.asal.config import AsalConfig
 from primordium.asal.experiment import run_search, search_result
 from primordium.store import Store
 
+from .configs import quick_config
+
 
 def _target_png(path: Path) -> Path:
     from primordium.viz import save_png
@@ -69,30 +71,14 @@ def test_cma_es_beats_random_sampling_on_a_target_image(tmp_path, seed):
     )
 
 
-def _quick_cfg(**kw) -> AsalConfig:
-    base = dict(
-        substrate="life_like",
-        substrate_options={"grid": 16},
-        mode="open-endedness",
-        fm="pixels",
-        pop=6,
-        gens=3,
-        seed=3,
-        steps=24,
-        frames=4,
-        size=16,
-        sigma=0.5,
-        video=False,
-    )
-    return AsalConfig(**(base | kw))
-
-
 def test_same_seed_same_result_and_outputs(tmp_path):
     store = Store(tmp_path)
-    a = search_result(run_search(_quick_cfg(video=True), store))  # the one whose files are checked
-    b = search_result(run_search(_quick_cfg(), store))
+    a = search_result(
+        run_search(quick_config(video=True), store)
+    )  # the one whose files are checked
+    b = search_result(run_search(quick_config(), store))
     assert a["history"] == b["history"] and a["best_params"] == b["best_params"]
-    c = search_result(run_search(_quick_cfg(seed=4), store))
+    c = search_result(run_search(quick_config(seed=4), store))
     assert c["history"] != a["history"]
     run = store.open(a["run"])
     names = {p.name for p in run.artifacts()}
@@ -116,14 +102,14 @@ def test_same_seed_same_result_and_outputs(tmp_path):
 
 def test_illumination_ga_and_map_elites(tmp_path):
     store = Store(tmp_path)
-    run = run_search(_quick_cfg(mode="illuminate", gens=3, children=4), store)
+    run = run_search(quick_config(mode="illuminate", gens=3, children=4), store)
     hist = search_result(run)["history"]
     # The paper's GA removes by mean similarity to 2 neighbours, so the
     # (nearest-neighbour) illumination score need not fall every generation.
     assert len(hist) == 3 and all(-1.0 <= h["score"] <= 1.0 + 1e-6 for h in hist)
     assert (run.dir / "poster.png").is_file()
     assert len(json.loads((run.dir / "archive.json").read_text())) == 6
-    run = run_search(_quick_cfg(mode="illuminate", algo="map-elites", gens=3, bins=4), store)
+    run = run_search(quick_config(mode="illuminate", algo="map-elites", gens=3, bins=4), store)
     hist = search_result(run)["history"]
     assert all(1 <= h["cells"] <= 16 for h in hist)
     assert hist[-1]["cells"] >= hist[0]["cells"]
