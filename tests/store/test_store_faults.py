@@ -337,3 +337,15 @@ def test_a_folder_an_old_rm_orphaned_comes_back_with_reindex(capsys, damaged):
     code, _, err = run_cli(capsys, "runs", "rm", "--yes", ids["a"], ids["b"])
     assert code == 0, err
     assert not (home / "runs" / ids["a"]).exists() and not (home / "runs" / ids["b"]).exists()
+
+
+@pytest.mark.parametrize("junk", ['{"descriptors": ["tsp"', '{"elites": []}', "[1]"])
+def test_a_damaged_round_archive_is_one_line_naming_the_file(capsys, damaged, junk):
+    """`redqueen show` reads every finished round's archive back."""
+    home, ids, _ = damaged
+    rounds = home / "runs" / ids["drq"] / "rounds"
+    rounds.mkdir(exist_ok=True)
+    (rounds / "round_001.json").write_text(junk)
+    line = refused(capsys, "redqueen", "show", ids["drq"])
+    assert "round_001.json" in line and "damaged round archive" in line
+    nothing_lost(capsys, home, ids, ["a", "b"])

@@ -104,9 +104,12 @@ def test_files_and_problems(tmp_path):
     assert [f["path"] for f in run.files()] == ["config.json", "warriors/imp.red", "x.png"]
     assert run.problems() == []
     (run.dir / "config.json").write_text("{oops")
-    assert "config.json is corrupt" in run.problems()[0] and "line 1" in run.problems()[0]
+    assert run.problems() == [
+        f"{run.dir / 'config.json'}:1: damaged config.json (not JSON: "
+        "Expecting property name enclosed in double quotes, column 2)"
+    ]
     (run.dir / "config.json").unlink()
-    assert run.problems() == ["config.json is missing from the run folder"]
+    assert run.problems() == [f"{run.dir / 'config.json'}: missing config.json"]
     import shutil
 
     shutil.rmtree(run.dir)

@@ -41,6 +41,7 @@ from primordium.redqueen.config import DRQConfig, from_dict
 from primordium.redqueen.fitness import drq_round_seeds, evaluate, round_seeds
 from primordium.redqueen.mutation import Job, Operator, Proposal, make_operator
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
+from primordium.store.reading import DamagedStore, read_json_file
 
 ENGINE = "redqueen"
 CHECKPOINT = "checkpoint.npz"
@@ -513,7 +514,12 @@ def archives(run: Run) -> list[Archive]:
     """The finished rounds' archives, in order."""
     out = []
     for p in sorted((run.dir / "rounds").glob("round_*.json")):
-        out.append(Archive.from_json(json.loads(p.read_text("utf-8"))))
+        raw = read_json_file(p, expect=dict, what="round archive")
+        try:
+            out.append(Archive.from_json(raw))
+        except (KeyError, TypeError, ValueError) as e:
+            # Valid JSON of the wrong shape (an edited or foreign file).
+            raise DamagedStore(f"damaged round archive ({type(e).__name__}: {e})", file=p) from None
     return out
 
 

@@ -32,7 +32,13 @@ from typing import Any
 
 from primordium.errors import StoreError
 from primordium.store.atomic import atomic_write_bytes, atomic_write_json, atomic_write_text
-from primordium.store.reading import REINDEX_HINT, DamagedStore, decode_json, index_errors
+from primordium.store.reading import (
+    REINDEX_HINT,
+    DamagedStore,
+    decode_json,
+    index_errors,
+    read_json_file,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -610,17 +616,10 @@ class Run:
             return [f"the run folder {self.dir} is a symbolic link (the gallery will not serve it)"]
         if not self.dir.is_dir():
             return [f"the run folder {self.dir} is missing"]
-        config = self.dir / "config.json"
         try:
-            json.loads(config.read_text("utf-8"))
-        except FileNotFoundError:
-            return ["config.json is missing from the run folder"]
-        except (OSError, UnicodeDecodeError) as e:
-            return [f"config.json cannot be read ({type(e).__name__})"]
-        except json.JSONDecodeError as e:
-            return [
-                f"config.json is corrupt (not JSON: {e.msg} at line {e.lineno}, column {e.colno})"
-            ]
+            read_json_file(self.dir / "config.json", what="config.json")
+        except DamagedStore as e:
+            return [str(e)]
         return []
 
     def artifacts(self) -> Iterator[Path]:
