@@ -70,6 +70,8 @@ def test_store_run_reprs_and_metrics_frame(tmp_path):
     text = repr(run)
     assert text.startswith(f"Run({run.id!r}") and "'soup'" in text and "'a test run'" in text
     assert len(text) < 200
+    runs = store.to_pandas()
+    assert runs["id"].tolist() == [run.id] and runs["name"].tolist() == ["a test run"]
     df = run.to_pandas()
     assert list(df.columns) == ["step", "kind", "loss"]
     assert df.to_dict("records") == run.metrics()

@@ -138,8 +138,12 @@ class Bar:
     def drq(self, row: dict) -> None:
         """``run_drq(on_progress=)``: iterations done over all rounds, with the round and best fitness."""
         best = row.get("best")
-        status = f"round {row['round']}" + (f", best {best:.3f}" if best is not None else "")
-        self.update(row["completed"], status)
+        # After the last round the loop reports the round after it; there is none to name.
+        done = self.total is not None and row["completed"] >= self.total
+        parts = ([] if done else [f"round {row['round']}"]) + (
+            [f"best {best:.3f}"] if best is not None else []
+        )
+        self.update(row["completed"], ", ".join(parts))
 
     def search(self, history: list[dict]) -> None:
         """``run_search(on_generation=)``: generations done and the best (lowest) score so far."""

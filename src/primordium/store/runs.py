@@ -236,6 +236,12 @@ class Store:
             )
         return out
 
+    def to_pandas(self, engine: str | None = None) -> Any:
+        """``list()`` as a pandas DataFrame, newest first (the ``pandas`` extra)."""
+        from primordium.tables import frame
+
+        return frame(self.list(engine), columns=["id", "engine", "name", "status"])
+
     def remove(self, run_id: str) -> None:
         """Remove a run: its folder goes out of reach first, then its row, then the bytes."""
         run = self.open(run_id)
