@@ -26,6 +26,7 @@ def warriors():
 
 
 def test_battle_carries_names_a_short_repr_and_its_numbers_as_a_frame(warriors):
+    assert repr(warriors[1]).startswith("Warrior('Dwarf' by ") and len(repr(warriors[1])) < 120
     res = battle(warriors[:2], SMALL, seed=1)
     assert res.names == ("Imp", "Dwarf")
     text = repr(res)
