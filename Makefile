@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS ?= test,lint,asal,clip,llm,web,ray
+EXTRAS ?= test,lint,asal,clip,llm,web,ray,pandas,notebooks
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install bench clean notebooks
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The tutorials in docs/notebooks/, each run top to bottom in a kernel of .venv's
+# python (scripts/run_notebooks.py); a cell that raises fails the target.
+notebooks: $(STAMP)
+	$(PY) scripts/run_notebooks.py docs/notebooks/*.ipynb
 
 bench: $(STAMP)
 	for b in benchmarks/*.py; do $(ORACLES) $(PY) $$b || exit 1; done

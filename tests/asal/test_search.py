@@ -98,6 +98,11 @@ def test_same_seed_same_result_and_outputs(tmp_path):
     assert run.status == "finished"
     assert [m["step"] for m in run.metrics()] == [0, 1, 2]
     assert a["rule"].startswith("B")
+    # The notebook view: the substrate's name, a one-line repr, the history as a frame.
+    assert a.substrate == "life_like" and "life_like" in repr(a) and len(repr(a)) < 200
+    df = a.to_pandas()
+    assert df["gen"].tolist() == [h["gen"] for h in a["history"]]
+    assert df["best_score"].tolist() == [h["best_score"] for h in a["history"]]
 
 
 def test_illumination_ga_and_map_elites(tmp_path):

@@ -15,6 +15,7 @@ from primordium.redqueen.loop import (
     champions,
     load_config,
     open_experiment,
+    rounds,
     run_drq,
 )
 from tests.redqueen.conftest import fingerprint, small_config
@@ -57,8 +58,23 @@ def test_run_records_everything(store):
     for name in ("fitness.png", "archives.png", "config.json", "checkpoint.npz"):
         assert (run.dir / name).is_file()
     assert load_config(run) == cfg
-    rounds = [m for m in run.metrics() if m["kind"] == "round"]
-    assert [m["round"] for m in rounds] == [1, 2, 3]
+    logged = [m for m in run.metrics() if m["kind"] == "round"]
+    assert [m["round"] for m in logged] == [1, 2, 3]
+    # The rounds as a notebook reads them: champions by name, one row per round.
+    table = rounds(run)
+    assert [r["name"] for r in table] == [a.best().name for a in arcs]
+    assert [r["fitness"] for r in table] == [m["fitness"] for m in logged]
+    assert "3 finished" in repr(table) and len(repr(table)) < 200
+    df = table.to_pandas()
+    assert df.shape[0] == 3 and list(df.columns[:5]) == [
+        "round",
+        "champion",
+        "name",
+        "fitness",
+        "archive",
+    ]
+    assert df["archive"].tolist() == [len(a) for a in arcs]
+    assert len(repr(arcs[0])) < 200 and "source" not in repr(arcs[0].best())
 
 
 def test_later_rounds_fight_earlier_champions(store):

@@ -13,7 +13,14 @@ import numpy as np
 import pytest
 
 from primordium.cli import main
-from primordium.soup.experiment import Schedule, load_soup, quickstart_run, run_soup
+from primordium.soup.experiment import (
+    Schedule,
+    SoupResult,
+    load_soup,
+    quickstart_run,
+    result_of,
+    run_soup,
+)
 from primordium.soup.soup import SoupConfig
 from primordium.store import Store, load_checkpoint
 
@@ -55,6 +62,13 @@ def test_run_writes_metrics_checkpoint_and_pictures(store_home):
     assert [r["epoch"] for r in rows] == [0] + list(range(10, 101, 10))
     assert sum(r["ops"] for r in rows) == result["ops"]
     assert run.status == "finished"
+    # The notebook view: the language rides along, the repr is one line, the frame is the metrics.
+    assert isinstance(result, SoupResult) and result.lang == "bff_noheads" and result.run == run
+    assert "bff_noheads" in repr(result) and run.id in repr(result) and len(repr(result)) < 200
+    assert result_of(run) == result and result_of(run).lang == "bff_noheads"
+    df = result.to_pandas()
+    assert df["epoch"].tolist() == [r["epoch"] for r in rows] and df.columns[0] == "step"
+    assert df["ops"].sum() == result["ops"]
     epoch, soup, whole = load_soup(run)
     assert epoch == 100 and whole and soup.shape == (256, 64)
     e, sample, whole = load_soup(run, 60)

@@ -139,16 +139,48 @@ def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None
     run.update_summary(**summary)
 
 
-def search_result(run: Run) -> dict[str, Any]:
+class SearchResult(dict):
+    """What a finished search reports (a dict, as ``--json`` prints it), plus its substrate's name.
+
+    ``to_pandas()`` is the history: one row per generation.
+    """
+
+    def __init__(self, fields: dict[str, Any], *, substrate: str, mode: str):
+        super().__init__(fields)
+        self.substrate = substrate
+        self.mode = mode
+
+    def __repr__(self) -> str:
+        score = self.get("best_score")
+        best = f"best score {score:.4g}" if isinstance(score, int | float) else "no score"
+        rule = f", rule {self['rule']}" if "rule" in self else ""
+        gens = len(self.get("history") or [])
+        return (
+            f"SearchResult({self.substrate} {self.mode}, run {self.get('run')}: "
+            f"{gens} generations, {best}{rule})"
+        )
+
+    def to_pandas(self):
+        from primordium.tables import frame
+
+        return frame(self.get("history") or [], columns=["gen"])
+
+
+def search_result(run: Run) -> SearchResult:
     """The JSON a finished search reports: best score, best params, history."""
     doc = read_json(run.dir / "best_params.json")
-    return {
-        "run": run.id,
-        "best_score": run.summary.get("best_score"),
-        "best_params": doc.get("params"),
-        **({"rule": doc["rule"]} if "rule" in doc else {}),
-        "history": read_json(run.dir / "history.json"),
-    }
+    config = run.config
+    return SearchResult(
+        {
+            "run": run.id,
+            "best_score": run.summary.get("best_score"),
+            "best_params": doc.get("params"),
+            **({"rule": doc["rule"]} if "rule" in doc else {}),
+            "history": read_json(run.dir / "history.json"),
+        },
+        substrate=str(config.get("substrate", "?")),
+        mode=str(config.get("mode", "?")),
+    )
 
 
 def read_json(path: Path):

@@ -27,16 +27,19 @@ def _store() -> Store:
 def search(
     substrate: str | None = typer.Option(
         None,
+        show_default="lenia",
         help="The paper's: gol, lenia, boids, plife, plife_plus, plenia, nca_d1, nca_d3, dnca; "
         "primordium's own: life_like, lenia_soup, nca_sobel, particle_life, particle_life_pp, "
         "particle_lenia, boids_meanfield",
     ),
-    mode: str | None = typer.Option(None, help="target, open-endedness or illuminate"),
+    mode: str | None = typer.Option(
+        None, show_default="target", help="target, open-endedness or illuminate"
+    ),
     prompt: list[str] = typer.Option(
         [], help="Target prompt; repeat for prompts spread over time (needs --fm clip)"
     ),
     target_image: Path | None = typer.Option(
-        None, help="Target image file (works with --fm pixels)"
+        None, show_default="none", help="Target image file (works with --fm pixels)"
     ),
     softmax: bool = typer.Option(
         False, "--softmax", help="Add the softmax term (coef_softmax 1 when it is 0)"
@@ -49,7 +52,7 @@ def search(
         None, help="Weight of the open-endedness term [0; 1 in open-endedness]"
     ),
     tiling: str | None = typer.Option(
-        None, help="Prompts over frames: tile (the paper's) or blocks"
+        None, show_default="tile", help="Prompts over frames: tile (the paper's) or blocks"
     ),
     bs: int | None = typer.Option(None, help="Initial states each simulation is averaged over [1]"),
     children: int | None = typer.Option(None, help="Illumination GA: children per generation [32]"),
@@ -57,9 +60,13 @@ def search(
         None, help="Illumination GA: neighbours in the novelty estimate [2]"
     ),
     fm: str | None = typer.Option(
-        None, help="Foundation model: clip (or clip:<checkpoint>) or pixels"
+        None, show_default="clip", help="Foundation model: clip (or clip:<checkpoint>) or pixels"
     ),
-    fm_weights: Path | None = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    fm_weights: Path | None = typer.Option(
+        None,
+        show_default="none: the Hugging Face cache or hub",
+        help="Local folder with CLIP/SigLIP weights",
+    ),
     algo: str | None = typer.Option(None, help="cma-es, ga or map-elites (default: by mode)"),
     pop: int | None = typer.Option(None, help="Population size [16 cma-es, 256 ga]"),
     gens: int | None = typer.Option(None, help="Generations [1000]"),
@@ -74,8 +81,12 @@ def search(
     set_: list[str] = typer.Option(
         [], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"
     ),
-    config: Path | None = typer.Option(None, help="TOML config (flags override it)"),
-    resume: str | None = typer.Option(None, help="Resume an interrupted run by id"),
+    config: Path | None = typer.Option(
+        None, show_default="none: built-in defaults", help="TOML config (flags override it)"
+    ),
+    resume: str | None = typer.Option(
+        None, show_default="none: a new run", help="Resume an interrupted run by id"
+    ),
     executor: str = ExecutorKind,
     address: str | None = Address,
     workers: int | None = Workers,
@@ -158,7 +169,11 @@ def sweep_life(
         "frames, 1 initial state, 64 px (default: the paper's)",
     ),
     fm: str | None = typer.Option(None, help="Foundation model [clip; pixels with --quick]"),
-    fm_weights: Path | None = typer.Option(None, help="Local folder with CLIP/SigLIP weights"),
+    fm_weights: Path | None = typer.Option(
+        None,
+        show_default="none: the Hugging Face cache or hub",
+        help="Local folder with CLIP/SigLIP weights",
+    ),
     substrate: str | None = typer.Option(
         None,
         help="Initial soups and stepping: gol (the paper's) or life_like "
@@ -175,9 +190,13 @@ def sweep_life(
     seed: int | None = typer.Option(None, help="Seed of the initial states [0]"),
     batch: int | None = typer.Option(None, help="Rules simulated at once [256 pixels, 4 clip]"),
     sample: int | None = typer.Option(
-        None, help="Score a random sample of N rules (B3/S23 always included)"
+        None,
+        show_default="none: every rule",
+        help="Score a random sample of N rules (B3/S23 always included)",
     ),
-    resume: str | None = typer.Option(None, help="Resume an interrupted sweep by run id"),
+    resume: str | None = typer.Option(
+        None, show_default="none: a new run", help="Resume an interrupted sweep by run id"
+    ),
     json_: bool = typer.Option(False, "--json", help="Print the ranking as JSON"),
     quiet: bool = typer.Option(False, "--quiet", help="Print nothing but errors"),
 ) -> None:
@@ -237,7 +256,9 @@ def render(
         None, help="Params file (best_params.json of a run); default: random"
     ),
     rule: str | None = typer.Option(
-        None, help="Life-like rule such as B3/S23 (substrates gol, life_like)"
+        None,
+        show_default="none: from --params",
+        help="Life-like rule such as B3/S23 (substrates gol, life_like)",
     ),
     out_path: Path = typer.Option(
         ..., "--out", help="Output video: .mp4, .gif (or .png for the last frame)"

@@ -19,7 +19,11 @@ ExecutorKind = typer.Option(
     rich_help_panel=_P,
 )
 Address = typer.Option(
-    None, "--address", help="Ray cluster address (with --executor ray).", rich_help_panel=_P
+    None,
+    "--address",
+    help="Ray cluster address (with --executor ray).",
+    show_default="auto: the cluster Ray finds from here",
+    rich_help_panel=_P,
 )
 Workers = typer.Option(
     None,

@@ -86,7 +86,11 @@ def _print_champions(out: Output, run: Run, rows: list[dict]) -> None:
 @app.command()
 def run(
     config: Path | None = typer.Option(
-        None, "--config", "-c", help="A drq.toml (flags override it)."
+        None,
+        "--config",
+        "-c",
+        show_default="none: built-in defaults",
+        help="A drq.toml (flags override it).",
     ),
     seed: int | None = typer.Option(
         None, "--seed", help="Seed of every random choice [0].", rich_help_panel=_A
@@ -252,9 +256,14 @@ def run(
         None, "--concurrency", help="Requests in flight at once [8].", rich_help_panel=_L
     ),
     resume: str | None = typer.Option(
-        None, "--resume", help="Continue this run from its last checkpoint."
+        None,
+        "--resume",
+        show_default="none: a new run",
+        help="Continue this run from its last checkpoint.",
     ),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    name: str | None = typer.Option(
+        None, "--name", show_default="the run's id", help="A name for the run."
+    ),
     executor: str = ExecutorKind,
     address: str | None = Address,
     workers: int | None = Workers,
@@ -488,7 +497,9 @@ def compare(
         20, "--rounds", "-r", help="Battle rounds per champion and warrior."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the placements."),
-    out_file: Path | None = typer.Option(None, "--out", help="Also draw both curves as a PNG."),
+    out_file: Path | None = typer.Option(
+        None, "--out", show_default="none: no PNG", help="Also draw both curves as a PNG."
+    ),
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:

@@ -53,8 +53,12 @@ _STYLE = {"running": "green", "finished": "", "failed": "red", "interrupted": "y
 
 @app.command("list")
 def list_(
-    engine: str | None = typer.Option(None, "--engine", "-e", help="Only runs of this engine."),
-    status: str | None = typer.Option(None, "--status", "-s", help="Only runs with this status."),
+    engine: str | None = typer.Option(
+        None, "--engine", "-e", show_default="all", help="Only runs of this engine."
+    ),
+    status: str | None = typer.Option(
+        None, "--status", "-s", show_default="all", help="Only runs with this status."
+    ),
     home: Path | None = Home,
     json: bool = Json,
     quiet: bool = Quiet,

@@ -88,6 +88,7 @@ def run(
     grid: str | None = typer.Option(
         None,
         "--grid",
+        show_default="none: a well-mixed soup",
         help="2D soup: WIDTHxHEIGHT grid; programs pair with neighbours.",
         rich_help_panel=_S,
     ),
@@ -97,6 +98,7 @@ def run(
     interaction_pattern: Path | None = typer.Option(
         None,
         "--interaction-pattern",
+        show_default="none: --pairing decides",
         help="Pair along this graph: lines 'a b' (program a may run with b), cubff's format.",
         rich_help_panel=_S,
     ),
@@ -109,6 +111,7 @@ def run(
     initial_program: str | None = typer.Option(
         None,
         "--initial-program",
+        show_default="none: random programs",
         help="Write this program over the soup's start (BFF: op characters; others: hex).",
         rich_help_panel=_S,
     ),
@@ -121,6 +124,7 @@ def run(
     reset_interval: int | None = typer.Option(
         None,
         "--reset-interval",
+        show_default="none: never",
         help="Replace the soup by a fresh one after epoch indices 0, N, 2N, ... (as cubff).",
         rich_help_panel=_S,
     ),
@@ -132,26 +136,31 @@ def run(
     stop_bpb: float | None = typer.Option(
         None,
         "--stop-bpb",
+        show_default="none: never",
         help="End the run at the first logged row whose brotli bits per byte is below this.",
     ),
     stop_selfreps: int | None = typer.Option(
         None,
         "--stop-selfreps",
+        show_default="none: never",
         help="End the run at the first logged row counting this many self-replicators (implies --eval-selfrep).",
     ),
     save_every: int | None = typer.Option(
         None,
         "--save-every",
+        show_default="none: only checkpoint.npz",
         help="Also keep a numbered cubff-format checkpoint every N epochs (checkpoints/*.dat).",
     ),
     load: Path | None = typer.Option(
         None,
         "--load",
+        show_default="none: a random soup",
         help="Start a new run from a cubff-format checkpoint (cubff's or a numbered one), at its epoch.",
     ),
     log: Path | None = typer.Option(
         None,
         "--log",
+        show_default="none: only the run's log.csv",
         help="Also write the CSV log (cubff's --log columns) here; the run folder always has log.csv.",
     ),
     log_every: int = typer.Option(
@@ -171,13 +180,19 @@ def run(
     stop_after_transition: int | None = typer.Option(
         None,
         "--stop-after-transition",
+        show_default="none: every epoch runs",
         min=0,
         help="End the run this many epochs after the transition is detected.",
     ),
     resume: str | None = typer.Option(
-        None, "--resume", help="Continue this run from its last checkpoint."
+        None,
+        "--resume",
+        show_default="none: a new run",
+        help="Continue this run from its last checkpoint.",
     ),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    name: str | None = typer.Option(
+        None, "--name", show_default="the run's id", help="A name for the run."
+    ),
     device: str = Device,
     json: bool = Json,
     quiet: bool = Quiet,
@@ -527,13 +542,19 @@ def sweep(
     stop_after_transition: int | None = typer.Option(
         None,
         "--stop-after-transition",
+        show_default="none: every epoch runs",
         min=0,
         help="End a soup this many epochs after its transition.",
     ),
     resume: str | None = typer.Option(
-        None, "--resume", help="Continue this sweep with the seeds it has not finished."
+        None,
+        "--resume",
+        show_default="none: a new run",
+        help="Continue this sweep with the seeds it has not finished.",
     ),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    name: str | None = typer.Option(
+        None, "--name", show_default="the run's id", help="A name for the run."
+    ),
     executor: str = ExecutorKind,
     address: str | None = Address,
     workers: int | None = Workers,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import combinations
 from typing import TYPE_CHECKING
 
@@ -27,6 +27,7 @@ import numpy as np
 from primordium.corewar import mars
 from primordium.corewar.isa import Settings, Warrior
 from primordium.errors import ConfigError
+from primordium.tables import frame, names_line
 
 if TYPE_CHECKING:
     from primordium.exec import Executor
@@ -45,10 +46,42 @@ class BattleResults:
     spawned: np.ndarray  # processes it ever had (1 + successful SPLs)
     coverage: np.ndarray  # distinct core cells its processes were queued at (see mars)
     positions: np.ndarray  # where it was loaded
+    # The W warriors' names when every battle has the same ones (``battle``), else empty.
+    names: tuple[str, ...] = ()
 
     @property
     def n_warriors(self) -> int:
         return self.alive.shape[2]
+
+    def __repr__(self) -> str:
+        b, r, w = self.alive.shape
+        head = f"BattleResults({b} battle{'s' * (b != 1)} x {r} rounds of {w} warriors"
+        if self.names:
+            head += ": " + names_line(self.names)
+        if b != 1:
+            return head + ")"
+        return (
+            head + f"; wins {self.wins()[0].tolist()}, ties {self.ties()[0].tolist()}, "
+            f"scores {self.scores()[0].tolist()})"
+        )
+
+    def to_pandas(self):
+        """One row per battle and warrior: name, wins, ties, losses, score, as the methods give them."""
+        b, _, w = self.alive.shape
+        names = self.names or tuple(f"warrior {i + 1}" for i in range(w))
+        wins, ties, losses, scores = self.wins(), self.ties(), self.losses(), self.scores()
+        return frame(
+            {
+                "battle": k,
+                "warrior": names[i],
+                "wins": int(wins[k, i]),
+                "ties": int(ties[k, i]),
+                "losses": int(losses[k, i]),
+                "score": int(scores[k, i]),
+            }
+            for k in range(b)
+            for i in range(w)
+        )
 
     def survivors(self) -> np.ndarray:
         """[B, R] number of warriors alive at the end of each round."""
@@ -300,8 +333,9 @@ def run_battles_on(
         return parts[0]
     return BattleResults(
         *(
-            np.concatenate([getattr(p, f) for p in parts])
-            for f in BattleResults.__dataclass_fields__
+            np.concatenate([getattr(p, f.name) for p in parts])
+            for f in fields(BattleResults)
+            if f.name != "names"
         )
     )
 
@@ -327,9 +361,11 @@ def battle(
         raise ConfigError("a battle needs at least one warrior")
     n = len(warriors)
     s = position_seed(position, settings) if position is not None else initial_seed(seed)
-    return run_battles(
+    res = run_battles(
         list(warriors), np.arange(n, dtype=np.int64)[None, :], settings, np.array([s]), track=track
     )
+    res.names = tuple(w.name for w in warriors)
+    return res
 
 
 @dataclass
@@ -339,10 +375,59 @@ class Tournament:
     wins: np.ndarray
     losses: np.ndarray
     ties: np.ndarray
+    names: tuple[str, ...] = ()  # the warriors' names, in the order of the rows
 
     def scores(self) -> np.ndarray:
         """Total points per warrior (3 per win, 1 per tie)."""
         return 3 * self.wins.sum(axis=1) + self.ties.sum(axis=1)
+
+    def _names(self) -> tuple[str, ...]:
+        return self.names or tuple(f"warrior {i + 1}" for i in range(len(self.wins)))
+
+    def __repr__(self) -> str:
+        n = len(self.wins)
+        if n == 0:
+            return "Tournament(0 warriors)"
+        names, scores = self._names(), self.scores()
+        best = int(np.argmax(scores))
+        return (
+            f"Tournament({n} warriors: {names_line(names)}; "
+            f"best {names[best]!r} with {int(scores[best])} points)"
+        )
+
+    def to_pandas(self, pairs: bool = False):
+        """The ranking: one row per warrior (name, wins, ties, losses, score), best first.
+
+        ``pairs=True`` gives every ordered pair instead (warrior, opponent,
+        wins, ties, losses of the warrior against that opponent).
+        """
+        names = self._names()
+        if pairs:
+            n = len(names)
+            return frame(
+                {
+                    "warrior": names[i],
+                    "opponent": names[j],
+                    "wins": int(self.wins[i, j]),
+                    "ties": int(self.ties[i, j]),
+                    "losses": int(self.losses[i, j]),
+                }
+                for i in range(n)
+                for j in range(n)
+                if i != j
+            )
+        scores = self.scores()
+        order = sorted(range(len(names)), key=lambda i: (-int(scores[i]), i))
+        return frame(
+            {
+                "warrior": names[i],
+                "wins": int(self.wins[i].sum()),
+                "ties": int(self.ties[i].sum()),
+                "losses": int(self.losses[i].sum()),
+                "score": int(scores[i]),
+            }
+            for i in order
+        )
 
 
 def pair_seed(seed: int, i: int, j: int) -> int:
@@ -381,7 +466,7 @@ def tournament(
     wins[i, j], wins[j, i] = w[:, 0], w[:, 1]
     losses[i, j], losses[j, i] = lost[:, 0], lost[:, 1]
     ties[i, j], ties[j, i] = t[:, 0], t[:, 1]
-    return Tournament(wins, losses, ties)
+    return Tournament(wins, losses, ties, tuple(w.name for w in warriors))
 
 
 @dataclass

@@ -135,3 +135,10 @@ class Warrior:
     @property
     def length(self) -> int:
         return int(self.code.shape[0])
+
+    def __repr__(self) -> str:
+        # The code would fill a screen; its listing is `primordium corewar assemble`.
+        return (
+            f"Warrior({self.name!r} by {self.author!r}, {self.length} instructions, "
+            f"start {self.start}, core {self.core_size})"
+        )

@@ -18,13 +18,12 @@ class Elite:
     fitness: float
     cell: tuple[int, int]
     descriptors: dict[str, float]
-    source: str
+    source: str = field(repr=False)  # long: the repr shows the name instead
     name: str = ""
     operator: str = ""
     parents: list[int] = field(default_factory=list)
-    reply: str | None = (
-        None  # the LLM reply it came from, when one did (the mutate prompt can show it)
-    )
+    # The LLM reply it came from, when one did (the mutate prompt can show it).
+    reply: str | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -44,6 +43,11 @@ class Archive:
     def __init__(self, descriptors: tuple[str, str]):
         self.descriptors = tuple(descriptors)
         self.cells: dict[tuple[int, int], Elite] = {}
+
+    def __repr__(self) -> str:
+        best = self.best()
+        top = f"; best #{best.id} {best.name!r} fitness {best.fitness:.4g}" if best else ""
+        return f"Archive({len(self)} elites over {' x '.join(self.descriptors)}{top})"
 
     def __len__(self) -> int:
         return len(self.cells)

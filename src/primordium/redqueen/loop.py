@@ -523,6 +523,41 @@ def archives(run: Run) -> list[Archive]:
     return out
 
 
+class Rounds(list):
+    """The finished rounds of a DRQ run, one dict each (``rounds(run)``); ``to_pandas()`` tabulates them."""
+
+    def __repr__(self) -> str:
+        if not self:
+            return "Rounds(none finished)"
+        last = self[-1]
+        champ = f"#{last['champion']} {last['name']!r}" if last["champion"] is not None else "none"
+        return f"Rounds({len(self)} finished; round {last['round']} champion {champ})"
+
+    def to_pandas(self):
+        from primordium.tables import frame
+
+        return frame(self, columns=["round", "champion", "name", "fitness", "archive"])
+
+
+def rounds(run: Run) -> Rounds:
+    """Per finished round: its number, archive size, champion (id, name, fitness, descriptors)."""
+    out = Rounds()
+    for p in sorted((run.dir / "rounds").glob("round_*.json")):
+        doc = json.loads(p.read_text("utf-8"))
+        best = Archive.from_json(doc).best()
+        row: dict[str, Any] = {
+            "round": int(doc.get("round", p.stem.split("_")[1])),
+            "champion": best.id if best else None,
+            "name": best.name if best else None,
+            "fitness": best.fitness if best else None,
+            "archive": len(doc["elites"]),
+        }
+        if best is not None:
+            row |= best.descriptors
+        out.append(row)
+    return out
+
+
 def champions(run: Run) -> list[tuple[int, Path]]:
     """(round, .red file) of every champion written so far."""
     return [

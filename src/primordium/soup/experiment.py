@@ -30,6 +30,33 @@ CSV_LOG = "log.csv"
 Progress = Callable[[dict], None]
 
 
+class SoupResult(dict):
+    """``run_soup``'s result: a dict of the numbers it reports, plus the run and its language.
+
+    It stays a plain dict to JSON and to the run's summary; ``lang`` and
+    ``run`` ride along as attributes for a reader (a notebook) to use.
+    """
+
+    def __init__(self, fields: dict, *, lang: str, run: Run):
+        super().__init__(fields)
+        self.lang = lang
+        self.run = run
+
+    def __repr__(self) -> str:
+        t = self.get("transition_epoch")
+        seen = f"transition at epoch {t}" if t is not None else "no transition"
+        h = self.get("high_order_entropy")
+        entropy_text = f", high-order entropy {h:.3f}" if h is not None else ""
+        return (
+            f"SoupResult({self.lang}, run {self.run.id}: {self.get('epochs')} epochs, "
+            f"{seen}{entropy_text})"
+        )
+
+    def to_pandas(self):
+        """The run's metrics, one row per logged epoch (``Run.to_pandas``)."""
+        return self.run.to_pandas()
+
+
 @dataclass(frozen=True)
 class Schedule:
     """How often a run writes things down (in epochs)."""
@@ -169,7 +196,7 @@ def run_soup(
     pictures: bool = True,
     progress: Progress | None = None,
     device: str = "cpu",
-) -> tuple[Run, dict]:
+) -> tuple[Run, SoupResult]:
     """Start (or with ``resume``, continue) a soup run; return the run and its result.
 
     The result holds ``epochs``, ``ops``, ``seconds``, ``high_order_entropy``,
@@ -401,15 +428,19 @@ def run_soup(
             # Ctrl-C or SIGTERM: keep the last whole epoch so --resume loses nothing.
             checkpoint(safe)
             raise
-        result = {
-            "epochs": done,
-            "ops": total_ops,
-            "seconds": round(seconds, 3),
-            "high_order_entropy": last["high_order_entropy"],
-            "transition_epoch": detector.transition_epoch,
-            "selfreps": selfreps,
-            "stopped": stopped,
-        }
+        result = SoupResult(
+            {
+                "epochs": done,
+                "ops": total_ops,
+                "seconds": round(seconds, 3),
+                "high_order_entropy": last["high_order_entropy"],
+                "transition_epoch": detector.transition_epoch,
+                "selfreps": selfreps,
+                "stopped": stopped,
+            },
+            lang=config.lang,
+            run=run,
+        )
         run.write_json("result.json", result)
         run.write_json(
             "census.json", final_census(held.host(), config, epoch_index=max(done - 1, 0))
@@ -420,6 +451,14 @@ def run_soup(
             write_run_pictures(run, config.lang)
         run.update_summary(**result)
     return run, result
+
+
+def result_of(run: Run) -> SoupResult:
+    """The result a finished soup run reported (its ``result.json``)."""
+    from primordium.store.reading import read_json_file
+
+    config, _ = config_of(run)
+    return SoupResult(read_json_file(run.dir / "result.json"), lang=config.lang, run=run)
 
 
 def numbered_checkpoint(completed: int) -> str:

@@ -124,6 +124,9 @@ def _pid_alive(pid: int | None, host: str | None) -> bool:
 class Store:
     """The index and run folders under one home directory."""
 
+    def __repr__(self) -> str:
+        return f"Store({str(self.home)!r})"
+
     def __init__(self, home: str | Path | None = None, *, create: bool = True):
         self.home = Path(home) if home is not None else default_home()
         if self.home.exists() and not self.home.is_dir():
@@ -238,6 +241,12 @@ class Store:
                 }
             )
         return out
+
+    def to_pandas(self, engine: str | None = None) -> Any:
+        """``list()`` as a pandas DataFrame, newest first (the ``pandas`` extra)."""
+        from primordium.tables import frame
+
+        return frame(self.list(engine), columns=["id", "engine", "name", "status"])
 
     def remove(self, run_id: str) -> None:
         """Remove a run: its folder goes out of reach first, then its row, then the bytes."""
@@ -356,6 +365,13 @@ class Run:
     @property
     def dir(self) -> Path:
         return self.store.runs_dir / self.id
+
+    def __repr__(self) -> str:
+        try:
+            engine, name, *_ = self._row()
+        except StoreError:
+            return f"Run({self.id!r}, removed)"
+        return f"Run({self.id!r}, engine={engine!r}, name={name!r}, status={self.status!r})"
 
     def _row(self) -> tuple:
         row = self.store._one(
@@ -525,6 +541,12 @@ class Run:
             "SELECT step, data FROM metrics WHERE run_id=? ORDER BY step, rowid", (self.id,)
         )
         return [{"step": step} | self._metric(step, data) for step, data in rows]
+
+    def to_pandas(self) -> Any:
+        """``metrics()`` as a pandas DataFrame (the ``pandas`` extra): one row per logged row."""
+        from primordium.tables import frame
+
+        return frame(self.metrics(), columns=["step"])
 
     def _metric(self, step: int, data: str) -> dict[str, Any]:
         return decode_json(data, f"run {self.id}: the metric row at step {step}")
