@@ -74,9 +74,14 @@ def live_picture(ctx, run, gen: int, size: int = 128) -> Path:
     size = max(cfg.size, size)
     if "es_best_member" in arrays:
         frames, _ = rollout(
-            ev.substrate, key, ev.unravel(jnp.asarray(arrays["es_best_member"])), cfg.steps, 4, size
+            ev.substrate,
+            key,
+            ev.unravel(jnp.asarray(arrays["es_best_member"])),
+            cfg.steps,
+            min(4, cfg.steps),
+            size,
         )
-        tiles, cols = to_uint8(frames), 4
+        tiles, cols = to_uint8(frames), min(4, cfg.steps)
         text = f"generation {gen}: best so far, score {float(arrays['es_best_fitness']):.4g}"
     else:
         if "archive" in arrays:
