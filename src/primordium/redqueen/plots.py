@@ -154,8 +154,8 @@ def generality_figure(result: dict) -> Any:
             [("generality", [r["round"] for r in rows], [r["generality"] for r in rows])],
             xlabel="round",
             ylabel="fraction beaten or tied",
-            title=f"Champions against {result.get('opponents', '')} warriors of {against}\n"
-            f"({result.get('measure', 'pmars')} measure)",
+            title=f"Each champion against {result.get('opponents', '')} held-out warriors\n"
+            f"({against}, {result.get('measure', 'pmars')} measure)",
             markers=True,
             integer_x=True,
         )

@@ -103,7 +103,8 @@ def render(fig: Any, fmt: str = "png") -> bytes:
 def save(fig: Any, path: str | Path, formats: tuple[str, ...] = FORMATS) -> Path:
     """Write ``fig`` as PNG, plus PDF and SVG beside it (same name), each atomically.
 
-    Returns the PNG's path (``path`` with suffix .png).
+    Returns the PNG's path (``path`` with suffix .png). The figure's layout is
+    fixed by the first save.
     """
     p = Path(path)
     if p.suffix.lower().lstrip(".") in FORMATS:
@@ -112,6 +113,11 @@ def save(fig: Any, path: str | Path, formats: tuple[str, ...] = FORMATS) -> Path
     def named(fmt: str) -> Path:
         return p.with_name(f"{p.name}.{fmt}")  # not with_suffix: "v1.2" keeps its dot
 
+    # Lay the figure out once, then keep that layout for every format: the
+    # constrained-layout solver is most of a save's time.
+    with style():
+        fig.canvas.draw()
+    fig.set_layout_engine("none")
     for fmt in formats:
         atomic_write_bytes(named(fmt), render(fig, fmt))
     return named("png")
