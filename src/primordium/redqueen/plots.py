@@ -188,4 +188,5 @@ def convergence_figure(result: dict) -> Any:
             markers=True,
             integer_x=True,
         )
+        right.set_ylim(-0.02, 1.02)  # the whole range of a normalised distance
     return fig
