@@ -19,5 +19,6 @@ def quick_config(**kw) -> AsalConfig:
         size=16,
         sigma=0.5,
         video=False,
+        picture_every=0,  # best_so_far.png: tested on its own in test_search
     )
     return AsalConfig(**(base | kw))

@@ -24,6 +24,8 @@ QUICK = [
     "--size",
     "16",
     "--no-video",  # nothing here watches the best simulation's video
+    "--picture-every",
+    "0",  # nor its best-so-far picture
 ]
 
 
@@ -425,6 +427,8 @@ def test_clip_search_with_local_weights(capsys, store_home, tiny_clip_dir):
         "32",
         "--softmax",
         "--no-video",
+        "--picture-every",
+        "0",
         "--json",
     )
     assert code == 0, err

@@ -179,6 +179,7 @@ def test_short_search_gives_the_reference_loop_scores(ref, tmp_path, monkeypatch
         size=size,
         sigma=0.1,
         video=False,
+        picture_every=0,
     )
     got = search_result(run_search(cfg, Store(tmp_path)))
 

@@ -47,6 +47,7 @@ def _lenia_target_cfg(target: Path, seed: int) -> AsalConfig:
         size=16,
         sigma=0.3,
         video=False,
+        picture_every=0,
     )
 
 
@@ -73,9 +74,8 @@ def test_cma_es_beats_random_sampling_on_a_target_image(tmp_path, seed):
 
 def test_same_seed_same_result_and_outputs(tmp_path):
     store = Store(tmp_path)
-    a = search_result(
-        run_search(quick_config(video=True), store)
-    )  # the one whose files are checked
+    # The one whose files are checked, best_so_far.png included (after generations 1 and 2).
+    a = search_result(run_search(quick_config(video=True, picture_every=2), store))
     b = search_result(run_search(quick_config(), store))
     assert a["history"] == b["history"] and a["best_params"] == b["best_params"]
     c = search_result(run_search(quick_config(seed=4), store))
@@ -103,16 +103,29 @@ def test_same_seed_same_result_and_outputs(tmp_path):
     df = a.to_pandas()
     assert df["gen"].tolist() == [h["gen"] for h in a["history"]]
     assert df["best_score"].tolist() == [h["best_score"] for h in a["history"]]
+    from PIL import Image
+
+    with Image.open(run.dir / "best.gif") as gif:
+        assert min(gif.size) >= 256  # the search rendered at 16 pixels; the video is watchable
+    with Image.open(run.dir / "best_so_far.png") as live:
+        # Four moments of the best member's rollout, 128 pixels each, and a stamped strip.
+        assert live.size[0] == 4 * 128 + 3 * 2 and live.size[1] > 128
+    assert {"scores.pdf", "scores.svg"} <= names
+    assert not list(store.open(b["run"]).dir.glob("best_so_far.*"))  # picture_every=0
 
 
 def test_illumination_ga_and_map_elites(tmp_path):
     store = Store(tmp_path)
-    run = run_search(quick_config(mode="illuminate", gens=3, children=4), store)
+    run = run_search(quick_config(mode="illuminate", gens=3, children=4, picture_every=1), store)
     hist = search_result(run)["history"]
     # The paper's GA removes by mean similarity to 2 neighbours, so the
     # (nearest-neighbour) illumination score need not fall every generation.
     assert len(hist) == 3 and all(-1.0 <= h["score"] <= 1.0 + 1e-6 for h in hist)
     assert (run.dir / "poster.png").is_file()
+    from PIL import Image
+
+    with Image.open(run.dir / "best_so_far.png") as live:  # six archive members, three a row
+        assert live.size[0] == 3 * 128 + 2 * 2 and live.size[1] > 2 * 128
     assert len(json.loads((run.dir / "archive.json").read_text())) == 6
     run = run_search(quick_config(mode="illuminate", algo="map-elites", gens=3, bins=4), store)
     hist = search_result(run)["history"]

@@ -39,15 +39,32 @@ def cli(capsys, *args):
 
 
 def test_run_writes_metrics_checkpoint_and_pictures(store_home):
+    from PIL import Image
+
     store = Store()
     config = SoupConfig(programs=256, seed=4)
+    live = {}
+
+    def watch(p: dict) -> None:
+        # While the run goes, soup.png is the newest sample stamped with its epoch.
+        path = store.open(p["run"]).dir / "soup.png"
+        if p["epoch"] in (24, 25, 26) and path.exists():
+            live[p["epoch"]] = np.asarray(Image.open(path).convert("RGB"))
+
     run, result = run_soup(
         store,
         config,
         Schedule(
             epochs=100, log_every=10, checkpoint_every=30, snapshot_every=25, snapshot_programs=64
         ),
+        progress=watch,
     )
+    from primordium.soup.experiment import snapshots
+    from primordium.soup.pictures import soup_image
+
+    assert 24 not in live and set(live) == {25, 26}
+    at_25 = dict(snapshots(run))[25]
+    assert np.array_equal(live[25], soup_image(at_25, config.lang, epoch=25))
     assert set(result) == {
         "epochs",
         "ops",
@@ -75,11 +92,13 @@ def test_run_writes_metrics_checkpoint_and_pictures(store_home):
     assert e == 50 and not whole and sample.shape == (64, 64)
     for name in ("soup.png", "soup.gif", "curves.png", "result.json", "census.json"):
         assert (run.dir / name).stat().st_size > 0
+    assert (run.dir / "curves.pdf").is_file() and (run.dir / "curves.svg").is_file()
     # Same seed, same soup, in a second run.
     run2, result2 = run_soup(
         store, config, Schedule(epochs=100, log_every=10, checkpoint_every=30), pictures=False
     )
     assert np.array_equal(load_soup(run2)[1], soup) and result2["ops"] == result["ops"]
+    assert not list(run2.dir.glob("*.png"))
 
 
 def test_resume_extends_and_matches_one_long_run(store_home):

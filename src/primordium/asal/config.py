@@ -60,6 +60,10 @@ class AsalConfig:
     # The best simulation as best.gif and best.mp4. Rendering them costs a long
     # rollout and an encode; runs nobody watches (tests, sweeps of searches) skip it.
     video: bool = True
+    # best_so_far.png (the best simulation so far; an illumination run: some of its
+    # archive) after the first generation and every this many; 0: never. One short
+    # rollout each time, so the gallery shows a running search's progress.
+    picture_every: int = 10
 
     def resolved(self) -> AsalConfig:
         """Fill the automatic fields and check everything; raises ConfigError."""
@@ -159,6 +163,8 @@ class AsalConfig:
             raise ConfigError(
                 f"steps ({c.steps}) must be at least frames ({c.frames})", field=("steps", "frames")
             )
+        if c.picture_every < 0:
+            raise ConfigError("picture_every must be 0 (never) or more", field="picture_every")
         if c.size < 8:
             raise ConfigError("size must be at least 8 pixels", field="size")
         if base_fm == "pixels" and c.size % 8:
@@ -200,7 +206,10 @@ class AsalConfig:
 
 
 _NUMBERS = ("coef_prompt", "coef_softmax", "coef_oe", "sigma")
-_INTS = ("pop", "gens", "seed", "steps", "frames", "size", "bs", "children", "k_nbrs", "bins")
+_INTS = (
+    "pop", "gens", "seed", "steps", "frames", "size", "bs", "children", "k_nbrs", "bins",
+    "picture_every",
+)  # fmt: skip
 _STRINGS = ("substrate", "mode", "fm", "tiling")
 
 

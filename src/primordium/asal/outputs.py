@@ -10,8 +10,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from primordium.store.atomic import atomic_write_bytes
-
 
 def result_npz(result: dict, history: list[dict]) -> bytes:
     """The run's numbers as an ``.npz`` any numpy reads (no pickle): best params
@@ -34,30 +32,83 @@ def result_npz(result: dict, history: list[dict]) -> bytes:
 
 
 def score_plot(history: list[dict], path: Path, label: str) -> Path:
-    """Score per generation (best so far and generation mean when known)."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """scores.png (+ .pdf, .svg): score per generation, best so far and generation mean when known."""
+    from primordium.viz import charts, save
 
     gens = [h["gen"] for h in history]
-    fig, ax = plt.subplots(figsize=(6, 3.5), dpi=100)
     if history and "best_score" in history[0]:
-        ax.plot(gens, [h["best_score"] for h in history], label="best so far")
-        ax.plot(gens, [h["gen_mean"] for h in history], label="generation mean", alpha=0.6)
-        ax.legend()
+        series = [
+            ("best so far", gens, [h["best_score"] for h in history]),
+            ("generation mean", gens, [h["gen_mean"] for h in history]),
+        ]
     else:
-        ax.plot(gens, [h.get("score", np.nan) for h in history])
-    ax.set_xlabel("generation")
-    ax.set_ylabel(f"{label} (lower is better)")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
-    return path
+        series = [(label, gens, [h.get("score", np.nan) for h in history])]
+    fig = charts.line_figure(
+        series,
+        xlabel="generation",
+        ylabel=f"{label}\n(lower is better)",
+        integer_x=True,
+        markers=len(gens) < 12,
+    )
+    return save(fig, path)
+
+
+LIVE_PICTURE = "best_so_far.png"
+
+
+def live_picture(ctx, run, gen: int, size: int = 128) -> Path:
+    """best_so_far.png from the run's last checkpoint, stamped with the generation.
+
+    A CMA-ES search shows its best member at four moments of its rollout; an
+    illumination run nine members of its archive at the end of theirs.
+    """
+    from primordium.asal.context import CHECKPOINT
+    from primordium.asal.substrates import rollout, to_uint8
+    from primordium.store import load_checkpoint
+    from primordium.viz import save_png
+    from primordium.viz.media import stamp
+
+    cfg, ev = ctx.cfg, ctx.evaluator
+    arrays, _ = load_checkpoint(run.dir / CHECKPOINT)
+    key = jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 1_000_003)
+    size = max(cfg.size, size)
+    if "es_best_member" in arrays:
+        frames, _ = rollout(
+            ev.substrate,
+            key,
+            ev.unravel(jnp.asarray(arrays["es_best_member"])),
+            cfg.steps,
+            min(4, cfg.steps),
+            size,
+        )
+        tiles, cols = to_uint8(frames), min(4, cfg.steps)
+        text = f"generation {gen}: best so far, score {float(arrays['es_best_fitness']):.4g}"
+    else:
+        if "archive" in arrays:
+            flats = arrays["archive"]
+        else:  # MAP-Elites: the filled cells
+            flats = arrays["me_params"][np.isfinite(arrays["me_score"])]
+        flats = np.asarray(flats[:9], np.float32)
+        frames, _ = rollout(
+            ev.substrate, key, ev.unravel_batch(flats), cfg.steps, size=size, batched=True,
+            time_sampling="final",
+        )  # fmt: skip
+        tiles, cols = to_uint8(frames)[:, -1], 3
+        text = f"generation {gen}: {len(flats)} of the archive"
+    return save_png(
+        stamp(_tile(tiles, cols), text, short=f"generation {gen}"), run.artifact(LIVE_PICTURE)
+    )
+
+
+def _tile(images: np.ndarray, cols: int, gap: int = 2) -> np.ndarray:
+    """uint8[N, H, W, 3] in rows of ``cols`` with a dark gap between them."""
+    n, h, w, _ = images.shape
+    rows = -(-n // cols)
+    board = np.full((rows * (h + gap) - gap, min(n, cols) * (w + gap) - gap, 3), 24, np.uint8)
+    for k, im in enumerate(images):
+        y, x = (k // cols) * (h + gap), (k % cols) * (w + gap)
+        board[y : y + h, x : x + w] = im
+    return board
 
 
 def layout_positions(z: np.ndarray, grid: int) -> np.ndarray:
@@ -137,6 +188,10 @@ def write_video(frames: np.ndarray, path: Path, fps: float = 15.0) -> Path:
         # ffmpeg runs as a subprocess (posix_spawn); JAX's fork warning does not apply.
         warnings.simplefilter("ignore", RuntimeWarning)
         return save_video(frames, path, fps=fps)
+
+
+# best.gif's side at least: a search's own renders (64 pixels for the pixels model) are too small to watch.
+VIDEO_SIZE = 256
 
 
 def video_frames(

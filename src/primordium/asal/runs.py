@@ -19,7 +19,13 @@ from primordium.asal.config import AsalConfig
 from primordium.asal.context import ENGINE, Context, build
 from primordium.asal.illumination import illuminate_loop
 from primordium.asal.optimise import cma_loop
-from primordium.asal.outputs import params_document, video_frames, write_video
+from primordium.asal.outputs import (
+    VIDEO_SIZE,
+    live_picture,
+    params_document,
+    video_frames,
+    write_video,
+)
 from primordium.errors import StoreError
 from primordium.store import Run, Store
 
@@ -51,9 +57,24 @@ def run_search(
         label = f"{cfg.substrate} {cfg.mode if cfg.algo == 'cma-es' else cfg.algo}"
         watch = getattr(output, "generations", None)
         with watch(label, cfg.gens) if watch else contextlib.nullcontext() as bar:
-            result = loop(ctx, run, _both(on_generation, bar))
+            result = loop(ctx, run, _both(on_generation, bar, _pictures(ctx, run)))
         write_search_outputs(ctx, run, result)
     return run
+
+
+def _pictures(ctx: Context, run: Run) -> Callable[[list[dict]], None] | None:
+    """An ``on_generation`` that writes best_so_far.png after generation 1 and every
+    ``picture_every`` generations (None when ``picture_every`` is 0)."""
+    every = ctx.cfg.picture_every
+    if not every:
+        return None
+
+    def each(history: list[dict]) -> None:
+        gen = len(history)
+        if gen == 1 or (gen > 0 and gen % every == 0):
+            live_picture(ctx, run, gen)
+
+    return each
 
 
 def _both(*callbacks):
@@ -129,7 +150,7 @@ def write_search_outputs(ctx: Context, run: Run, result: dict[str, Any]) -> None
             ev.unravel(jnp.asarray(result["best_flat"])),
             cfg.steps,
             cfg.seed,
-            cfg.size,
+            max(cfg.size, VIDEO_SIZE),
         )
         write_video(video, run.artifact("best.gif"), fps=15)
         with contextlib.suppress(Exception):  # MP4 needs ffmpeg; the GIF is always there

@@ -78,6 +78,10 @@ def search(
     video: bool | None = typer.Option(
         None, "--video/--no-video", help="Write the best simulation as best.gif/best.mp4 [on]"
     ),
+    picture_every: int | None = typer.Option(
+        None,
+        help="Write best_so_far.png after generation 1 and every N generations; 0: never [10]",
+    ),
     set_: list[str] = typer.Option(
         [], "--set", help="Substrate option KEY=VALUE, e.g. --set grid=32"
     ),
@@ -133,6 +137,7 @@ def search(
             "children": children,
             "k_nbrs": k_nbrs,
             "video": video,
+            "picture_every": picture_every,
         }
         for k, v in overrides.items():
             if v is not None:

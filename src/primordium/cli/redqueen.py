@@ -498,7 +498,10 @@ def compare(
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the placements."),
     out_file: Path | None = typer.Option(
-        None, "--out", show_default="none: no PNG", help="Also draw both curves as a PNG."
+        None,
+        "--out",
+        show_default="none: no PNG",
+        help="Also draw both curves as a PNG (with a PDF and an SVG beside it).",
     ),
     json: bool = Json,
     quiet: bool = Quiet,
@@ -515,10 +518,10 @@ def compare(
     with out.progress("battles", None) as bar:
         result = compare_runs(runs, against, rounds=rounds, seed=seed, on_progress=bar.advance)
     if out_file is not None:
-        from primordium.redqueen.plots import convergence_image
-        from primordium.viz import save_png
+        from primordium.redqueen.plots import convergence_figure
+        from primordium.viz import save
 
-        save_png(convergence_image(result), out_file)
+        save(convergence_figure(result), out_file)
     if json:
         out.json(result)
         return

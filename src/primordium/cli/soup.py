@@ -481,7 +481,9 @@ def inspect(
 def render(
     run_id: str = typer.Argument(..., metavar="RUN", help="A soup run id (or a unique prefix)."),
     out_path: Path = typer.Option(
-        ..., "--out", help=".png: the soup at --epoch (or curves with --curves); .gif: its history."
+        ...,
+        "--out",
+        help=".png: the soup at --epoch (or curves with --curves, with a PDF and an SVG beside them); .gif: its history.",
     ),
     epoch: int | None = typer.Option(
         None, "--epoch", help="The saved sample at or before this epoch [default: last]."
@@ -494,9 +496,9 @@ def render(
     """Draw a soup run: the soup as an image, a GIF of its history, or its curves."""
     from primordium.soup.experiment import config_of, load_soup, snapshots
     from primordium.soup.metrics import detect_transition
-    from primordium.soup.pictures import curves_image, history_frames, soup_image
+    from primordium.soup.pictures import curves_figure, history_frames, soup_image
     from primordium.store import Store
-    from primordium.viz import save_gif, save_png
+    from primordium.viz import save, save_gif, save_png
 
     out = Output(False, quiet)
     suffix = out_path.suffix.lower()
@@ -508,7 +510,7 @@ def render(
         if suffix != ".png":
             raise ConfigError("--curves draws a .png")
         rows = run_.metrics()
-        save_png(curves_image(rows, detect_transition(rows)), out_path)
+        save(curves_figure(rows, detect_transition(rows)), out_path)
     elif suffix == ".gif":
         snaps = [(e, s) for e, s in snapshots(run_) if epoch is None or e <= epoch]
         if not snaps:
@@ -516,7 +518,7 @@ def render(
         save_gif(history_frames(snaps, config.lang), out_path, fps=8)
     else:
         at, soup, _ = load_soup(run_, epoch if epoch is not None else 1 << 62)
-        save_png(soup_image(soup, config.lang), out_path)
+        save_png(soup_image(soup, config.lang, epoch=at), out_path)
     out.info(f"wrote {out_path}")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -16,7 +17,6 @@ from primordium.corewar.battle import tournament
 from primordium.corewar.isa import Settings, Warrior
 from primordium.errors import ConfigError
 from primordium.store import Run, Store
-from primordium.viz.fonts import load_font
 
 ENGINE = "corewar"
 
@@ -81,9 +81,9 @@ def run_tournament(
         results = results_dict(warriors, stems, t, rounds)
         run.write_json("results.json", results)
         run.write_text("results.csv", results_csv(results))
-        from primordium.viz import save_gif, save_png
+        from primordium.viz import save, save_gif
 
-        save_png(heatmap_image(results), run.artifact("results.png"))
+        save(heatmap_figure(results), run.artifact("results.png"))
         best = results["ranking"][:2]
         if replay:
             from primordium.corewar import replay as rp
@@ -190,73 +190,41 @@ def results_csv(results: dict) -> str:
 
 
 # -- pictures -------------------------------------------------------------------------------------
-def heatmap_image(results: dict, cell: int = 64) -> np.ndarray:
-    """Rows against columns: colour is (wins - losses) / rounds, text is W/L/T; ranked by score."""
-    from PIL import Image, ImageDraw
+def heatmap_figure(results: dict) -> Any:
+    """Rows against columns, ranked by score: colour is (wins - losses) / rounds, text is W/L/T."""
+    from primordium.viz import charts, figure, style
 
     order = results["ranking"]
-    names = [results["warriors"][i]["name"] for i in order]
     n, rounds = len(order), max(results["rounds"], 1)
-    font, small = load_font(15), load_font(12)
-    label_w = max(120, 9 * max(len(s) for s in names) + 24)
-    top, right = 70, 90
-    width, height = label_w + n * cell + right, top + n * cell + 40
-    img = Image.new("RGB", (width, height), (255, 255, 255))
-    d = ImageDraw.Draw(img)
-    d.text(
-        (10, 8),
-        f"Round robin, {rounds} rounds per pair: row against column (W/L/T)",
-        fill=(20, 20, 20),
-        font=font,
-    )
-    for c, name in enumerate(names):
-        x = label_w + c * cell + cell // 2
-        d.text((x, top - 10), name[:10], fill=(40, 40, 40), font=small, anchor="ms")
-    d.text(
-        (label_w + n * cell + right // 2, top - 10),
-        "score",
-        fill=(40, 40, 40),
-        font=small,
-        anchor="ms",
-    )
+    grid = np.full((n, n), np.nan)
+    text = [["" for _ in order] for _ in order]
     for r, i in enumerate(order):
-        y = top + r * cell
-        d.text((label_w - 10, y + cell // 2), names[r], fill=(20, 20, 20), font=font, anchor="rm")
         for c, j in enumerate(order):
-            x = label_w + c * cell
-            box = (x, y, x + cell - 2, y + cell - 2)
-            if i == j:
-                d.rectangle(box, fill=(235, 235, 235))
-                continue
-            w, lost, t = results["wins"][i][j], results["losses"][i][j], results["ties"][i][j]
-            v = (w - lost) / rounds  # -1 (always lost) .. 1 (always won)
-            d.rectangle(box, fill=_diverging(v))
-            ink = (255, 255, 255) if abs(v) > 0.55 else (20, 20, 20)
-            d.text(
-                (x + cell // 2 - 1, y + cell // 2 - 1),
-                f"{w}/{lost}/{t}",
-                fill=ink,
-                font=small,
-                anchor="mm",
-            )
-        d.text(
-            (label_w + n * cell + right // 2, y + cell // 2),
-            str(results["warriors"][i]["score"]),
-            fill=(20, 20, 20),
-            font=font,
-            anchor="mm",
+            if i != j:
+                w, lost, t = results["wins"][i][j], results["losses"][i][j], results["ties"][i][j]
+                grid[r, c] = (w - lost) / rounds  # -1 (always lost) .. 1 (always won)
+                text[r][c] = f"{w}/{lost}/{t}"
+    names = [results["warriors"][i]["name"] for i in order]
+    scores = [results["warriors"][i]["score"] for i in order]
+    # Past a dozen warriors the cells are too small for W/L/T.
+    annotate = n <= 12
+    with style():
+        side = min(7.2, max(3.5, 0.42 * n + 1.8))
+        fig, ax = figure(side, side * 0.82)
+        im = charts.heatmap(
+            ax,
+            grid,
+            xlabel="column warrior",
+            ylabel="row warrior (score)",
+            title=f"Round robin, {rounds} rounds per pair"
+            + ("\nrow's wins/losses/ties against column" if annotate else ""),
+            vmin=-1,
+            vmax=1,
+            cmap="RdBu",
+            xticklabels=names,
+            yticklabels=[f"{name} ({score})" for name, score in zip(names, scores, strict=True)],
+            annotations=text if annotate else None,
+            origin="upper",
         )
-    d.text(
-        (10, height - 26),
-        "blue: row wins more often; red: row loses more often",
-        fill=(90, 90, 90),
-        font=small,
-    )
-    return np.asarray(img)
-
-
-def _diverging(v: float) -> tuple[int, int, int]:
-    lo, mid, hi = np.array((200, 60, 50)), np.array((247, 247, 247)), np.array((40, 90, 190))
-    v = max(-1.0, min(1.0, v))
-    c = mid + (hi - mid) * v if v >= 0 else mid + (lo - mid) * (-v)
-    return tuple(int(x) for x in c)
+        charts.colorbar(ax, im, "(wins − losses) / rounds")
+    return fig

@@ -225,8 +225,8 @@ def evaluate_run(
     run.write_json("eval.json", result)
     # The newest champion's generality is the run's headline (cards, `runs list`).
     run.update_summary(champion_generality=result["rounds"][-1]["generality"])
-    from primordium.redqueen.plots import generality_image
-    from primordium.viz import save_png
+    from primordium.redqueen.plots import generality_figure
+    from primordium.viz import save
 
-    save_png(generality_image(result), run.artifact("generality.png"))
+    save(generality_figure(result), run.artifact("generality.png"))
     return result

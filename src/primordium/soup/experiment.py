@@ -385,10 +385,11 @@ def run_soup(
                     elif schedule.stop_selfreps is not None and selfreps >= schedule.stop_selfreps:
                         target, stopped = completed, "selfreps"
                 if completed % schedule.snapshot_every == 0 or completed == target:
-                    run.write_bytes(
-                        _snapshot_name(completed),
-                        _npy_bytes(held.host()[: schedule.snapshot_programs]),
-                    )
+                    sample = held.host()[: schedule.snapshot_programs]
+                    run.write_bytes(_snapshot_name(completed), _npy_bytes(sample))
+                    if pictures:
+                        # The gallery shows a running run's newest picture: this one.
+                        live_picture(run, sample, config.lang, completed)
                 if resets_after(config, e):
                     held.replace(fresh_soup(config, reset_index))
                     reset_index += 1
@@ -459,6 +460,14 @@ def result_of(run: Run) -> SoupResult:
 
     config, _ = config_of(run)
     return SoupResult(read_json_file(run.dir / "result.json"), lang=config.lang, run=run)
+
+
+def live_picture(run: Run, sample: np.ndarray, lang: str, epoch: int) -> None:
+    """soup.png: the latest sample, stamped with its epoch (written atomically, a few ms)."""
+    from primordium.soup.pictures import soup_image
+    from primordium.viz import save_png
+
+    save_png(soup_image(sample, lang, epoch=epoch), run.artifact("soup.png"))
 
 
 def numbered_checkpoint(completed: int) -> str:

@@ -181,9 +181,9 @@ def run_sweep(
         summary = sweep_summary(results, epochs)
         run.write_json("sweep.json", summary)
         run.update_summary(**{k: v for k, v in summary.items() if k != "per_seed"})
-        from primordium.viz import save_png
+        from primordium.viz import save
 
-        save_png(curves_image(results), run.artifact("sweep.png"))
+        save(sweep_figure(results), run.artifact("sweep.png"))
     return run, results
 
 
@@ -206,32 +206,23 @@ def sweep_summary(results: list[dict], epochs: int) -> dict[str, Any]:
     }
 
 
-def curves_image(results: list[dict], size: tuple[int, int] = (720, 360)) -> np.ndarray:
+def sweep_figure(results: list[dict]) -> Any:
     """High-order entropy against epoch, one line per seed; seeds that made the transition in colour."""
-    from PIL import Image, ImageDraw
+    from primordium.viz import figure, style
 
-    w, h = size
-    left, bottom, top, right = 50, 30, 20, 15
-    img = Image.new("RGB", size, (255, 255, 255))
-    d = ImageDraw.Draw(img)
-    xs = [p[0] for r in results for p in r["curve"]] or [1]
-    ys = [p[1] for r in results for p in r["curve"]] or [0.0]
-    x_max, y_lo, y_hi = max(xs), min(0.0, min(ys)), max(1.0, max(ys))
-
-    def at(x: float, y: float) -> tuple[float, float]:
-        return (
-            left + (w - left - right) * x / x_max,
-            h - bottom - (h - top - bottom) * (y - y_lo) / (y_hi - y_lo),
-        )
-
-    d.line([at(0, y_lo), at(x_max, y_lo)], fill=(120, 120, 120))
-    d.line([at(0, y_lo), at(0, y_hi)], fill=(120, 120, 120))
-    d.text((left, 4), "high-order entropy (bits/byte) per seed", fill=(30, 30, 30))
-    d.text((w - right - 60, h - bottom + 8), f"epoch {x_max}", fill=(30, 30, 30))
-    d.text((4, top), f"{y_hi:.1f}", fill=(30, 30, 30))
-    for r in sorted(results, key=lambda r: r["transition_epoch"] is not None):
-        pts = [at(p[0], p[1]) for p in r["curve"]]
-        colour = (220, 80, 50) if r["transition_epoch"] is not None else (170, 170, 190)
-        if len(pts) > 1:
-            d.line(pts, fill=colour, width=2)
-    return np.asarray(img)
+    with style():
+        fig, ax = figure("single")
+        for r in sorted(results, key=lambda r: r["transition_epoch"] is not None):
+            xs = [p[0] for p in r["curve"]]
+            ys = [p[1] for p in r["curve"]]
+            went = r["transition_epoch"] is not None
+            ax.plot(xs, ys, color="#d9502f" if went else "#aab0c6", linewidth=1.0 if went else 0.8)
+        # One legend entry per kind of seed, not per seed.
+        n_went = sum(r["transition_epoch"] is not None for r in results)
+        ax.plot([], [], color="#d9502f", label=f"transition ({n_went} seeds)")
+        ax.plot([], [], color="#aab0c6", label=f"no transition ({len(results) - n_went} seeds)")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("high-order entropy (bits per byte)")
+        ax.set_title(f"{len(results)} seeds")
+        ax.legend(loc="best")
+    return fig

@@ -1,4 +1,4 @@
-"""Write uint8 RGB frames as PNG, GIF or MP4, atomically."""
+"""Write uint8 RGB frames as PNG, GIF or MP4, atomically; stamp a line of text under a frame."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from primordium.errors import PrimordiumError
 from primordium.store.atomic import atomic_write_bytes
+from primordium.viz.fonts import load_font
 
 
 def _as_uint8(frames: np.ndarray) -> np.ndarray:
@@ -16,6 +17,22 @@ def _as_uint8(frames: np.ndarray) -> np.ndarray:
     if a.dtype != np.uint8:
         a = (np.clip(a, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
     return a
+
+
+def stamp(img: np.ndarray, text: str, short: str | None = None) -> np.ndarray:
+    """``img`` with a white strip below it carrying ``text`` in the toolkit's font
+    (``short`` instead when ``text`` does not fit the width)."""
+    from PIL import Image, ImageDraw
+
+    size = 14
+    strip = size + 10
+    frame = Image.new("RGB", (img.shape[1], img.shape[0] + strip), (255, 255, 255))
+    frame.paste(Image.fromarray(np.ascontiguousarray(img)), (0, 0))
+    draw, font = ImageDraw.Draw(frame), load_font(size)
+    if short is not None and draw.textlength(text, font=font) > img.shape[1] - 12:
+        text = short
+    draw.text((6, img.shape[0] + strip // 2), text, fill=(20, 20, 20), font=font, anchor="lm")
+    return np.asarray(frame)
 
 
 def save_png(image: np.ndarray, path: str | Path) -> Path:
