@@ -12,7 +12,7 @@ import pytest
 from primordium.corewar import builtin_path
 
 
-def test_battle_json_matches_pmars(cli, pmars):
+def test_battle_json_matches_pmars(cli, pmars, kernel):
     imp, dwarf = builtin_path("imp"), builtin_path("dwarf")
     code, out, err = cli(
         "corewar", "battle", str(imp), str(dwarf), "--rounds", "10", "--position", "4000", "--json"
@@ -61,7 +61,7 @@ def test_tournament_json(cli):
     assert code == 0 and "Paper" in table
 
 
-def test_tournament_pair_equals_battle_at_fixed_position(cli):
+def test_tournament_pair_equals_battle_at_fixed_position(cli, kernel):
     imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
     _, out, _ = cli(
         "corewar", "tournament", imp, dwarf, "--rounds", "6", "--position", "2000", "--json"
@@ -152,7 +152,7 @@ def test_battle_process_loads_only_core_war():
     assert "LOADED []" in p.stdout, p.stdout
 
 
-def test_pmars_one_letter_flags_match_long_flags_and_pmars(cli, pmars):
+def test_pmars_one_letter_flags_match_long_flags_and_pmars(cli, pmars, kernel):
     imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
     short = ["-r", "10", "-s", "8000", "-c", "80000", "-p", "8000", "-l", "100", "-d", "100"]
     long_ = ["--rounds", "10", "--core-size", "8000", "--cycles", "80000", "--processes", "8000"]

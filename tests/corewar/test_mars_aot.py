@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from primordium.corewar import Settings, assemble_file, builtin_path, mars_aot
-from primordium.corewar.battle import BattleResults, battle, position_seed, run_battles
+from primordium.corewar.battle import battle, position_seed, run_battles
 from primordium.errors import ConfigError
+from tests.corewar.conftest import same_results
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +25,6 @@ def built() -> object:
     module = mars_aot.module()
     assert module is not None, "the ahead-of-time MARS did not build (is there a C compiler?)"
     return module
-
-
-def same(a: BattleResults, b: BattleResults) -> bool:
-    return all(
-        np.array_equal(getattr(a, f), getattr(b, f)) for f in BattleResults.__dataclass_fields__
-    )
 
 
 def test_aot_and_jit_agree_on_every_output(built, human_warriors, monkeypatch):
@@ -61,7 +56,7 @@ def test_aot_and_jit_agree_on_every_output(built, human_warriors, monkeypatch):
         for kernel in ("jit", "aot"):
             monkeypatch.setenv("PRIMORDIUM_MARS", kernel)
             got[kernel] = run_battles(pool, battles, s, sds, **kw)
-        assert same(got["jit"], got["aot"]), kw
+        assert same_results(got["jit"], got["aot"]), kw
         assert got["aot"].executed.sum() > 0
 
 
@@ -94,7 +89,7 @@ def test_corrupt_module_falls_back_to_jit(built, tmp_path, monkeypatch):
     bad = mars_aot.path(tmp_path, mars_aot.key())
     bad.write_bytes(b"\x7fELF but not really a shared object")
     assert mars_aot.kernels(1) is None
-    assert same(battle(ws, s, seed=5), expected)
+    assert same_results(battle(ws, s, seed=5), expected)
     assert not bad.exists()  # the next process builds a good one
 
 
@@ -118,7 +113,7 @@ def test_failed_build_is_noted_and_falls_back(tmp_path, monkeypatch):
     monkeypatch.setenv("PRIMORDIUM_MARS_CACHE", str(tmp_path))
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
     monkeypatch.setenv("PRIMORDIUM_MARS", "auto")
-    assert same(battle(ws, s, seed=9), expected)
+    assert same_results(battle(ws, s, seed=9), expected)
     note = tmp_path / f"{mars_aot.NAME}.{mars_aot.key()}.failed"
     assert "no C compiler" in note.read_text()
     assert not mars_aot.path(tmp_path, mars_aot.key()).exists()
