@@ -135,14 +135,14 @@ def test_console_script_entry_point(tmp_path):
 
 
 def test_battle_process_loads_only_core_war():
-    """`primordium corewar battle` starts without other engines, scipy.linalg or a progress bar."""
+    """`primordium corewar battle` starts without other engines, scipy.linalg, pydantic or a progress bar."""
     imp, dwarf = builtin_path("imp"), builtin_path("dwarf")
     script = (
         "import sys\n"
         "from primordium.cli import main\n"
         f"sys.argv = ['primordium', 'corewar', 'battle', {str(imp)!r}, {str(dwarf)!r}, '-r', '1']\n"
         "main()\n"
-        "heavy = ('jax', 'torch', 'flax', 'transformers', 'scipy.linalg', 'rich.progress',\n"
+        "heavy = ('jax', 'torch', 'flax', 'transformers', 'scipy.linalg', 'rich.progress', 'pydantic',\n"
         "         'primordium.cli.soup', 'primordium.cli.asal', 'primordium.cli.redqueen')\n"
         "print('LOADED', [m for m in heavy if sys.modules.get(m) is not None])\n"
     )
