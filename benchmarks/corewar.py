@@ -10,10 +10,14 @@ are equal and rounds/s compare directly.
 
 ``--whole`` measures instead what a shell user sees, start-up included: one
 ``primordium corewar battle a.red b.red --rounds 1`` against one ``pmars``
-battle, and a round-robin tournament of ``--warriors`` human warriors as one
-``primordium corewar tournament`` process against pMARS run once per pair.
-Both use pMARS's ``-F`` placement, so they fight the same rounds (the script
-checks that every pair's wins, losses and ties agree).
+battle (on the ahead-of-time kernel, the default for one battle, and on the
+JIT kernel, ``PRIMORDIUM_MARS=jit``), and a round-robin tournament of
+``--warriors`` human warriors as one ``primordium corewar tournament``
+process against pMARS run once per pair. Both use pMARS's ``-F`` placement,
+so they fight the same rounds (the script checks that every pair's wins,
+losses and ties agree). Caches are warm as in a user's shell: numba's, the
+ahead-of-time kernel (built by the warm-up if missing) and Python's
+bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped for the timed processes).
 
     python benchmarks/corewar.py --whole [--warriors 14] [--rounds 100] [--repeat 3] [--update BENCHMARKS.md]
 """
@@ -88,10 +92,20 @@ def primordium_command() -> list[str]:
     return [sys.executable, "-c", "from primordium.cli import main; main()"]
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def user_env(**extra: str) -> dict[str, str]:
+    """A shell user's environment: Python writes and reuses its bytecode."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PRIMORDIUM_MARS")
+    }
+    return {**env, **extra}
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     t = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, check=True).stdout.decode("latin-1")
-    return time.perf_counter() - t, out
+    out = subprocess.run(cmd, capture_output=True, check=True, env=env or user_env())
+    return time.perf_counter() - t, out.stdout.decode("latin-1")
 
 
 def pmars_results(text: str) -> tuple[int, int, int]:
@@ -124,13 +138,17 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
             results.append(pmars_results(out))
         return t, results
 
-    # Warm up: numba's cache, the page cache, both binaries.
+    jit = user_env(PRIMORDIUM_MARS="jit")
+    # Warm up: numba's cache, the ahead-of-time kernel, bytecode, the page cache.
     timed(battle_ours)
+    timed(battle_ours, jit)
     timed(battle_pmars)
     best: dict[str, float] = {}
+    every: dict[str, list[float]] = {}
 
     def keep(key: str, dt: float) -> None:
         best[key] = min(best.get(key, float("inf")), dt)
+        every.setdefault(key, []).append(dt)
 
     load = os.getloadavg()
     for rep in range(args.repeat):
@@ -138,6 +156,7 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
             keep("python", timed([sys.executable, "-c", "pass"])[0])
             keep("battle_pmars", timed(battle_pmars)[0])
             keep("battle_ours", timed(battle_ours)[0])
+            keep("battle_jit", timed(battle_ours, jit)[0])
         dt, pm = tour_pmars()
         keep("tour_pmars", dt)
         dt, out = timed(tour_ours)
@@ -149,23 +168,33 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
         print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr)
     load = tuple((x + y) / 2 for x, y in zip(load, os.getloadavg(), strict=True))
     cores = os.cpu_count()
+
+    def median(key: str) -> float:
+        return float(np.median(every[key]))
+
     lines = [
-        f"Whole processes, start-up included, numba's cache warm. Best of {args.repeat} "
-        f"(one battle: best of {3 * args.repeat}); {cores} cores, load average "
-        f"{load[0]:.1f} (1 min) during the run, so only the ratios mean much. Tournament: "
-        f"{len(warriors)} human warriors, {len(pairs)} pairs x {args.rounds} rounds, "
-        f"`-F {position}`; every pair's W/L/T equal to pMARS's.",
+        f"Whole processes, start-up included, caches warm (numba's, the ahead-of-time "
+        f"kernel's, Python's bytecode). Best of {args.repeat} (one battle: best and median "
+        f"of {3 * args.repeat}); {cores} cores, load average {load[0]:.1f} (1 min) during "
+        f"the run, so only the ratios mean much. Tournament: {len(warriors)} human warriors, "
+        f"{len(pairs)} pairs x {args.rounds} rounds, `-F {position}`; every pair's W/L/T "
+        f"equal to pMARS's.",
         "",
-        "| command | seconds | × pMARS |",
-        "|---|---:|---:|",
-        f"| `python -c pass` (interpreter start, for scale) | {best['python']:.3f} | |",
-        f"| `pmars -b -r 1 a.red b.red` | {best['battle_pmars']:.3f} | 1.00 |",
+        "| command | seconds (best) | median | × pMARS |",
+        "|---|---:|---:|---:|",
+        f"| `python -c pass` (interpreter start, for scale) | {best['python']:.3f} "
+        f"| {median('python'):.3f} | |",
+        f"| `pmars -b -r 1 a.red b.red` | {best['battle_pmars']:.3f} "
+        f"| {median('battle_pmars'):.3f} | 1.00 |",
         f"| `primordium corewar battle a.red b.red --rounds 1` | {best['battle_ours']:.3f} "
-        f"| {best['battle_pmars'] / best['battle_ours']:.3f} |",
+        f"| {median('battle_ours'):.3f} | {best['battle_pmars'] / best['battle_ours']:.3f} |",
+        f"| the same, `PRIMORDIUM_MARS=jit` (numba imported) | {best['battle_jit']:.3f} "
+        f"| {median('battle_jit'):.3f} | {best['battle_pmars'] / best['battle_jit']:.3f} |",
         f"| pMARS once per pair, one after another ({len(pairs)} processes) "
-        f"| {best['tour_pmars']:.2f} | 1.00 |",
+        f"| {best['tour_pmars']:.2f} | {median('tour_pmars'):.2f} | 1.00 |",
         f"| `primordium corewar tournament` ({len(warriors)} files, one process) "
-        f"| {best['tour_ours']:.2f} | {best['tour_pmars'] / best['tour_ours']:.2f} |",
+        f"| {best['tour_ours']:.2f} | {median('tour_ours'):.2f} "
+        f"| {best['tour_pmars'] / best['tour_ours']:.2f} |",
     ]
     return "\n".join(lines)
 
