@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
 	# The MARS compiled ahead of time, so one battle starts without numba; where
 	# it cannot be built (no C compiler) battles run on the JIT kernel.
-	$(PY) -m primordium.corewar.mars_aot || echo "note: no ahead-of-time MARS; battles use numba's JIT"
+	$(PY) -c 'from primordium.corewar.mars_aot import main; main()' || echo "note: no ahead-of-time MARS; battles use numba's JIT"
 	touch $(STAMP)
 
 install: $(STAMP)

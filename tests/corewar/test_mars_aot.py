@@ -114,7 +114,7 @@ def test_failed_build_is_noted_and_falls_back(tmp_path, monkeypatch):
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
     monkeypatch.setenv("PRIMORDIUM_MARS", "auto")
     assert same_results(battle(ws, s, seed=9), expected)
-    note = tmp_path / f"{mars_aot.NAME}.{mars_aot.key()}.failed"
+    note = tmp_path / f"mars-aot.{mars_aot.key()}.failed"
     assert "no C compiler" in note.read_text()
     assert not mars_aot.path(tmp_path, mars_aot.key()).exists()
     monkeypatch.setenv("PRIMORDIUM_MARS", "aot")

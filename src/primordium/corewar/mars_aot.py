@@ -14,8 +14,8 @@ compiler on the same source, with two differences, neither in semantics:
 * The replay's recording specialisation of ``run_round`` is not in it:
   replays stay on the JIT kernel.
 
-The module is built on first use, or by ``python -m primordium.corewar.mars_aot``
-(``make install`` runs that), into ``corewar/__pycache__`` beside numba's own
+The module is built on first use, or by ``mars_aot.main()`` (``make install``
+runs it), into ``corewar/__pycache__`` beside numba's own
 cache, or ``$PRIMORDIUM_MARS_CACHE``. Its file name carries a key: a hash of
 the kernel's source (``mars.py``, ``words.py``), numba's and numpy's versions
 and the Python build, and the module reports the key it was built with. A
@@ -103,12 +103,16 @@ def key() -> str:
     return _key
 
 
+# Files are "mars-aot.KEY...": a name no Python module (or its bytecode) can have.
+_FILE = "mars-aot"
+
+
 def path(where: Path, k: str) -> Path:
-    return where / f"{NAME}.{k}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    return where / f"{_FILE}.{k}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
 
 
 def _failed_note(where: Path, k: str) -> Path:
-    return where / f"{NAME}.{k}.failed"
+    return where / f"{_FILE}.{k}.failed"
 
 
 def load(where: Path, k: str) -> ModuleType | None:
@@ -171,6 +175,8 @@ def build(where: Path, k: str) -> Path:
         cc.compile()
         target = path(where, k)
         atomic_write_bytes(target, (work / cc.output_file).read_bytes())
+        # Readable by every user of a shared install (the temporary file was 0600).
+        target.chmod(0o755)
     finally:
         tempfile.tempdir = saved
         shutil.rmtree(work, ignore_errors=True)
@@ -187,7 +193,7 @@ def _constant(value: int):
 def _prune(where: Path, k: str) -> None:
     """Remove modules and notes of other keys: a kernel edit or upgrade made them stale."""
     keep = {path(where, k).name, _failed_note(where, k).name}
-    for p in where.glob(f"{NAME}.*"):
+    for p in where.glob(f"{_FILE}.*"):
         if p.name not in keep:
             with contextlib.suppress(OSError):
                 p.unlink()
@@ -245,7 +251,3 @@ def main() -> None:
     target = build(where, k)
     _prune(where, k)
     print(target)
-
-
-if __name__ == "__main__":
-    main()
