@@ -14,15 +14,16 @@ compiler on the same source, with two differences, neither in semantics:
 * The replay's recording specialisation of ``run_round`` is not in it:
   replays stay on the JIT kernel.
 
-The module is built on first use, or by ``mars_aot.main()`` (``make install``
-runs it), into ``corewar/__pycache__`` beside numba's own
-cache, or ``$PRIMORDIUM_MARS_CACHE``. Its file name carries a key: a hash of
-the kernel's source (``mars.py``, ``words.py``), numba's and numpy's versions
-and the Python build, and the module reports the key it was built with. A
-missing module is built; one that fails to load or reports another key is
-deleted and that process runs the JIT kernel (the next one rebuilds). A build
-that fails (no C compiler) leaves a ``.failed`` note with the reason, and
-every process with that key runs the JIT kernel without trying again.
+The module is built on first use, or by ``mars_aot.main()`` (``make
+install`` runs it), into ``corewar/__pycache__`` beside numba's own cache, or
+``$PRIMORDIUM_MARS_CACHE``. Its file name carries a key, a hash of all it
+depends on: the kernel's source (``mars.py``, ``words.py``), this recipe,
+numba's and numpy's versions and the Python build; the module also reports
+the key it was built with. A missing module is built; one that fails to
+load or reports another key is deleted and that process runs the JIT kernel
+(the next one rebuilds). A build that fails (no C compiler) leaves a
+``.failed`` note with the reason, and every process with that key runs the
+JIT kernel without trying again.
 
 ``PRIMORDIUM_MARS`` chooses: ``auto`` (the default: the extension for one
 battle, the JIT kernel for batches), ``jit`` (never the extension) or ``aot``
@@ -46,7 +47,7 @@ from primordium.errors import ConfigError
 MODES = ("auto", "jit", "aot")
 NAME = "mars_aot"  # the extension's module name: its init function is PyInit_mars_aot
 _HERE = Path(__file__).resolve().parent
-_SOURCES = ("mars.py", "words.py")
+_SOURCES = ("mars.py", "words.py", "mars_aot.py")  # the kernel, its numbers, the build
 # Generic x86-64 (or whatever the platform's baseline is) rather than this
 # machine's CPU: a cache folder can move between machines, and the kernel's
 # branchy integer code ran no faster compiled for the host (BENCHMARKS.md).
