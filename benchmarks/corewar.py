@@ -77,11 +77,19 @@ def run_pmars(pmars: str, jobs, rounds: int, workers: int) -> float:
     return time.perf_counter() - t
 
 
-def run_ours(pool, battles, seeds, settings, threads: int, track: bool) -> tuple[float, int]:
+def run_ours(
+    pool, battles, seeds, settings, threads: int, track: bool, kernel: str = "jit"
+) -> tuple[float, int]:
+    """One batch on the JIT kernel over ``threads`` cores, or (``kernel="aot"``) on
+    the ahead-of-time build, which runs the battles in turn on one core."""
     numba.set_num_threads(threads)
-    t = time.perf_counter()
-    res = run_battles(pool, battles, settings, seeds, track=track)
-    return time.perf_counter() - t, int(res.executed.sum())
+    os.environ["PRIMORDIUM_MARS"] = kernel
+    try:
+        t = time.perf_counter()
+        res = run_battles(pool, battles, settings, seeds, track=track)
+        return time.perf_counter() - t, int(res.executed.sum())
+    finally:
+        del os.environ["PRIMORDIUM_MARS"]
 
 
 def primordium_command() -> list[str]:
@@ -252,6 +260,7 @@ def main() -> None:
     # Warm up: compile (or load the cache) and page everything in.
     run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, True)
     run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, False)
+    run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, False, "aot")
     t0 = time.perf_counter()
     for _ in range(20):
         subprocess.run([pmars, "-b", "-r", "0", str(files[0]), str(files[1])], capture_output=True)
@@ -270,6 +279,8 @@ def main() -> None:
             keep(f"ours_1_{track}", dt)
             dt, _ = run_ours(pool, battles, seeds, settings, cores, track)
             keep(f"ours_{cores}_{track}", dt)
+            dt, _ = run_ours(pool, battles, seeds, settings, 1, track, "aot")
+            keep(f"aot_{track}", dt)
         keep(f"pmars_{cores}", run_pmars(pmars, jobs, args.rounds, cores))
         print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr)
 
@@ -279,6 +290,8 @@ def main() -> None:
         (f"pMARS 0.9.2, {cores} processes at a time", best[f"pmars_{cores}"]),
         ("primordium, 1 core, no trace counters", best["ours_1_False"]),
         ("primordium, 1 core, with trace counters (DRQ)", best["ours_1_True"]),
+        ("primordium ahead of time (one battle's kernel), 1 core, no trace", best["aot_False"]),
+        ("primordium ahead of time, 1 core, with trace counters", best["aot_True"]),
         (f"primordium, {cores} cores, no trace counters", best[f"ours_{cores}_False"]),
         (f"primordium, {cores} cores, with trace counters (DRQ)", best[f"ours_{cores}_True"]),
     ]

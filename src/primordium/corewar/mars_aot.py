@@ -48,10 +48,24 @@ MODES = ("auto", "jit", "aot")
 NAME = "mars_aot"  # the extension's module name: its init function is PyInit_mars_aot
 _HERE = Path(__file__).resolve().parent
 _SOURCES = ("mars.py", "words.py", "mars_aot.py")  # the kernel, its numbers, the build
-# Generic x86-64 (or whatever the platform's baseline is) rather than this
-# machine's CPU: a cache folder can move between machines, and the kernel's
-# branchy integer code ran no faster compiled for the host (BENCHMARKS.md).
-_TARGET_CPU = ""
+
+
+def _host_cpu() -> str:
+    """This machine's CPU as Linux describes it (model, feature flags), or "".
+
+    Compiled for the host, the kernel runs as fast as numba's JIT build;
+    for a generic x86-64 about 15% slower (BENCHMARKS.md). The description
+    goes into the key, so a cache folder moved to another CPU is rebuilt.
+    Read from /proc, as llvmlite (which knows the CPU) is what we avoid.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            first = f.read(65536).split("\n\n", 1)[0]
+    except OSError:
+        return ""
+    fields = ("model name", "flags", "Features", "CPU implementer", "CPU part")
+    return "\n".join(line for line in first.splitlines() if line.split(":")[0].strip() in fields)
+
 
 # Argument types of mars.run_battles, in order (arrays C-contiguous, as
 # battle.run_battles passes them).
@@ -97,7 +111,8 @@ def key() -> str:
         spec = importlib.util.find_spec("numba")
         if spec is not None and spec.origin is not None:
             h.update((Path(spec.origin).parent / "_version.py").read_bytes())
-        for part in (numpy.__version__, sys.version, sys.implementation.cache_tag, _TARGET_CPU):
+        host = _host_cpu()
+        for part in (numpy.__version__, sys.version, sys.implementation.cache_tag, host):
             h.update(b"\0" + part.encode())
         h.update(importlib.machinery.EXTENSION_SUFFIXES[0].encode())
         _key = h.hexdigest()[:15]
@@ -169,7 +184,8 @@ def build(where: Path, k: str) -> Path:
     try:
         cc = CC(NAME, source_module=mars)
         cc.output_dir = str(work)
-        cc.target_cpu = _TARGET_CPU
+        # Where the CPU is unknown, numba's generic target (portable, slower).
+        cc.target_cpu = "host" if _host_cpu() else ""
         cc.export("run_battles", f"void({_RUN_BATTLES})")(mars.run_battles.py_func)
         cc.export("rng", "int64(int64)")(mars.rng.py_func)
         cc.export("key", "int64()")(_constant(int(k, 16)))
