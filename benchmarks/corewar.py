@@ -30,6 +30,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -110,10 +111,24 @@ def user_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
+def child_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, check=True, env=env or user_env())
     return time.perf_counter() - t, out.stdout.decode("latin-1")
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process. On a loaded machine the CPU time
+    is the steadier figure: it leaves out the waits for a core."""
+    c = child_cpu()
+    dt, _ = timed(cmd, env)
+    return dt, child_cpu() - c
 
 
 def pmars_results(text: str) -> tuple[int, int, int]:
@@ -158,13 +173,18 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
         best[key] = min(best.get(key, float("inf")), dt)
         every.setdefault(key, []).append(dt)
 
+    def keep_cpu(key: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        dt, cpu = timed_cpu(cmd, env)
+        keep(key, dt)
+        keep(key + "_cpu", cpu)
+
     load = os.getloadavg()
     for rep in range(args.repeat):
         for _ in range(3):
-            keep("python", timed([sys.executable, "-c", "pass"])[0])
-            keep("battle_pmars", timed(battle_pmars)[0])
-            keep("battle_ours", timed(battle_ours)[0])
-            keep("battle_jit", timed(battle_ours, jit)[0])
+            keep_cpu("python", [sys.executable, "-c", "pass"])
+            keep_cpu("battle_pmars", battle_pmars)
+            keep_cpu("battle_ours", battle_ours)
+            keep_cpu("battle_jit", battle_ours, jit)
         dt, pm = tour_pmars()
         keep("tour_pmars", dt)
         dt, out = timed(tour_ours)
@@ -188,20 +208,23 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
         f"{len(pairs)} pairs x {args.rounds} rounds, `-F {position}`; every pair's W/L/T "
         f"equal to pMARS's.",
         "",
-        "| command | seconds (best) | median | × pMARS |",
-        "|---|---:|---:|---:|",
-        f"| `python -c pass` (interpreter start, for scale) | {best['python']:.3f} "
-        f"| {median('python'):.3f} | |",
-        f"| `pmars -b -r 1 a.red b.red` | {best['battle_pmars']:.3f} "
-        f"| {median('battle_pmars'):.3f} | 1.00 |",
-        f"| `primordium corewar battle a.red b.red --rounds 1` | {best['battle_ours']:.3f} "
-        f"| {median('battle_ours'):.3f} | {best['battle_pmars'] / best['battle_ours']:.3f} |",
-        f"| the same, `PRIMORDIUM_MARS=jit` (numba imported) | {best['battle_jit']:.3f} "
-        f"| {median('battle_jit'):.3f} | {best['battle_pmars'] / best['battle_jit']:.3f} |",
+        "| command | seconds (best) | median | CPU seconds (best) | × pMARS |",
+        "|---|---:|---:|---:|---:|",
+    ]
+
+    def battle_row(label: str, key: str, ratio: bool = True) -> str:
+        x = f"{best['battle_pmars'] / best[key]:.3f}" if ratio else ""
+        return f"| {label} | {best[key]:.3f} | {median(key):.3f} | {best[key + '_cpu']:.3f} | {x} |"
+
+    lines += [
+        battle_row("`python -c pass` (interpreter start, for scale)", "python", ratio=False),
+        battle_row("`pmars -b -r 1 a.red b.red`", "battle_pmars"),
+        battle_row("`primordium corewar battle a.red b.red --rounds 1`", "battle_ours"),
+        battle_row("the same, `PRIMORDIUM_MARS=jit` (numba imported)", "battle_jit"),
         f"| pMARS once per pair, one after another ({len(pairs)} processes) "
-        f"| {best['tour_pmars']:.2f} | {median('tour_pmars'):.2f} | 1.00 |",
+        f"| {best['tour_pmars']:.2f} | {median('tour_pmars'):.2f} | | 1.00 |",
         f"| `primordium corewar tournament` ({len(warriors)} files, one process) "
-        f"| {best['tour_ours']:.2f} | {median('tour_ours'):.2f} "
+        f"| {best['tour_ours']:.2f} | {median('tour_ours'):.2f} | "
         f"| {best['tour_pmars'] / best['tour_ours']:.2f} |",
     ]
     return "\n".join(lines)
