@@ -223,8 +223,13 @@ def module(build_missing: bool = True) -> ModuleType | None:
         return _loaded[(where, k)]
     existed = path(where, k).exists()
     mod = load(where, k)
+    if existed and mod is None:
+        # Refused (and deleted): this process stays on the JIT kernel, as it
+        # could not load a rebuilt file at the same path again.
+        _loaded[(where, k)] = None
+        return None
     note = _failed_note(where, k)
-    if mod is None and build_missing and not existed and not note.exists():
+    if mod is None and build_missing and not note.exists():
         try:
             build(where, k)
         except Exception as e:  # any failure of the toolchain means: use the JIT kernel
