@@ -48,7 +48,7 @@ def install_plain_coercion() -> None:
     if not needed or getattr(_TyperParameter, "_primordium_plain", False):
         return
 
-    class PlainRuntimeParam(_coercion.RuntimeParam):  # type: ignore[misc, name-defined]
+    class PlainRuntimeParam(_coercion.RuntimeParam):
         """bools, ints and Paths (alone or in a list) in their obvious form; else typer's way."""
 
         def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
@@ -59,6 +59,7 @@ def install_plain_coercion() -> None:
             leaf = self.annotation.__args__[0] if listed else self.annotation
             out = []
             for item in items:
+                got: Any
                 if leaf is bool:
                     got = item if isinstance(item, bool) else None
                 elif leaf is int:
