@@ -54,7 +54,7 @@ def _host_cpu() -> str:
     """This machine's CPU as Linux describes it (model, feature flags), or "".
 
     Compiled for the host, the kernel runs as fast as numba's JIT build;
-    for a generic x86-64 about 15% slower (BENCHMARKS.md). The description
+    for a generic x86-64 about 3% slower (BENCHMARKS.md). The description
     goes into the key, so a cache folder moved to another CPU is rebuilt.
     Read from /proc, as llvmlite (which knows the CPU) is what we avoid.
     """
