@@ -110,7 +110,8 @@ def key() -> str:
             h.update((_HERE / name).read_bytes())
         spec = importlib.util.find_spec("numba")
         if spec is not None and spec.origin is not None:
-            h.update((Path(spec.origin).parent / "_version.py").read_bytes())
+            with contextlib.suppress(OSError):  # a numba without the file: its version is unknown
+                h.update((Path(spec.origin).parent / "_version.py").read_bytes())
         host = _host_cpu()
         for part in (numpy.__version__, sys.version, sys.implementation.cache_tag, host):
             h.update(b"\0" + part.encode())
