@@ -14,6 +14,9 @@ $(STAMP): pyproject.toml Makefile
 	# first keeps transformers from pulling a multi-GB CUDA build.
 	$(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e '.[$(EXTRAS)]'
+	# The MARS compiled ahead of time, so one battle starts without numba; where
+	# it cannot be built (no C compiler) battles run on the JIT kernel.
+	$(PY) -c 'from primordium.corewar.mars_aot import main; main()' || echo "note: no ahead-of-time MARS; battles use numba's JIT"
 	touch $(STAMP)
 
 install: $(STAMP)

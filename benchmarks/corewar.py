@@ -10,10 +10,14 @@ are equal and rounds/s compare directly.
 
 ``--whole`` measures instead what a shell user sees, start-up included: one
 ``primordium corewar battle a.red b.red --rounds 1`` against one ``pmars``
-battle, and a round-robin tournament of ``--warriors`` human warriors as one
-``primordium corewar tournament`` process against pMARS run once per pair.
-Both use pMARS's ``-F`` placement, so they fight the same rounds (the script
-checks that every pair's wins, losses and ties agree).
+battle (on the ahead-of-time kernel, the default for one battle, and on the
+JIT kernel, ``PRIMORDIUM_MARS=jit``), and a round-robin tournament of
+``--warriors`` human warriors as one ``primordium corewar tournament``
+process against pMARS run once per pair. Both use pMARS's ``-F`` placement,
+so they fight the same rounds (the script checks that every pair's wins,
+losses and ties agree). Caches are warm as in a user's shell: numba's, the
+ahead-of-time kernel (built by the warm-up if missing) and Python's
+bytecode (``PYTHONDONTWRITEBYTECODE`` is dropped for the timed processes).
 
     python benchmarks/corewar.py --whole [--warriors 14] [--rounds 100] [--repeat 3] [--update BENCHMARKS.md]
 """
@@ -26,6 +30,7 @@ import json
 import os
 import random
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -73,11 +78,19 @@ def run_pmars(pmars: str, jobs, rounds: int, workers: int) -> float:
     return time.perf_counter() - t
 
 
-def run_ours(pool, battles, seeds, settings, threads: int, track: bool) -> tuple[float, int]:
+def run_ours(
+    pool, battles, seeds, settings, threads: int, track: bool, kernel: str = "jit"
+) -> tuple[float, int]:
+    """One batch on the JIT kernel over ``threads`` cores, or (``kernel="aot"``) on
+    the ahead-of-time build, which runs the battles in turn on one core."""
     numba.set_num_threads(threads)
-    t = time.perf_counter()
-    res = run_battles(pool, battles, settings, seeds, track=track)
-    return time.perf_counter() - t, int(res.executed.sum())
+    os.environ["PRIMORDIUM_MARS"] = kernel
+    try:
+        t = time.perf_counter()
+        res = run_battles(pool, battles, settings, seeds, track=track)
+        return time.perf_counter() - t, int(res.executed.sum())
+    finally:
+        del os.environ["PRIMORDIUM_MARS"]
 
 
 def primordium_command() -> list[str]:
@@ -88,10 +101,34 @@ def primordium_command() -> list[str]:
     return [sys.executable, "-c", "from primordium.cli import main; main()"]
 
 
-def timed(cmd: list[str]) -> tuple[float, str]:
+def user_env(**extra: str) -> dict[str, str]:
+    """A shell user's environment: Python writes and reuses its bytecode."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONDONTWRITEBYTECODE", "PRIMORDIUM_MARS")
+    }
+    return {**env, **extra}
+
+
+def child_cpu() -> float:
+    """CPU seconds (user + system) of this process's finished children so far."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:
     t = time.perf_counter()
-    out = subprocess.run(cmd, capture_output=True, check=True).stdout.decode("latin-1")
-    return time.perf_counter() - t, out
+    out = subprocess.run(cmd, capture_output=True, check=True, env=env or user_env())
+    return time.perf_counter() - t, out.stdout.decode("latin-1")
+
+
+def timed_cpu(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall, CPU) seconds of one process. On a loaded machine the CPU time
+    is the steadier figure: it leaves out the waits for a core."""
+    c = child_cpu()
+    dt, _ = timed(cmd, env)
+    return dt, child_cpu() - c
 
 
 def pmars_results(text: str) -> tuple[int, int, int]:
@@ -124,20 +161,30 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
             results.append(pmars_results(out))
         return t, results
 
-    # Warm up: numba's cache, the page cache, both binaries.
+    jit = user_env(PRIMORDIUM_MARS="jit")
+    # Warm up: numba's cache, the ahead-of-time kernel, bytecode, the page cache.
     timed(battle_ours)
+    timed(battle_ours, jit)
     timed(battle_pmars)
     best: dict[str, float] = {}
+    every: dict[str, list[float]] = {}
 
     def keep(key: str, dt: float) -> None:
         best[key] = min(best.get(key, float("inf")), dt)
+        every.setdefault(key, []).append(dt)
+
+    def keep_cpu(key: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        dt, cpu = timed_cpu(cmd, env)
+        keep(key, dt)
+        keep(key + "_cpu", cpu)
 
     load = os.getloadavg()
     for rep in range(args.repeat):
         for _ in range(3):
-            keep("python", timed([sys.executable, "-c", "pass"])[0])
-            keep("battle_pmars", timed(battle_pmars)[0])
-            keep("battle_ours", timed(battle_ours)[0])
+            keep_cpu("python", [sys.executable, "-c", "pass"])
+            keep_cpu("battle_pmars", battle_pmars)
+            keep_cpu("battle_ours", battle_ours)
+            keep_cpu("battle_jit", battle_ours, jit)
         dt, pm = tour_pmars()
         keep("tour_pmars", dt)
         dt, out = timed(tour_ours)
@@ -149,23 +196,36 @@ def whole_process(args, pmars: str, files: list[Path]) -> str:
         print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr)
     load = tuple((x + y) / 2 for x, y in zip(load, os.getloadavg(), strict=True))
     cores = os.cpu_count()
+
+    def median(key: str) -> float:
+        return float(np.median(every[key]))
+
     lines = [
-        f"Whole processes, start-up included, numba's cache warm. Best of {args.repeat} "
-        f"(one battle: best of {3 * args.repeat}); {cores} cores, load average "
-        f"{load[0]:.1f} (1 min) during the run, so only the ratios mean much. Tournament: "
-        f"{len(warriors)} human warriors, {len(pairs)} pairs x {args.rounds} rounds, "
-        f"`-F {position}`; every pair's W/L/T equal to pMARS's.",
+        f"Whole processes, start-up included, caches warm (numba's, the ahead-of-time "
+        f"kernel's, Python's bytecode). Best of {args.repeat} (one battle: best and median "
+        f"of {3 * args.repeat}); {cores} cores, load average {load[0]:.1f} (1 min) during "
+        f"the run, so only the ratios mean much. Tournament: {len(warriors)} human warriors, "
+        f"{len(pairs)} pairs x {args.rounds} rounds, `-F {position}`; every pair's W/L/T "
+        f"equal to pMARS's.",
         "",
-        "| command | seconds | × pMARS |",
-        "|---|---:|---:|",
-        f"| `python -c pass` (interpreter start, for scale) | {best['python']:.3f} | |",
-        f"| `pmars -b -r 1 a.red b.red` | {best['battle_pmars']:.3f} | 1.00 |",
-        f"| `primordium corewar battle a.red b.red --rounds 1` | {best['battle_ours']:.3f} "
-        f"| {best['battle_pmars'] / best['battle_ours']:.3f} |",
+        "| command | seconds (best) | median | CPU seconds (best) | × pMARS |",
+        "|---|---:|---:|---:|---:|",
+    ]
+
+    def battle_row(label: str, key: str, ratio: bool = True) -> str:
+        x = f"{best['battle_pmars'] / best[key]:.3f}" if ratio else ""
+        return f"| {label} | {best[key]:.3f} | {median(key):.3f} | {best[key + '_cpu']:.3f} | {x} |"
+
+    lines += [
+        battle_row("`python -c pass` (interpreter start, for scale)", "python", ratio=False),
+        battle_row("`pmars -b -r 1 a.red b.red`", "battle_pmars"),
+        battle_row("`primordium corewar battle a.red b.red --rounds 1`", "battle_ours"),
+        battle_row("the same, `PRIMORDIUM_MARS=jit` (numba imported)", "battle_jit"),
         f"| pMARS once per pair, one after another ({len(pairs)} processes) "
-        f"| {best['tour_pmars']:.2f} | 1.00 |",
+        f"| {best['tour_pmars']:.2f} | {median('tour_pmars'):.2f} | | 1.00 |",
         f"| `primordium corewar tournament` ({len(warriors)} files, one process) "
-        f"| {best['tour_ours']:.2f} | {best['tour_pmars'] / best['tour_ours']:.2f} |",
+        f"| {best['tour_ours']:.2f} | {median('tour_ours'):.2f} | "
+        f"| {best['tour_pmars'] / best['tour_ours']:.2f} |",
     ]
     return "\n".join(lines)
 
@@ -223,6 +283,7 @@ def main() -> None:
     # Warm up: compile (or load the cache) and page everything in.
     run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, True)
     run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, False)
+    run_ours(pool, battles[:2], seeds[:2], settings.with_(rounds=2), 1, False, "aot")
     t0 = time.perf_counter()
     for _ in range(20):
         subprocess.run([pmars, "-b", "-r", "0", str(files[0]), str(files[1])], capture_output=True)
@@ -241,6 +302,8 @@ def main() -> None:
             keep(f"ours_1_{track}", dt)
             dt, _ = run_ours(pool, battles, seeds, settings, cores, track)
             keep(f"ours_{cores}_{track}", dt)
+            dt, _ = run_ours(pool, battles, seeds, settings, 1, track, "aot")
+            keep(f"aot_{track}", dt)
         keep(f"pmars_{cores}", run_pmars(pmars, jobs, args.rounds, cores))
         print(f"repeat {rep + 1}/{args.repeat} done", file=sys.stderr)
 
@@ -250,6 +313,8 @@ def main() -> None:
         (f"pMARS 0.9.2, {cores} processes at a time", best[f"pmars_{cores}"]),
         ("primordium, 1 core, no trace counters", best["ours_1_False"]),
         ("primordium, 1 core, with trace counters (DRQ)", best["ours_1_True"]),
+        ("primordium ahead of time (one battle's kernel), 1 core, no trace", best["aot_False"]),
+        ("primordium ahead of time, 1 core, with trace counters", best["aot_True"]),
         (f"primordium, {cores} cores, no trace counters", best[f"ours_{cores}_False"]),
         (f"primordium, {cores} cores, with trace counters (DRQ)", best[f"ours_{cores}_True"]),
     ]

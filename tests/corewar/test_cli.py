@@ -12,7 +12,7 @@ import pytest
 from primordium.corewar import builtin_path
 
 
-def test_battle_json_matches_pmars(cli, pmars):
+def test_battle_json_matches_pmars(cli, pmars, kernel):
     imp, dwarf = builtin_path("imp"), builtin_path("dwarf")
     code, out, err = cli(
         "corewar", "battle", str(imp), str(dwarf), "--rounds", "10", "--position", "4000", "--json"
@@ -61,7 +61,7 @@ def test_tournament_json(cli):
     assert code == 0 and "Paper" in table
 
 
-def test_tournament_pair_equals_battle_at_fixed_position(cli):
+def test_tournament_pair_equals_battle_at_fixed_position(cli, kernel):
     imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
     _, out, _ = cli(
         "corewar", "tournament", imp, dwarf, "--rounds", "6", "--position", "2000", "--json"
@@ -135,14 +135,14 @@ def test_console_script_entry_point(tmp_path):
 
 
 def test_battle_process_loads_only_core_war():
-    """`primordium corewar battle` starts without other engines, scipy.linalg or a progress bar."""
+    """`primordium corewar battle` starts without other engines, scipy.linalg, pydantic or a progress bar."""
     imp, dwarf = builtin_path("imp"), builtin_path("dwarf")
     script = (
         "import sys\n"
         "from primordium.cli import main\n"
         f"sys.argv = ['primordium', 'corewar', 'battle', {str(imp)!r}, {str(dwarf)!r}, '-r', '1']\n"
         "main()\n"
-        "heavy = ('jax', 'torch', 'flax', 'transformers', 'scipy.linalg', 'rich.progress',\n"
+        "heavy = ('jax', 'torch', 'flax', 'transformers', 'scipy.linalg', 'rich.progress', 'pydantic',\n"
         "         'primordium.cli.soup', 'primordium.cli.asal', 'primordium.cli.redqueen')\n"
         "print('LOADED', [m for m in heavy if sys.modules.get(m) is not None])\n"
     )
@@ -152,7 +152,7 @@ def test_battle_process_loads_only_core_war():
     assert "LOADED []" in p.stdout, p.stdout
 
 
-def test_pmars_one_letter_flags_match_long_flags_and_pmars(cli, pmars):
+def test_pmars_one_letter_flags_match_long_flags_and_pmars(cli, pmars, kernel):
     imp, dwarf = str(builtin_path("imp")), str(builtin_path("dwarf"))
     short = ["-r", "10", "-s", "8000", "-c", "80000", "-p", "8000", "-l", "100", "-d", "100"]
     long_ = ["--rounds", "10", "--core-size", "8000", "--cycles", "80000", "--processes", "8000"]

@@ -3,7 +3,8 @@
 pMARS's ``-k`` output gives, per warrior, the rounds won and tied (two
 warriors) or the score, survival tallies and deaths (more). With ``-F P``
 both simulators place warrior 2 at P in round 1 and draw later rounds from
-the same generator, so every round must agree.
+the same generator, so every round must agree. Every battle runs on both
+builds of the kernel (JIT and ahead of time, ``both_kernels``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def _sample_pairs(files, n, seed):
     return pairs[:n]
 
 
-def test_pairs_at_fixed_positions_match_pmars(pmars, human_warriors, assembled):
+def test_pairs_at_fixed_positions_match_pmars(pmars, human_warriors, assembled, both_kernels):
     """400 seeded pairs, each at two fixed positions, 2 rounds: W/L/T as pMARS."""
     s = Settings(rounds=2)
     rng = random.Random(2024)
@@ -56,7 +57,7 @@ def test_pairs_at_fixed_positions_match_pmars(pmars, human_warriors, assembled):
     index = {f: i for i, f in enumerate(assembled)}
     battles = np.array([[index[a], index[b]] for a, b, _ in jobs])
     seeds = np.array([position_seed(p, s) for _, _, p in jobs])
-    res = run_battles(pool, battles, s, seeds, track=False)
+    res = both_kernels(run_battles, pool, battles, s, seeds, track=False)
     wins, ties = res.wins(), res.ties()
     mismatches = []
     for k, (a, b, p) in enumerate(jobs):
@@ -67,25 +68,27 @@ def test_pairs_at_fixed_positions_match_pmars(pmars, human_warriors, assembled):
     assert not mismatches, mismatches[:10]
 
 
-def test_many_rounds_match_pmars(pmars, human_warriors, assembled):
+def test_many_rounds_match_pmars(pmars, human_warriors, assembled, both_kernels):
     """Later rounds use pMARS's generator for positions and rotate the first mover."""
     s = Settings(rounds=25)
     for a, b in _sample_pairs(human_warriors, 12, seed=2):
         exp = pmars_k(pmars, [a, b], 25, 1234)
-        res = battle([assembled[a], assembled[b]], s, position=1234, track=False)
+        res = both_kernels(battle, [assembled[a], assembled[b]], s, position=1234, track=False)
         got = np.array([[res.wins()[0, 0], res.ties()[0, 0]], [res.wins()[0, 1], res.ties()[0, 1]]])
         assert np.array_equal(exp, got), (a.name, b.name, exp.tolist(), got.tolist())
 
 
 @pytest.mark.parametrize("n_warriors", [3, 4])
-def test_multiwarrior_battles_match_pmars(pmars, human_warriors, assembled, n_warriors):
+def test_multiwarrior_battles_match_pmars(
+    pmars, human_warriors, assembled, n_warriors, both_kernels
+):
     rng = random.Random(n_warriors)
     s = Settings(rounds=3)
     for _ in range(15):
         files = rng.sample(human_warriors, n_warriors)
         p = rng.randrange(100, 7901)
         exp = pmars_k(pmars, files, 3, p)  # rows: score, survivals by count, deaths
-        res = battle([assembled[f] for f in files], s, position=p, track=False)
+        res = both_kernels(battle, [assembled[f] for f in files], s, position=p, track=False)
         table = res.score_table()[0]
         got = np.column_stack(
             [res.scores()[0], table[:, :n_warriors], table[:, n_warriors:].sum(axis=1)]
@@ -93,7 +96,7 @@ def test_multiwarrior_battles_match_pmars(pmars, human_warriors, assembled, n_wa
         assert np.array_equal(exp, got), ([f.name for f in files], p, exp.tolist(), got.tolist())
 
 
-def test_small_core_and_limits_match_pmars(pmars, human_warriors):
+def test_small_core_and_limits_match_pmars(pmars, human_warriors, both_kernels):
     """Non-default settings: small core, few cycles, few processes."""
     s = Settings(core_size=4000, cycles=20000, processes=64, length=100, distance=100, rounds=4)
     extra = ["-s", "4000", "-c", "20000", "-p", "64", "-l", "100", "-d", "100"]
@@ -106,14 +109,14 @@ def test_small_core_and_limits_match_pmars(pmars, human_warriors):
             continue  # e.g. an ;assert CORESIZE==8000: pMARS refuses these too
         p = rng.randrange(100, 3901)
         exp = pmars_k(pmars, [a, b], 4, p, extra)
-        res = battle([wa, wb], s, position=p, track=False)
+        res = both_kernels(battle, [wa, wb], s, position=p, track=False)
         got = np.array([[res.wins()[0, 0], res.ties()[0, 0]], [res.wins()[0, 1], res.ties()[0, 1]]])
         assert np.array_equal(exp, got), (a.name, b.name, p, exp.tolist(), got.tolist())
         checked += 1
     assert checked >= 20
 
 
-def test_pspace_warriors_match_pmars(pmars, tmp_path):
+def test_pspace_warriors_match_pmars(pmars, tmp_path, both_kernels):
     """P-space across rounds, with and without a shared PIN."""
     brain = """;redcode
 ;name brain
@@ -146,19 +149,20 @@ tgt     dat     #0, #13
     wa, wb = assemble(brain, s), assemble(dwarf, s)
     for p in (300, 2500, 5555):
         exp = pmars_k(pmars, [fa, fb], 30, p)
-        res = battle([wa, wb], s, position=p, track=False)
+        res = both_kernels(battle, [wa, wb], s, position=p, track=False)
         got = np.array([[res.wins()[0, 0], res.ties()[0, 0]], [res.wins()[0, 1], res.ties()[0, 1]]])
         assert np.array_equal(exp, got), (p, exp.tolist(), got.tolist())
 
 
-def test_every_pair_matches_pmars(pmars, human_warriors, assembled):
+def test_every_pair_matches_pmars(pmars, human_warriors, assembled, both_kernels):
     """All 1770 pairs at one random position each."""
     s = Settings(rounds=2)
     rng = random.Random(7)
     pool = list(assembled.values())
     index = {f: i for i, f in enumerate(assembled)}
     jobs = [(a, b, rng.randrange(100, 7901)) for a, b in itertools.combinations(human_warriors, 2)]
-    res = run_battles(
+    res = both_kernels(
+        run_battles,
         pool,
         np.array([[index[a], index[b]] for a, b, _ in jobs]),
         s,

@@ -48,9 +48,11 @@ def build_app(only: str | None = None) -> typer.Typer:
     (A lone top-level command would make typer treat the app as that command,
     so those always come with everything.)
     """
+    from primordium.cli.coercion import install_plain_coercion
     from primordium.cli.helptext import tidy_typer_help
 
     tidy_typer_help()
+    install_plain_coercion()
     app = typer.Typer(
         name="primordium",
         help="A laboratory for open-ended artificial life.",

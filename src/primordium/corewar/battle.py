@@ -21,11 +21,11 @@ from dataclasses import dataclass, fields
 from itertools import combinations
 from typing import TYPE_CHECKING
 
-import numba
 import numpy as np
 
-from primordium.corewar import mars
+from primordium.corewar import mars_aot
 from primordium.corewar.isa import Settings, Warrior
+from primordium.corewar.words import AMODE_SHIFT, MOD_SHIFT, OP_SHIFT, RNG_MODULUS, pack_code
 from primordium.errors import ConfigError
 from primordium.tables import frame, names_line
 
@@ -144,7 +144,7 @@ def pool_arrays(warriors: Sequence[Warrior], settings: Settings):
         code = np.asarray(w.code, dtype=np.int64)
         if code.min() < 0 or code[:, [3, 5]].max() >= settings.core_size:
             raise ConfigError(f"{w.file or w.name}: numbers outside 0..{settings.core_size - 1}")
-        wd, an, bn = mars.pack_code(code)
+        wd, an, bn = pack_code(code)
         words.append(wd)
         a_nums.append(an)
         b_nums.append(bn)
@@ -166,7 +166,12 @@ def pool_arrays(warriors: Sequence[Warrior], settings: Settings):
 
 def initial_seed(seed: int) -> int:
     """Turn a user's seed into a state of pMARS's generator (never 0, which is a fixed point)."""
-    return int(mars.rng(int(seed) % (mars.RNG_MODULUS - 1) + 1))
+    # The ahead-of-time kernel's rng where it is built already (no numba
+    # import for one battle); it is the same function as mars.rng.
+    kernel = mars_aot.kernels(1, build_missing=False)
+    if kernel is None:
+        from primordium.corewar import mars as kernel
+    return int(kernel.rng(int(seed) % (RNG_MODULUS - 1) + 1))
 
 
 def position_seed(position: int, settings: Settings) -> int:
@@ -245,36 +250,46 @@ def run_battles(
     spawned = np.zeros(shape, np.int64)
     coverage = np.zeros(shape, np.int64)
     loaded = np.zeros(shape, np.int64)
+    args = (
+        code_w,
+        code_a,
+        code_b,
+        offs,
+        lens,
+        starts,
+        pins,
+        battles,
+        np.ascontiguousarray(seeds, dtype=np.int64),
+        settings.core_size,
+        settings.cycles,
+        settings.processes,
+        settings.distance,
+        settings.pspace,
+        settings.rounds,
+        bool(track),
+        alive,
+        death,
+        executed,
+        spawned,
+        coverage,
+        loaded,
+        until == "all_dead",
+        given,
+    )
+    aot = mars_aot.kernels(n_battles)
+    if aot is not None:
+        # The same kernel compiled ahead of time: no numba import, battles in turn.
+        aot.run_battles(*args)
+        return BattleResults(alive, death, executed, spawned, coverage, loaded)
+    import numba
+
+    from primordium.corewar import mars
+
     # Battles differ wildly in length; hand them out one at a time so no core
     # idles while another works through a chunk of long ones.
     previous = numba.set_parallel_chunksize(1)
     try:
-        mars.run_battles(
-            code_w,
-            code_a,
-            code_b,
-            offs,
-            lens,
-            starts,
-            pins,
-            battles,
-            np.ascontiguousarray(seeds, dtype=np.int64),
-            settings.core_size,
-            settings.cycles,
-            settings.processes,
-            settings.distance,
-            settings.pspace,
-            settings.rounds,
-            track,
-            alive,
-            death,
-            executed,
-            spawned,
-            coverage,
-            loaded,
-            until == "all_dead",
-            given,
-        )
+        mars.run_battles(*args)
     finally:
         numba.set_parallel_chunksize(previous)
     return BattleResults(alive, death, executed, spawned, coverage, loaded)
@@ -301,6 +316,8 @@ def run_battles_on(
     battles = np.asarray(battles, np.int64)
     seeds = np.asarray(seeds, np.int64)
     if executor is None:
+        import numba
+
         # Chunks big enough to keep every core busy, small enough to show progress.
         size = len(battles) if on_progress is None else max(16, 4 * numba.get_num_threads())
     else:
@@ -483,9 +500,9 @@ class CoreState:
         """(opcode, modifier, a_mode, a_number, b_mode, b_number) at ``addr``."""
         w = int(self.word[addr % len(self.word)])
         return (
-            w >> mars.OP_SHIFT,
-            (w >> mars.MOD_SHIFT) & 7,
-            (w >> mars.AMODE_SHIFT) & 7,
+            w >> OP_SHIFT,
+            (w >> MOD_SHIFT) & 7,
+            (w >> AMODE_SHIFT) & 7,
             int(self.a[addr % len(self.a)]),
             w & 7,
             int(self.b[addr % len(self.b)]),
@@ -521,6 +538,8 @@ def simulate_round(
     last = np.full(n, cs - 1, np.int32)
     seen = np.zeros((n, cs), np.uint8)
     outs = [np.zeros(n, np.int64) for _ in range(4)]
+    from primordium.corewar import mars
+
     left = mars.run_round(
         core_w,
         core_a,
