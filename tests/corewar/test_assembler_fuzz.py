@@ -104,6 +104,13 @@ def test_mutated_human_warriors_never_crash(human_warriors, data):
 # pMARS prints these warnings where we refuse (see test_redcode_oracle).
 _OUR_REFUSALS = ("redefinition of label", "outside of the program", "No instructions")
 
+# An expression ending in a lone `&`, `|`, `=` or `!` makes pMARS read past the
+# end of its string into what earlier lines left in the buffer: the same line
+# assembles or not depending on an unrelated operand before it (oracle-checked:
+# `spl @dst, <dst!` fails after `mov fix, -1` and gives `<0` after
+# `mov fix, -123456789`). That is undefined, so we refuse it and do not compare.
+_PAST_THE_END = re.compile(r"bad expression '.*[&|=!]'$")
+
 
 @settings(
     max_examples=120, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
@@ -126,9 +133,11 @@ def test_mutated_human_warriors_match_pmars(pmars, human_warriors, tmp_path_fact
     expected = done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
     try:
         got = listing(assemble(src, ORACLE))
-    except AssemblyError:
+    except AssemblyError as e:
         got = None
         if expected is not None and any(w in done.stderr.decode("latin-1") for w in _OUR_REFUSALS):
+            return
+        if expected is not None and _PAST_THE_END.search(str(e)):
             return
     if expected is not None and not expected.startswith("Program"):
         expected = None  # pMARS's internal "logic error" exit prints on stdout
