@@ -38,3 +38,30 @@ def test_the_cli_prints_the_flag(cli):
     code, _, err = cli("soup", "run", "--programs", "3", "--epochs", "1")
     assert code == 2
     assert err.strip() == "error: --programs must be an even number of at least 2, got 3"
+
+
+def test_numbers_beyond_the_kernels_words_or_the_memory_are_one_line(cli, shared_dir):
+    """A 32-bit field given more (was a numpy traceback); settings that do not fit in memory."""
+    import resource
+    import subprocess
+    import sys
+
+    from primordium.corewar.isa import INT32_MAX
+
+    warriors = [str(shared_dir / "corewar" / "warriors" / f"{n}.red") for n in ("tiny", "wisp")]
+    code, _, err = cli("corewar", "battle", *warriors, "--rounds", "99999999999999999999999")
+    assert (code, err) == (2, "error: --rounds: value 99999999999999999999999 is out of range\n")
+
+    def four_gib() -> None:  # the same refusal on any machine, however much memory it has
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    argv = ["corewar", "battle", *warriors, "--rounds", str(INT32_MAX)]
+    done = subprocess.run(
+        [sys.executable, "-c", "from primordium.cli import main; main()", *argv],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=four_gib,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: not enough memory: ") and done.stderr.count("\n") == 1

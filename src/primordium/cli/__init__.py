@@ -136,6 +136,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     except typer.Exit as e:
         sys.exit(e.exit_code)
+    except MemoryError as e:
+        # Settings this machine cannot hold (millions of rounds, a huge soup): say so
+        # in one line; what the run wrote before stays as it was.
+        print(
+            f"error: not enough memory: {' '.join(str(e).split()) or 'allocation failed'}",
+            file=sys.stderr,
+        )
+        sys.exit(2)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

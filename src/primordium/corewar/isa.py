@@ -12,6 +12,9 @@ from enum import IntEnum
 
 import numpy as np
 
+# The largest value a 32-bit word of the kernel holds (pMARS keeps these in C ints).
+INT32_MAX = 2**31 - 1
+
 
 class Op(IntEnum):
     DAT = 0
@@ -95,14 +98,16 @@ class Settings:
     def validate(self) -> Settings:
         from primordium.errors import ConfigError
 
+        # The kernel holds addresses, counters and round numbers in 32-bit words.
+        top = INT32_MAX
         checks = [
-            ("core_size", self.core_size >= 2),
-            ("cycles", self.cycles >= 1),
-            ("processes", self.processes >= 1),
+            ("core_size", 2 <= self.core_size <= top),
+            ("cycles", 1 <= self.cycles <= top),
+            ("processes", 1 <= self.processes <= top),
             ("length", 1 <= self.length <= self.core_size),
             ("distance", 0 <= self.distance <= self.core_size),
-            ("rounds", self.rounds >= 1),
-            ("warriors", self.warriors >= 1),
+            ("rounds", 1 <= self.rounds <= top),
+            ("warriors", 1 <= self.warriors <= top),
         ]
         for name, ok in checks:
             if not ok:
