@@ -42,6 +42,15 @@ def test_battle_plain_output_and_three_warriors(cli):
     assert out2 == out  # same seed, same result
 
 
+def test_battle_prints_names_and_authors_as_written(cli, tmp_path):
+    """Brackets in a name are text, not console markup (an author "[b]me" lost its "[b]")."""
+    red = tmp_path / "b.red"
+    red.write_text(";redcode\n;name [RS] Imp\n;author [b]me\n;assert 1\nmov 0, 1\nend\n")
+    code, out, err = cli("corewar", "battle", str(red), str(builtin_path("dwarf")), "--rounds", "2")
+    assert code == 0, err
+    assert "[RS] Imp by [b]me scores" in out
+
+
 def test_battle_quiet_prints_nothing(cli):
     files = [str(builtin_path(n)) for n in ("imp", "dwarf")]
     code, out, err = cli("corewar", "battle", *files, "--rounds", "2", "--quiet")

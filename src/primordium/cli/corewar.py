@@ -153,7 +153,7 @@ def battle(
         out.json({"rounds": rounds, "warriors": rows})
         return
     for w, row in zip(warriors, rows, strict=False):
-        out.print(
+        out.line(
             f"{w.name} by {w.author} scores {row['score']}  (W {row['wins']} / L {row['losses']} / T {row['ties']})"
         )
     if len(warriors) == 2:
@@ -376,6 +376,6 @@ def replay(
         out.json(info)
         return
     alive = [n for n, a in zip(info["names"], info["alive"], strict=False) if a]
-    out.print(
+    out.line(
         f"{out_file}: {info['frames']} frames up to cycle {info['last_cycle']}; survivors: {', '.join(alive) or 'none'}"
     )

@@ -134,7 +134,9 @@ def show(
         out.json(info)
         return
     took = info["updated"] - info["created"]
-    out.print(f"[bold]{info['name']}[/bold]  ({info['id']})")
+    from rich.markup import escape
+
+    out.print(f"[bold]{escape(info['name'])}[/bold]  ({info['id']})")
     out.print(f"engine    {info['engine']}")
     out.print(
         f"status    {info['status']}  (started {_when(info['created'])}, last update after {took:.1f} s)"
