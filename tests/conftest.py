@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import subprocess
@@ -18,11 +19,22 @@ SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
 # many tests (and the CLI processes they start) compile the same programs, and
 # XLA's compile is most of their time on CPU. Compiled code is the same either
 # way, so results do not change. A user's own setting wins.
+_CACHE_ROOT = "PRIMORDIUM_TEST_JAX_CACHE"
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="primordium-jax-cache-")
+    os.environ[_CACHE_ROOT] = os.environ["JAX_COMPILATION_CACHE_DIR"]
     atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], True)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
+# Under xdist the workers inherit the controller's folder; each takes its own
+# subfolder (removed with it), because JAX writes an entry in place, without a
+# lock or a rename, so one worker could read another's half-written entry.
+if os.environ.get("PYTEST_XDIST_WORKER") and (
+    os.environ.get(_CACHE_ROOT) == os.environ["JAX_COMPILATION_CACHE_DIR"]
+):
+    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
+        os.environ[_CACHE_ROOT], os.environ["PYTEST_XDIST_WORKER"]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -44,33 +56,38 @@ def human_warriors(warriors_dir: Path) -> list[Path]:
     return files
 
 
-@pytest.fixture(scope="session")
-def pmars(shared_dir: Path) -> str:
-    """Path of the reference pMARS binary (built once by the oracle script)."""
-    path = os.environ.get("PMARS")
-    if not path:
-        path = subprocess.run(
-            ["bash", str(shared_dir / "tools" / "pmars-oracle")],
-            check=True,
-            capture_output=True,
-            text=True,
+def _oracle(script: Path, tmp_path_factory) -> str:
+    """Run an oracle script (it builds the oracle once, then prints where it is).
+
+    Under xdist every worker may ask at once; the scripts copy their build into
+    the cache without a lock, so the workers take turns on a lock file in the
+    folder they share (the parent of each worker's basetemp).
+    """
+    lock = tmp_path_factory.getbasetemp().parent / f"{script.name}.lock"
+    with open(lock, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        return subprocess.run(
+            ["bash", str(script)], check=True, capture_output=True, text=True
         ).stdout.strip()
+
+
+@pytest.fixture(scope="session")
+def pmars(shared_dir: Path, tmp_path_factory) -> str:
+    """Path of the reference pMARS binary (built once by the oracle script)."""
+    path = os.environ.get("PMARS") or _oracle(
+        shared_dir / "tools" / "pmars-oracle", tmp_path_factory
+    )
     assert Path(path).is_file(), f"pMARS oracle not found at {path}"
     return path
 
 
 @pytest.fixture(scope="session")
-def cubff_dir(shared_dir: Path) -> Path:
+def cubff_dir(shared_dir: Path, tmp_path_factory) -> Path:
     """cubff's build (its `main` and one `eval_<lang>` per language): $CUBFF, or built
     once by ../shared/tools/cubff-oracle. Missing is a failure, never a skip."""
-    path = os.environ.get("CUBFF")
-    if not path:
-        path = subprocess.run(
-            ["bash", str(shared_dir / "tools" / "cubff-oracle")],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+    path = os.environ.get("CUBFF") or _oracle(
+        shared_dir / "tools" / "cubff-oracle", tmp_path_factory
+    )
     folder = Path(path)
     assert (folder / "main").is_file() and (folder / "eval_bff").is_file(), (
         f"cubff oracle not found at {folder}"

@@ -27,6 +27,10 @@ from primordium.exec import get_executor  # noqa: E402
 
 RAY = str(Path(sys.executable).parent / "ray")
 
+# One worker starts the test cluster (module fixture) and runs every test on it:
+# split across xdist workers, each would start its own two nodes.
+pytestmark = pytest.mark.xdist_group("ray")
+
 
 def _free_port() -> int:
     with socket.socket() as s:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -58,18 +56,9 @@ def test_table_counts_only_seeds_both_engines_finished(study, tmp_path, capsys):
     assert "| primordium | forth | 64 | 1 | 32 | bpb < 4 (rows every 16) | 0/1 | - |" in lines
 
 
-def test_both_engines_log_the_same_epochs(study, tmp_path, shared_dir, monkeypatch):
+def test_both_engines_log_the_same_epochs(study, tmp_path, cubff_dir, monkeypatch):
     """A tiny study: cubff's --max_epochs ends at its first row past the cap; primordium runs to that same row."""
-    cubff = (
-        os.environ.get("CUBFF")
-        or subprocess.run(
-            ["bash", str(shared_dir / "tools" / "cubff-oracle")],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
-    monkeypatch.setenv("CUBFF", cubff)
+    monkeypatch.setenv("CUBFF", str(cubff_dir))
     jobs = [
         {
             "engine": e,

@@ -17,6 +17,9 @@ import pytest
 
 from primordium.store import Store
 
+# One worker builds the gallery's store (session fixture, real runs of every engine) once.
+pytestmark = pytest.mark.xdist_group("web")
+
 
 def _get(server, path: str, host: str | None = None) -> tuple[int, dict, bytes]:
     """A GET with the path exactly as given (no client-side normalisation of '..')."""

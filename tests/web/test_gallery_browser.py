@@ -11,6 +11,9 @@ import pytest
 
 from primordium.store import Store
 
+# One worker builds the gallery's store and starts Chromium (session fixtures) once.
+pytestmark = pytest.mark.xdist_group("web")
+
 
 def _images_loaded(page, selector: str) -> list[dict]:
     return page.eval_on_selector_all(
