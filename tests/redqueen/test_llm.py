@@ -122,7 +122,9 @@ class Server:
 
 
 def cfg(url, **kw):
-    base = dict(base_url=url, model="scripted", timeout=0.5, retries=2, backoff=0.01, concurrency=1)
+    # 2 s: a loaded CI machine (two test workers on two cores) answers well within it;
+    # the scripted "sleep" steps (4 s) are what must time out.
+    base = dict(base_url=url, model="scripted", timeout=2.0, retries=2, backoff=0.01, concurrency=1)
     base.update(kw)
     return LLMConfig(**base)
 
@@ -147,7 +149,7 @@ def test_extract_code():
 
 
 def test_retries_on_500_and_timeout_then_succeeds():
-    with Server([("status", 500), ("sleep", 1.5), ("reply", GOOD)]) as srv:
+    with Server([("status", 500), ("sleep", 4.0), ("reply", GOOD)]) as srv:
         reply = LLMClient(cfg(srv.url)).chat([{"role": "user", "content": "hi"}])
     assert reply.text == GOOD
     assert reply.attempts == 3
@@ -306,7 +308,7 @@ def test_run_with_llm_end_to_end(tmp_path, monkeypatch, capsys):
     # The round's 3 initial warriors are one request: it fails, times out, then brings three bad replies.
     script = [
         ("status", 500),
-        ("sleep", 1.5),
+        ("sleep", 4.0),
         ("reply", NO_CODE),
         ("reply", BAD_CODE),
         ("reply", ""),
@@ -316,7 +318,7 @@ def test_run_with_llm_end_to_end(tmp_path, monkeypatch, capsys):
         toml.write_text(
             "rounds = 2\niterations = 3\nn_init = 3\nbattle_rounds = 3\nhistory = 'all'\nresponses = 2\n"
             "threshold = 10.0\n[core]\ncore_size = 800\ncycles = 1500\nprocesses = 200\nlength = 20\n"
-            f"distance = 20\n[llm]\nbase_url = '{srv.url}'\nmodel = 'scripted'\ntimeout = 0.5\nretries = 2\n"
+            f"distance = 20\n[llm]\nbase_url = '{srv.url}'\nmodel = 'scripted'\ntimeout = 2.0\nretries = 2\n"
             "backoff = 0.01\nconcurrency = 1\n"
         )
         try:
