@@ -1,0 +1,1 @@
+"""Learned simulators: a small GPT trainer (PyTorch) and LifeGPT on Life-like automata."""
