@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS ?= test,lint,asal,clip,llm,web,ray
+EXTRAS ?= test,lint,asal,clip,learn,llm,web,ray
 
 .PHONY: demo test lint install bench clean
 
