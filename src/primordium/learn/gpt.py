@@ -47,12 +47,20 @@ class _Attention(nn.Module):
         self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
         self.out = nn.Linear(c.d_model, c.d_model)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
         b, t, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=2)
         # [B, T, D] -> [B, heads, T, D / heads]
         q, k, v = (z.view(b, t, self.n_head, d // self.n_head).transpose(1, 2) for z in (q, k, v))
-        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        causal = True
+        if cache is not None:
+            if "k" in cache:
+                if t != 1:
+                    raise ValueError("after the first call a cache takes one token at a time")
+                # One new query sees every cached position and itself: no mask needed.
+                k, v, causal = torch.cat([cache["k"], k], 2), torch.cat([cache["v"], v], 2), False
+            cache["k"], cache["v"] = k, v
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=causal)
         return self.out(y.transpose(1, 2).reshape(b, t, d))
 
 
@@ -66,8 +74,8 @@ class _Block(nn.Module):
             nn.Linear(c.d_model, 4 * c.d_model), nn.GELU(), nn.Linear(4 * c.d_model, c.d_model)
         )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.attn(self.norm1(x))
+    def forward(self, x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
+        x = x + self.attn(self.norm1(x), cache)
         return x + self.mlp(self.norm2(x))
 
 
@@ -96,19 +104,30 @@ class GPT(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, 0.0, 0.02)
 
-    def forward(self, idx: torch.Tensor) -> torch.Tensor:
-        """Token ids [B, T] (T <= context) -> logits [B, T, vocab]."""
+    def forward(self, idx: torch.Tensor, caches: list[dict] | None = None) -> torch.Tensor:
+        """Token ids [B, T] -> logits [B, T, vocab].
+
+        With ``caches`` (one empty dict per block, from ``new_caches``), the
+        first call reads a prompt and keeps each block's keys and values; each
+        later call reads one more token and attends to all of them, so
+        decoding costs one token's work per token instead of the whole prefix.
+        """
+        start = caches[0]["k"].shape[2] if caches and "k" in caches[0] else 0
         t = idx.shape[1]
-        if t > self.config.context:
+        if start + t > self.config.context:
             raise ConfigError(
-                f"a sequence of {t} tokens is longer than the model's context {self.config.context}",
+                f"a sequence of {start + t} tokens is longer than the model's context "
+                f"{self.config.context}",
                 field="context",
             )
-        pos = torch.arange(t, device=idx.device)
+        pos = torch.arange(start, start + t, device=idx.device)
         x = self.tokens(idx) + self.positions(pos)
-        for block in self.blocks:
-            x = block(x)
+        for i, block in enumerate(self.blocks):
+            x = block(x, caches[i] if caches is not None else None)
         return self.head(self.norm(x))
+
+    def new_caches(self) -> list[dict]:
+        return [{} for _ in self.blocks]
 
     def n_params(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -154,12 +154,15 @@ def predict(model, grids: np.ndarray, chunk: int = 64) -> np.ndarray:
     model.eval()
     with torch.no_grad():
         for i in range(0, b, chunk):
-            idx = torch.from_numpy(life.prompt(grids[i : i + chunk])).to(device)
+            caches = model.new_caches()
+            logits = model(torch.from_numpy(life.prompt(grids[i : i + chunk])).to(device), caches)
+            cells = []
             for _ in range(h * w):
-                logits = model(idx)[:, -1, : life.ALIVE + 1]
-                nxt = logits.argmax(-1, keepdim=True)
-                idx = torch.cat([idx, nxt], dim=1)
-            out[i : i + chunk] = idx[:, h * w + 2 :].cpu().numpy().astype(np.uint8)
+                nxt = logits[:, -1, : life.ALIVE + 1].argmax(-1, keepdim=True)
+                cells.append(nxt)
+                if len(cells) < h * w:  # the last cell needs no next prediction
+                    logits = model(nxt, caches)
+            out[i : i + chunk] = torch.cat(cells, 1).cpu().numpy().astype(np.uint8)
     return out.reshape(b, h, w)
 
 
