@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import torch  # the learn extra: missing fails, never skips
 
-torch = pytest.importorskip("torch")
-
-from primordium.errors import ConfigError  # noqa: E402
-from primordium.learn.gpt import GPT, GPTConfig  # noqa: E402
+from primordium.errors import ConfigError
+from primordium.learn.gpt import GPT, GPTConfig
 
 
 def _model():

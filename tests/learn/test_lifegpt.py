@@ -11,13 +11,12 @@ import sys
 import time
 
 import pytest
+import torch  # the learn extra: missing fails, never skips
 
-torch = pytest.importorskip("torch")
-
-from primordium.learn.gpt import GPTConfig  # noqa: E402
-from primordium.learn.lifegpt import LifeConfig, train_lifegpt  # noqa: E402
-from primordium.learn.train import TrainConfig  # noqa: E402
-from primordium.store import Store  # noqa: E402
+from primordium.learn.gpt import GPTConfig
+from primordium.learn.lifegpt import LifeConfig, train_lifegpt
+from primordium.learn.train import TrainConfig
+from primordium.store import Store
 
 PRIMORDIUM = [sys.executable, "-c", "from primordium.cli import main; main()"]
 
