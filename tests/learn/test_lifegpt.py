@@ -52,6 +52,7 @@ def test_a_tiny_model_learns_b3s23_beyond_both_baselines(store_home):
     rows = run.metrics()
     assert rows[-1]["loss"] < rows[0]["loss"] / 4
     assert run.status == "finished" and (run.dir / "eval.json").is_file()
+    assert (run.dir / "rollout.gif").stat().st_size > 0
     listed = {r["id"]: r for r in Store().list()}
     assert listed[run.id]["engine"] == "learn"
 

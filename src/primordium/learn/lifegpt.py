@@ -288,7 +288,8 @@ def train_lifegpt(
     progress=None,
 ) -> tuple[Run, dict]:
     """Train (or with ``resume``, continue) a LifeGPT run; at the end, evaluate it on held-out
-    grids of its own size and put the accuracies in the run's summary and ``eval.json``."""
+    grids of its own size (accuracies into the summary and ``eval.json``) and draw a
+    16-step rollout (``rollout.gif``)."""
     import torch
 
     from primordium.learn.device import torch_device
@@ -345,6 +346,8 @@ def train_lifegpt(
             rollout_steps=4,
         )
     run.write_json("eval.json", {"sizes": [result]})
+    # The gallery's picture of the run: one held-out grid, model beside truth.
+    rollout_run(run, steps=16, density=0.3, device=device)
     summary = {
         "cell_accuracy": result["cell_accuracy"],
         "grid_accuracy": result["grid_accuracy"],
