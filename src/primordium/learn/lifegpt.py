@@ -448,3 +448,29 @@ def rollout_run(
     path = out if out is not None else run.dir / "rollout.gif"
     save_gif(rollout_frames(mine[:, 0], true[:, 0]), path, fps=fps)
     return {"run": run.id, "gif": str(path), "size": size, "cell_accuracy": accuracy}
+
+
+def quickstart_run(store: Store, seed: int = 0, progress=None) -> Run:
+    """LifeGPT learning B3/S23 on a 4x4 torus (600 steps: about half a minute on 2 idle cores,
+    estimated from the step rate; 20 min under the load of 5 other sessions, measured)."""
+    from primordium.learn.gpt import GPTConfig
+    from primordium.learn.train import TrainConfig
+
+    cfg = LifeConfig(size=4)
+
+    def report(p: dict) -> None:
+        if progress is not None:
+            row = p["row"]
+            status = f"held-out cells right {row['val_cell_accuracy']:.3f}" if row else ""
+            progress({"done": p["step"], "total": p["steps"], "status": status})
+
+    run, _ = train_lifegpt(
+        store,
+        cfg,
+        GPTConfig(life.VOCAB, cfg.context, n_layer=2, n_head=4, d_model=64),
+        TrainConfig(steps=600, batch=32, lr=3e-3, warmup=50, seed=seed, log_every=20),
+        name=f"quickstart LifeGPT (B3/S23, 4x4, seed {seed})",
+        eval_samples=8,
+        progress=report,
+    )
+    return run
