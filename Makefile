@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXTRAS ?= test,lint,asal,clip,llm,web,ray,pandas,notebooks
+EXTRAS ?= test,lint,asal,clip,learn,llm,web,ray,pandas,notebooks
 
 .PHONY: demo test lint install bench clean notebooks
 

@@ -34,7 +34,7 @@ def test_without_declared_keys_a_run_shows_its_first_plain_values():
     assert key_summary("someday", summary) == [("c", 1), ("d", "x"), ("e", 2.0)]
     assert key_summary("soup", {"lang": "bff"}) == [("lang", "bff")]
     assert key_summary("soup", {}) == []
-    assert set(SUMMARY_KEYS) == {"soup", "redqueen", "asal", "corewar"}
+    assert set(SUMMARY_KEYS) == {"soup", "redqueen", "asal", "corewar", "learn"}
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from primordium.errors import PrimordiumError
 # Engine groups and top-level commands, each in its own module. Only the one
 # a command line names is imported (see ``main``), so `primordium corewar
 # battle` never loads another engine's heavy dependencies.
-_GROUPS = ("corewar", "soup", "asal", "redqueen", "runs")
+_GROUPS = ("corewar", "soup", "asal", "redqueen", "learn", "runs")
 _COMMANDS = ("quickstart", "serve")
 
 

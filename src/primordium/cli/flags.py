@@ -18,6 +18,8 @@ FLAGS = {
     "prompts": "--prompt",  # asal: repeated once per prompt
     "interactions": "--interaction-pattern",
     "substrate_options": "--set",  # asal: --set KEY=VALUE, once per option
+    "n_layer": "--layers",  # learn: the GPT's shape
+    "n_head": "--heads",
 }
 
 

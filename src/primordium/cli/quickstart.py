@@ -27,12 +27,13 @@ if TYPE_CHECKING:
     from primordium.store import Run, Store
 
 # In the order they run: quick ones first so the gallery has something early.
-ENGINES = ("corewar", "soup", "asal", "redqueen")
+ENGINES = ("corewar", "soup", "asal", "redqueen", "learn")
 ABOUT = {
     "corewar": "Core War: round robin of the built-in warriors, heat map, battle replay",
     "soup": "program soup: BFF, 4096 programs, 2048 epochs, entropy curves and census",
     "asal": "ASAL: a short search over a substrate with the offline pixels model",
     "redqueen": "Digital Red Queen: a few rounds of warrior evolution with the offline mutation",
+    "learn": "LifeGPT: a small GPT learns B3/S23 on a 4x4 torus, then runs on its own output",
 }
 
 
@@ -106,7 +107,7 @@ def available() -> dict[str, Callable]:
     """Engine -> its quickstart step, for the engines present in this install."""
     steps: dict[str, Callable] = {"corewar": _corewar, "soup": _soup}
     # ASAL and Digital Red Queen join as soon as they expose quickstart_run (see the module docstring).
-    for engine in ("asal", "redqueen"):
+    for engine in ("asal", "redqueen", "learn"):
         step = _from_engine(engine)
         if step is not None:
             steps[engine] = step

@@ -21,6 +21,8 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "redqueen": ("champion", "champion_generality", "best", "round"),
     "asal": ("best_score", "best", "gens"),
     "corewar": ("champion", "champion_score"),
+    # LifeGPT: held-out next-state accuracy per cell and per whole grid, then the loss.
+    "learn": ("cell_accuracy", "grid_accuracy", "loss", "rule", "size"),
 }
 SHOWN = 3  # how many a card (and a line of `runs list`) has room for
 

@@ -17,45 +17,14 @@ Two substrates share the update:
 from __future__ import annotations
 
 import dataclasses
-import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+# The rule helpers live in asal/life_rules.py (no JAX); old callers import them from here.
+from primordium.asal.life_rules import N_RULES, parse_rule, rule_string  # noqa: F401
 from primordium.asal.substrates.base import Substrate, resize_nearest, upscale_grid
-from primordium.errors import ConfigError
-
-N_RULES = 1 << 18
-_RULE_RE = re.compile(r"^\s*B([0-8]*)\s*/\s*S([0-8]*)\s*$", re.IGNORECASE)
-_SB_RE = re.compile(r"^\s*([0-8]*)\s*/\s*([0-8]*)\s*$")
-
-
-def parse_rule(text: str) -> int:
-    """'B3/S23' (or the old 'S/B' form '23/3') -> 18-bit rule number."""
-    m = _RULE_RE.match(text)
-    if m:
-        births, survives = m.group(1), m.group(2)
-    else:
-        m = _SB_RE.match(text)
-        if not m:
-            raise ConfigError(f"malformed Life-like rule {text!r} (expected e.g. 'B3/S23')")
-        survives, births = m.group(1), m.group(2)
-    for digits in (births, survives):
-        if len(set(digits)) != len(digits):
-            raise ConfigError(f"malformed Life-like rule {text!r} (a digit repeats)")
-    bits = 0
-    for d in births:
-        bits |= 1 << int(d)
-    for d in survives:
-        bits |= 1 << (9 + int(d))
-    return bits
-
-
-def rule_string(rule: int) -> str:
-    births = "".join(str(n) for n in range(9) if rule >> n & 1)
-    survives = "".join(str(n) for n in range(9) if rule >> (9 + n) & 1)
-    return f"B{births}/S{survives}"
 
 
 def rule_bits(rules: np.ndarray | int) -> np.ndarray:

@@ -314,6 +314,7 @@ const CAPTIONS = {
   "scores.png": "Search scores by generation",
   "fitness.png": "Fitness over the rounds",
   "archives.png": "Each round's MAP-Elites archive",
+  "rollout.gif": "LifeGPT fed its own output: the model | the true automaton | its wrong cells in red",
 };
 const IMAGE = /\.(png|gif|jpe?g|webp)$/i;
 const VIDEO = /\.(mp4|webm)$/i;
