@@ -314,6 +314,29 @@ def test_plife_plus_backends_agree_and_accelerators_get_pure_jax(monkeypatch):
         get_substrate("plife_plus", backend="cuda")
 
 
+def test_disc_windows_paint_the_full_frame():
+    # Discs at the corners, on the edges and overlapping: painting each only on
+    # its window must give the frame painted over every pixel.
+    from primordium.asal.substrates.plife import render_discs
+
+    k1, k2, k3 = jax.random.split(KEY, 3)
+    x = jnp.concatenate(
+        [
+            jnp.array([[0.0, 0.0], [1e-3, 0.999], [0.5, 0.0], [0.9999, 0.5]]),
+            jax.random.uniform(k1, (60, 2)),
+        ]
+    )
+    colours = jax.random.uniform(k2, (64, 3))
+    radius = jax.random.uniform(k3, (64,), minval=0.005, maxval=0.02)
+    for size, sharpness in ((40, 750.0), (96, 2000.0)):
+        full = render_discs(x, colours, radius, np.zeros(3, np.float32), sharpness, size)
+        window = render_discs(
+            x, colours, radius, np.zeros(3, np.float32), sharpness, size, max_radius=0.02
+        )
+        assert float(jnp.std(full)) > 0.05
+        np.testing.assert_allclose(np.asarray(window), np.asarray(full), rtol=0, atol=1e-6)
+
+
 def test_plife_plus_tanh_within_two_ulp():
     import numba
 

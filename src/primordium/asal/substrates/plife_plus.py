@@ -22,6 +22,7 @@ from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from primordium.asal.substrates.base import Substrate
 from primordium.asal.substrates.plife import (
@@ -174,4 +175,5 @@ class PLifePlus(Substrate):
             named_rgb(self.background_color),
             self.sharpness / self.render_radius,
             size,
+            max_radius=float(np.sqrt(self.mass)) * self.render_radius,
         )
