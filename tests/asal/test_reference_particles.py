@@ -99,9 +99,11 @@ def test_plife_paper_settings(ref):
     compare(ref.create_substrate("plife"), get_substrate("plife"), steps=2, size=32)
 
 
-def test_plife_plus_small(ref):
+@pytest.mark.parametrize("backend", ["allpairs", "numba"])
+def test_plife_plus_small(ref, backend):
     theirs = ref.ParticleLifePlus(n_particles=150, dt=0.02, render_radius=0.04, sharpness=30.0)
-    compare(theirs, get_substrate("plife_plus", n_particles=150), steps=20, size=32)
+    ours = get_substrate("plife_plus", n_particles=150, backend=backend)
+    compare(theirs, ours, steps=20, size=32)
 
 
 def test_plife_plus_paper_settings(ref):

@@ -282,6 +282,84 @@ def test_plife_backends_agree_and_accelerators_get_pure_jax(monkeypatch):
         get_substrate("plife", search_space="beta+gamma")
 
 
+def test_plife_plus_backends_agree_and_accelerators_get_pure_jax(monkeypatch):
+    # One dense cluster across the wrap (dozens of pairs per particle, cells
+    # crossed at every edge) plus a few loners: the cell list must find every
+    # pair the all-pairs sum does, the particle's pair with itself included.
+    import dataclasses
+
+    sub = get_substrate("plife_plus", n_particles=200)
+    p = sub.default_params(KEY)["alpha"]
+    k1, k2 = jax.random.split(KEY)
+    x = jnp.mod(jax.random.normal(k1, (200, 2)) * jnp.array([0.04, 0.15]) + 0.99, 1.0)
+    c = jax.random.normal(k2, (200, 6))
+    c = c / jnp.linalg.norm(c, axis=-1, keepdims=True)
+    f_all, dc_all = dataclasses.replace(sub, backend="allpairs").interactions(x, c, p)
+    numba = dataclasses.replace(sub, backend="numba")
+    f_nb, dc_nb = numba.interactions(x, c, p)
+    assert float(jnp.abs(f_all).max()) > 0.1 and float(jnp.abs(dc_all).max()) > 1.0
+    np.testing.assert_allclose(np.asarray(f_nb), np.asarray(f_all), rtol=0, atol=2e-6)
+    np.testing.assert_allclose(np.asarray(dc_nb), np.asarray(dc_all), rtol=0, atol=2e-5)
+    # Batched (a vmapped population): every member gets its own network.
+    p2 = jax.tree_util.tree_map(lambda a: jnp.stack([a * 0.5, a]), p)
+    f_b, dc_b = jax.vmap(lambda q: numba.interactions(x, c, q))(p2)
+    np.testing.assert_array_equal(np.asarray(f_b[1]), np.asarray(f_nb))
+    np.testing.assert_array_equal(np.asarray(dc_b[1]), np.asarray(dc_nb))
+    assert not np.allclose(np.asarray(dc_b[0]), np.asarray(dc_nb))
+    # "auto": the host kernel on a CPU, pure JAX (no host round trip) elsewhere.
+    assert "callback" in str(jax.make_jaxpr(lambda x: sub.interactions(x, c, p))(x))
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    assert "callback" not in str(jax.make_jaxpr(lambda x: sub.interactions(x, c, p))(x))
+    with pytest.raises(ConfigError, match="backend"):
+        get_substrate("plife_plus", backend="cuda")
+
+
+def test_disc_windows_paint_the_full_frame():
+    # Discs at the corners, on the edges and overlapping: painting each only on
+    # its window must give the frame painted over every pixel.
+    from primordium.asal.substrates.plife import render_discs
+
+    k1, k2, k3 = jax.random.split(KEY, 3)
+    x = jnp.concatenate(
+        [
+            jnp.array([[0.0, 0.0], [1e-3, 0.999], [0.5, 0.0], [0.9999, 0.5]]),
+            jax.random.uniform(k1, (60, 2)),
+        ]
+    )
+    colours = jax.random.uniform(k2, (64, 3))
+    radius = jax.random.uniform(k3, (64,), minval=0.005, maxval=0.02)
+    for size, sharpness in ((40, 750.0), (96, 2000.0)):
+        full = render_discs(x, colours, radius, np.zeros(3, np.float32), sharpness, size)
+        window = render_discs(
+            x, colours, radius, np.zeros(3, np.float32), sharpness, size, max_radius=0.02
+        )
+        assert float(jnp.std(full)) > 0.05
+        np.testing.assert_allclose(np.asarray(window), np.asarray(full), rtol=0, atol=1e-6)
+
+
+def test_plife_plus_tanh_within_two_ulp():
+    import numba
+
+    from primordium.asal.substrates._plife_plus_kernel import tanh32
+
+    xs = np.concatenate(
+        [np.linspace(-12, 12, 200_001), np.geomspace(1e-9, 2.0, 20_001), [0.0, 0.55, -0.55]]
+    ).astype(np.float32)
+
+    @numba.njit
+    def each(a):
+        out = np.empty_like(a)
+        for i in range(a.shape[0]):
+            out[i] = tanh32(a[i])
+        return out
+
+    got = each(xs)
+    exact = np.tanh(xs.astype(np.float64))
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(got - exact) / np.maximum(ulp, 1e-45)) <= 2.0
+    assert got.dtype == np.float32 and got[-3] == 0.0
+
+
 # -- Particle Lenia -------------------------------------------------------------
 def test_particle_lenia_two_particles_repel_symmetrically():
     from primordium.asal.substrates.base import unsquash

@@ -22,9 +22,16 @@ from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from primordium.asal.substrates.base import Substrate
-from primordium.asal.substrates.plife import force_law, named_rgb, render_discs, wrap_offset
+from primordium.asal.substrates.plife import (
+    BACKENDS,
+    force_law,
+    named_rgb,
+    render_discs,
+    wrap_offset,
+)
 
 LAYERS = ("Dense_0", "Dense_1", "Dense_2", "Dense_3")
 
@@ -70,6 +77,7 @@ class PLifePlus(Substrate):
     update_colors: bool = True
     background_color: str = "black"
     block: int = 64  # rows per block of the all-pairs sum
+    backend: str = "auto"
 
     def __post_init__(self):
         if self.n_colors < 3:
@@ -77,6 +85,8 @@ class PLifePlus(Substrate):
                 "n_colors must be at least 3 (the first three components are the rendered RGB)"
             )
         named_rgb(self.background_color)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend {self.backend!r} is not one of {', '.join(BACKENDS)}")
         if self.n_particles < 1 or self.block < 1:
             raise ValueError("n_particles and block must be positive")
 
@@ -93,6 +103,32 @@ class PLifePlus(Substrate):
 
     def interactions(self, x, c, net):
         """Summed (force f32[N, 2], colour change f32[N, K]) over every pair."""
+        backend = self.backend
+        if backend == "auto":
+            backend = "numba" if jax.default_backend() == "cpu" else "allpairs"
+        if backend == "numba":
+            return self._interactions_numba(x, c, net)
+        return self._interactions_allpairs(x, c, net)
+
+    def _interactions_numba(self, x, c, net):
+        from primordium.asal.substrates._plife_plus_kernel import pair_sums_host
+
+        p = net["params"]
+        leaves = [p[name][part] for name in LAYERS for part in ("kernel", "bias")]
+        out = (
+            jax.ShapeDtypeStruct(x.shape, jnp.float32),
+            jax.ShapeDtypeStruct(c.shape, jnp.float32),
+        )
+        return jax.pure_callback(
+            functools.partial(pair_sums_host, beta=self.beta, rmax=self.rmax),
+            out,
+            x.astype(jnp.float32),
+            c.astype(jnp.float32),
+            *(leaf.astype(jnp.float32) for leaf in leaves),
+            vmap_method="broadcast_all",
+        )
+
+    def _interactions_allpairs(self, x, c, net):
         n, block = self.n_particles, min(self.block, self.n_particles)
         nb = -(-n // block)
         pad = nb * block - n
@@ -139,4 +175,5 @@ class PLifePlus(Substrate):
             named_rgb(self.background_color),
             self.sharpness / self.render_radius,
             size,
+            max_radius=float(np.sqrt(self.mass)) * self.render_radius,
         )
