@@ -312,6 +312,7 @@ const CAPTIONS = {
   "best.mp4": "The best simulation found",
   "best.gif": "The best simulation found",
   "scores.png": "Search scores by generation",
+  "best_so_far.png": "The best found so far, rewritten while the search runs",
   "fitness.png": "Fitness over the rounds",
   "archives.png": "Each round's MAP-Elites archive",
   "rollout.gif": "LifeGPT fed its own output: the model | the true automaton | its wrong cells in red",
