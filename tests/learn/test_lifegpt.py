@@ -173,10 +173,15 @@ def test_rollout_frames_show_model_truth_and_wrong_cells():
     model = np.zeros((3, 4, 4), np.uint8)
     truth = model.copy()
     truth[1, 2, 3] = 1
-    frames = rollout_frames(model, truth, target=8)
+    frames = rollout_frames(model, truth, target=32)
     assert frames.shape[0] == 3 and frames.dtype == np.uint8
     third = frames.shape[2] // 3
     # The only red is the one wrong cell of frame 1, in the right-hand panel.
     red = (frames[..., 0] > 200) & (frames[..., 1] < 100)
     assert red[1].any() and not red[0].any() and not red[2].any()
     assert red[1][:, : 2 * third].sum() == 0
+    # Below the panels, each frame carries its step in the toolkit's font.
+    assert frames.shape[1] > 32
+    captions = frames[:, 32:]
+    assert (captions < 128).any(axis=(1, 2, 3)).all()  # text drawn on every frame
+    assert not np.array_equal(captions[0], captions[1])  # "step 0" is not "step 1"

@@ -11,7 +11,7 @@ _GAP = np.array([90, 90, 110], np.uint8)
 
 
 def rollout_frames(model: np.ndarray, truth: np.ndarray, target: int = 192) -> np.ndarray:
-    """uint8 frames [T, h, 3w + 2 gaps, 3] from grids [T, H, W] of 0/1 cells."""
+    """uint8 frames [T, h + caption, 3w + 2 gaps, 3] from grids [T, H, W] of 0/1 cells."""
     t, h, w = model.shape
     scale = max(1, target // max(h, w))
 
@@ -19,6 +19,16 @@ def rollout_frames(model: np.ndarray, truth: np.ndarray, target: int = 192) -> n
         rgb = np.where(cells[..., None] == 1, colour, _DEAD)
         return rgb.repeat(scale, axis=1).repeat(scale, axis=2)
 
+    from primordium.viz.media import stamp
+
     gap = np.broadcast_to(_GAP, (t, h * scale, max(2, scale // 2), 3))
     panels = [paint(model, _ALIVE), gap, paint(truth, _ALIVE), gap, paint(model != truth, _WRONG)]
-    return np.ascontiguousarray(np.concatenate(panels, axis=2))
+    frames = np.ascontiguousarray(np.concatenate(panels, axis=2))
+    # Each frame says which step it is and which panel is which (the toolkit's font).
+    wrong = (model != truth).reshape(t, -1).sum(axis=1)
+    return np.stack(
+        [
+            stamp(f, f"step {k}  ·  model | truth | {wrong[k]} wrong", short=f"step {k}")
+            for k, f in enumerate(frames)
+        ]
+    )
