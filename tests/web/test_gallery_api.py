@@ -105,7 +105,7 @@ def test_api_lists_runs_and_reports_problems(server, gallery_store):
     assert by_id[ids["soup"]]["thumbnail"] == "soup.png"
     assert by_id[ids["gone"]]["problems"] and not by_id[ids["corewar"]]["problems"]
     status, _, body = _get(server, f"/api/runs/{ids['garbage']}")
-    assert status == 200 and "config.json is corrupt" in json.loads(body)["problems"][0]
+    assert status == 200 and "damaged config.json (not JSON" in json.loads(body)["problems"][0]
     status, _, body = _get(server, "/api/runs/soup-nope")
     assert status == 404 and "no run 'soup-nope'" in json.loads(body)["error"]
     # URLs name runs exactly: a prefix that the CLI would accept is not a page.

@@ -219,7 +219,7 @@ def test_corrupt_and_missing_runs_show_a_clear_message(page, server, gallery_sto
     _, ids = gallery_store
     page.goto(f"{server.url}/run/{ids['garbage']}")
     page.wait_for_selector(".problem")
-    assert re.search(r"config\.json is corrupt", page.inner_text(".problem"))
+    assert re.search(r"damaged config\.json \(not JSON", page.inner_text(".problem"))
     assert page.inner_text("h1") == "garbage config"
 
     page.goto(f"{server.url}/run/{ids['gone']}")

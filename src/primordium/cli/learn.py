@@ -62,7 +62,8 @@ def train(
     threads: int | None = typer.Option(
         None,
         "--threads",
-        help="CPU threads [the CPUs, at most 8]; recorded, reused on resume.",
+        show_default="none: the CPUs, at most 8",
+        help="CPU threads; recorded, reused on resume.",
         rich_help_panel=_T,
     ),
     log_every: int = typer.Option(
@@ -75,9 +76,14 @@ def train(
         16, "--eval-samples", help="Held-out grids per density bin in the final evaluation."
     ),
     resume: str | None = typer.Option(
-        None, "--resume", help="Continue this run from its checkpoint."
+        None,
+        "--resume",
+        show_default="none: a new run",
+        help="Continue this run from its checkpoint.",
     ),
-    name: str | None = typer.Option(None, "--name", help="A name for the run."),
+    name: str | None = typer.Option(
+        None, "--name", show_default="the run's id", help="A name for the run."
+    ),
     device: str = Device,
     json: bool = Json,
     quiet: bool = Quiet,
@@ -174,7 +180,7 @@ def _sizes(text: str | None) -> list[int] | None:
 def eval_(
     run_id: str = typer.Argument(..., help="A LifeGPT run."),
     sizes: str | None = typer.Option(
-        None, "--sizes", help="Grid sides to test, e.g. 8,16 [the run's]."
+        None, "--sizes", show_default="none: the run's", help="Grid sides to test, e.g. 8,16."
     ),
     samples: int = typer.Option(16, "--samples", help="Held-out grids per density bin."),
     rollout_steps: int = typer.Option(
@@ -220,10 +226,15 @@ def rollout(
     run_id: str = typer.Argument(..., help="A LifeGPT run."),
     steps: int = typer.Option(16, "--steps", help="Updates to run."),
     density: float = typer.Option(0.3, "--density", help="Initial density."),
-    size: int | None = typer.Option(None, "--size", help="Grid side [the run's]."),
+    size: int | None = typer.Option(
+        None, "--size", show_default="none: the run's", help="Grid side."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the initial grid."),
     out_path: Path | None = typer.Option(
-        None, "--out", help="GIF to write [rollout.gif in the run folder]."
+        None,
+        "--out",
+        show_default="none: rollout.gif in the run folder",
+        help="GIF to write.",
     ),
     fps: float = typer.Option(4.0, "--fps", help="Frames per second."),
     device: str = Device,

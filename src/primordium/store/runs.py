@@ -641,7 +641,9 @@ class Run:
         try:
             read_json_file(self.dir / "config.json", what="config.json")
         except DamagedStore as e:
-            return [str(e)]
+            # Said inside the run folder (the gallery shows it beside the run): no absolute path.
+            where = f"config.json:{e.line}: " if e.line is not None else ""
+            return [where + e.message]
         return []
 
     def artifacts(self) -> Iterator[Path]:
