@@ -185,3 +185,22 @@ def test_rollout_frames_show_model_truth_and_wrong_cells():
     captions = frames[:, 32:]
     assert (captions < 128).any(axis=(1, 2, 3)).all()  # text drawn on every frame
     assert not np.array_equal(captions[0], captions[1])  # "step 0" is not "step 1"
+
+
+def test_numba_kernels_leave_pytorch_its_threads():
+    """After a parallel numba kernel (a tournament), torch must not share OpenMP with it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import primordium, numba, numpy as np\n"
+        "@numba.njit(parallel=True)\n"
+        "def f(a):\n"
+        "    for i in numba.prange(a.shape[0]):\n"
+        "        a[i] += 1\n"
+        "f(np.zeros(8))\n"
+        "print(numba.threading_layer())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "workqueue"
