@@ -93,6 +93,9 @@ def make_runs(home: Path) -> dict[str, object]:
         video=False,
     )
     runs["illumination"] = run_search(cfg, store)
+    from primordium.learn.lifegpt import quickstart_run as lifegpt_quickstart
+
+    runs["learn"] = lifegpt_quickstart(store, seed=0)
     store.close()
     return runs
 
@@ -114,13 +117,17 @@ def figures(home: Path, runs: dict) -> None:
     _gif_frame(d["asal"] / "best.gif", home / "best.png")
     keep(home / "best.png", "asal_best_frame.png")
     keep(d["illumination"] / "best_so_far.png", "asal_illumination_so_far.png")
+    _gif_frame(
+        d["learn"] / "rollout.gif", home / "rollout.png", index=1
+    )  # before the soup dies out
+    keep(home / "rollout.png", "lifegpt_rollout_frame.png")
 
 
-def _gif_frame(gif: Path, out: Path) -> None:
+def _gif_frame(gif: Path, out: Path, index: int = -1) -> None:
     from PIL import Image
 
     with Image.open(gif) as im:
-        im.seek(im.n_frames - 1)
+        im.seek(index % im.n_frames)
         im.convert("RGB").save(out)
 
 
@@ -143,6 +150,7 @@ def screenshots(home: Path, runs: dict) -> None:
         "soup": "#census table",
         "redqueen": "#plots .chart",
         "asal": "#plots .chart",
+        "learn": "#plots .chart",
     }
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
     try:
