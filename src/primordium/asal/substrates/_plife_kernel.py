@@ -141,6 +141,32 @@ def forces_host(x, c, attraction, beta, r_max, world, cells, k, want_hist=True):
 
 
 # -- the ASAL paper's Particle Life (unit torus, per-colour beta/rmax) -------
+@nb.njit(cache=True)
+def bin_into_cells(x, g, cell, order, starts):
+    """Counting sort of particles ``x[n, 2]`` in the unit square into ``g * g`` cells.
+
+    Fills ``cell[i]`` (particle i's cell), ``order`` (particles grouped by
+    cell) and ``starts[q] : starts[q + 1]`` (cell q's slice of ``order``).
+    """
+    n = x.shape[0]
+    counts = np.zeros(g * g, np.int64)
+    for i in range(n):
+        cx = min(max(int(x[i, 0] * g), 0), g - 1)
+        cy = min(max(int(x[i, 1] * g), 0), g - 1)
+        cell[i] = cy * g + cx
+        counts[cy * g + cx] += 1
+    s = 0
+    for q in range(g * g):
+        starts[q] = s
+        s += counts[q]
+    starts[g * g] = s
+    fill = starts[: g * g].copy()
+    for i in range(n):
+        q = cell[i]
+        order[fill[q]] = i
+        fill[q] += 1
+
+
 @nb.njit(cache=True, parallel=True)
 def paper_forces(x, c, alpha, beta, rmax):
     """Batched summed forces for ``plife``: x f32[B, N, 2], c i32[B, N], alpha f32[B, K, K], beta/rmax f32[B, K].
@@ -162,23 +188,7 @@ def paper_forces(x, c, alpha, beta, rmax):
     order = np.empty((nbatch, n), np.int64)
     starts = np.zeros((nbatch, gmax * gmax + 1), np.int64)
     for b in nb.prange(nbatch):
-        g = gs[b]
-        counts = np.zeros(g * g, np.int64)
-        for i in range(n):
-            cx = min(max(int(x[b, i, 0] * g), 0), g - 1)
-            cy = min(max(int(x[b, i, 1] * g), 0), g - 1)
-            cell[b, i] = cy * g + cx
-            counts[cy * g + cx] += 1
-        s = 0
-        for q in range(g * g):
-            starts[b, q] = s
-            s += counts[q]
-        starts[b, g * g] = s
-        fill = starts[b, : g * g].copy()
-        for i in range(n):
-            q = cell[b, i]
-            order[b, fill[q]] = i
-            fill[q] += 1
+        bin_into_cells(x[b], gs[b], cell[b], order[b], starts[b])
     for t in nb.prange(nbatch * n):
         b = t // n
         i = t % n

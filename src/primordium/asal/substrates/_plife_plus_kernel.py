@@ -17,6 +17,8 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from primordium.asal.substrates._plife_kernel import bin_into_cells
+
 # Taylor series of tanh, x + x^3 * (T3 + T5 x^2 + ...), for |x| < 0.55, where
 # the next term is below float32 rounding.
 _T = tuple(
@@ -105,22 +107,7 @@ def pair_sums(x, c, w0, b0, w1, b1, w2, b2, w3, b3, beta, rmax):
             recv[b, i, o] = half_r
             send[b, i, o] = half_s
     for b in range(nbatch):
-        counts = np.zeros(g * g, np.int64)
-        for i in range(n):
-            cx = min(max(int(x[b, i, 0] * g), 0), g - 1)
-            cy = min(max(int(x[b, i, 1] * g), 0), g - 1)
-            cell[b, i] = cy * g + cx
-            counts[cy * g + cx] += 1
-        s = 0
-        for q in range(g * g):
-            starts[b, q] = s
-            s += counts[q]
-        starts[b, g * g] = s
-        fill = starts[b, : g * g].copy()
-        for i in range(n):
-            q = cell[b, i]
-            order[b, fill[q]] = i
-            fill[q] += 1
+        bin_into_cells(x[b], g, cell[b], order[b], starts[b])
     for t in range(nbatch * n):
         b, i = t // n, t % n
         z0 = np.empty(h0, np.float32)
