@@ -130,3 +130,35 @@ def cli(capsys):
         return code, out.out, out.err
 
     return run
+
+
+# PRIMORDIUM_TEST_CPU_LOG=FILE: one JSON line per test with its wall time and the
+# CPU seconds it used (this process's threads and the children it waited for).
+# CPU time barely moves with the machine's load, so it ranks tests by what they
+# cost when wall times are too noisy to compare (a loaded 2-core machine).
+_CPU_LOG = os.environ.get("PRIMORDIUM_TEST_CPU_LOG")
+
+if _CPU_LOG:
+    import json
+    import resource
+    import time
+
+    def _cpu() -> tuple[float, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(item, nextitem):
+        (own0, kids0), t0 = _cpu(), time.perf_counter()
+        yield
+        (own1, kids1), t1 = _cpu(), time.perf_counter()
+        row = {
+            "test": item.nodeid,
+            "wall": round(t1 - t0, 3),
+            "cpu": round(own1 - own0, 3),
+            "children": round(kids1 - kids0, 3),
+            "worker": os.environ.get("PYTEST_XDIST_WORKER", "main"),
+        }
+        with open(_CPU_LOG, "a") as f:  # one short append per line: workers do not interleave
+            f.write(json.dumps(row) + "\n")
