@@ -31,22 +31,18 @@ SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
 # many tests (and the CLI processes they start) compile the same programs, and
 # XLA's compile is most of their time on CPU. Compiled code is the same either
 # way, so results do not change. A user's own setting wins.
-_CACHE_ROOT = "PRIMORDIUM_TEST_JAX_CACHE"
+#
+# The xdist workers share it. JAX writes an entry in place, without a rename,
+# so an unlocked reader could load another worker's half-written entry; with
+# a size limit set, JAX takes a file lock (the filelock package) around every
+# read and write of the folder, which makes sharing safe. The limit is far
+# above what the suite writes (tens of megabytes), so nothing is evicted.
 if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
     os.environ["JAX_COMPILATION_CACHE_DIR"] = tempfile.mkdtemp(prefix="primordium-jax-cache-")
-    os.environ[_CACHE_ROOT] = os.environ["JAX_COMPILATION_CACHE_DIR"]
     atexit.register(shutil.rmtree, os.environ["JAX_COMPILATION_CACHE_DIR"], True)
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
     os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "-1")
-# Under xdist the workers inherit the controller's folder; each takes its own
-# subfolder (removed with it), because JAX writes an entry in place, without a
-# lock or a rename, so one worker could read another's half-written entry.
-if os.environ.get("PYTEST_XDIST_WORKER") and (
-    os.environ.get(_CACHE_ROOT) == os.environ["JAX_COMPILATION_CACHE_DIR"]
-):
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = os.path.join(
-        os.environ[_CACHE_ROOT], os.environ["PYTEST_XDIST_WORKER"]
-    )
+    os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(8 << 30))
 
 
 @pytest.fixture(scope="session")
