@@ -24,6 +24,32 @@ def pytest_xdist_auto_num_workers(config):
     return (os.cpu_count() or 1) + 1
 
 
+# Test files whose expensive module or session fixtures (the gallery's store
+# of real runs and Chromium, a two-node Ray cluster) must be built by one
+# worker only: each file here is sent whole to the worker that runs its group.
+# xdist's own `xdist_group` marker cannot do this under pytest 9 (it rewrites
+# a node id attribute pytest no longer reads, so every test stayed its own
+# unit and three workers each built the gallery's store).
+ONE_WORKER = {
+    "tests/web/test_gallery_api.py": "web",
+    "tests/web/test_gallery_browser.py": "web",
+    "tests/exec/test_ray.py": "ray",
+}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup`: tests balanced one by one, except the files in ONE_WORKER."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneWorkerGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return ONE_WORKER.get(nodeid.split("::", 1)[0], nodeid)
+
+    return OneWorkerGroups(config, log)
+
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PRIMORDIUM_SHARED", REPO.parent / "shared"))
 

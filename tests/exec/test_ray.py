@@ -27,9 +27,9 @@ from primordium.exec import get_executor  # noqa: E402
 
 RAY = str(Path(sys.executable).parent / "ray")
 
-# One worker starts the test cluster (module fixture) and runs every test on it:
-# split across xdist workers, each would start its own two nodes.
-pytestmark = pytest.mark.xdist_group("ray")
+# One worker starts the test cluster (module fixture) and runs every test on it
+# (ONE_WORKER in tests/conftest.py): split across xdist workers, each would
+# start its own two nodes.
 
 
 def _free_port() -> int:

@@ -17,8 +17,8 @@ import pytest
 
 from primordium.store import Store
 
-# One worker builds the gallery's store (session fixture, real runs of every engine) once.
-pytestmark = pytest.mark.xdist_group("web")
+# One worker builds the gallery's store (session fixture, real runs of every
+# engine) once: ONE_WORKER in tests/conftest.py.
 
 
 def _get(server, path: str, host: str | None = None) -> tuple[int, dict, bytes]:

@@ -11,8 +11,8 @@ import pytest
 
 from primordium.store import Store
 
-# One worker builds the gallery's store and starts Chromium (session fixtures) once.
-pytestmark = pytest.mark.xdist_group("web")
+# One worker builds the gallery's store and starts Chromium (session fixtures)
+# once: ONE_WORKER in tests/conftest.py.
 
 
 def _images_loaded(page, selector: str) -> list[dict]:
