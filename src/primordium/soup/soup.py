@@ -174,7 +174,7 @@ def fresh_soup(config: SoupConfig, index: int = 0) -> np.ndarray:
     if config.zero_init:
         return np.zeros((config.programs, config.length), dtype=np.uint8)
     if config.draws == "cubff":
-        k_seed = cubff_draws.stream(cubff_draws.base_seed(config.seed), np.uint64(index))
+        k_seed = np.uint64(cubff_draws.stream(cubff_draws.base_seed(config.seed), np.uint64(index)))
         return cubff_draws.fresh_programs(config.programs, config.length, k_seed)
     rng = np.random.default_rng([config.seed, index, 0])
     return rng.integers(0, 256, size=(config.programs, config.length), dtype=np.uint8)
