@@ -8,7 +8,6 @@ shuffle, the mutation coins and bytes, the pairing draws and the resets.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -176,21 +175,24 @@ def test_a_loaded_checkpoint_continues_as_in_cubff(cubff, tmp_path):
     assert_same_epochs(theirs, config, soup=start, start=37, reset_index=4)
 
 
-def test_soup_run_with_defaults_writes_cubffs_checkpoints(cubff, tmp_path, cli, store_home):
-    """`soup run` with its defaults (cubff's draws, 1/4096) and cubff's main with the same seed save the
+def test_a_run_with_defaults_writes_cubffs_checkpoints(cubff, tmp_path, store_home, cli):
+    """A run with the defaults (cubff's draws, 1/4096) and cubff's main with the same seed save the
     same soups: ours after n epochs (checkpoints/n.dat) is cubff's after epoch index n - 1."""
+    from primordium.soup.experiment import Schedule, run_soup
+    from primordium.store import Store
+
     config = SoupConfig(programs=128, seed=31)
     theirs = cubff_epochs(cubff, tmp_path, config, 4)
-    code, out, err = cli(
-        "soup", "run", "--programs", "128", "--seed", "31", "--epochs", "4", "--save-every", "1",
-        "--log-every", "2", "--json", "--quiet",
-    )  # fmt: skip
-    assert code == 0, err
-    assert json.loads(out)["epochs"] == 4
-    run_dir = next((store_home / "runs").iterdir())
+    run, result = run_soup(
+        Store(), config, Schedule(epochs=4, log_every=2, save_every=1), pictures=False
+    )
+    assert result["epochs"] == 4 and result["ops"] > 0
     for k, (their_soup, their_epoch, _) in enumerate(theirs):
-        ours, our_epoch, _ = read_dat(run_dir / "checkpoints" / f"{k + 1:010d}.dat")
+        ours, our_epoch, _ = read_dat(run.dir / "checkpoints" / f"{k + 1:010d}.dat")
         assert our_epoch == their_epoch and np.array_equal(ours, their_soup), k
+    # The CLI's --draws is the field, worded as a field when wrong.
+    code, _, err = cli("soup", "run", "--programs", "16", "--epochs", "1", "--draws", "pcg")
+    assert code == 2 and "draws must be one of cubff, numpy" in err and len(err.splitlines()) == 1
 
 
 def test_draws_field_errors_and_old_configs_read_as_numpy():
@@ -203,3 +205,31 @@ def test_draws_field_errors_and_old_configs_read_as_numpy():
     assert stored["draws"] == "cubff" and SoupConfig.from_dict(stored).draws == "cubff"
     del stored["draws"]  # a config written before the field existed
     assert SoupConfig.from_dict(stored).draws == "numpy"
+
+
+def test_a_run_stored_before_draws_existed_resumes_with_numpys(store_home, monkeypatch):
+    """A run whose stored config has no ``draws`` (written before the field) continues with numpy's
+    draws, bit-identical to an uninterrupted numpy run, and not with cubff's."""
+    from primordium.soup.experiment import Schedule, run_soup
+    from primordium.store import Store, load_checkpoint
+
+    config = SoupConfig(programs=64, seed=3, mutation=0.01, draws="numpy")
+    schedule = Schedule(epochs=6, log_every=2, checkpoint_every=2)
+    whole, _ = run_soup(Store(), config, schedule, pictures=False)
+    plain = SoupConfig.to_dict
+    with monkeypatch.context() as m:
+        m.setattr(
+            SoupConfig, "to_dict", lambda c: {k: v for k, v in plain(c).items() if k != "draws"}
+        )
+        half, _ = run_soup(Store(), config, schedule, epochs=3, pictures=False)
+    assert "draws" not in half.config["soup"]
+    run_soup(Store(), resume=half.id, epochs=6, pictures=False)
+    cubff_run, _ = run_soup(
+        Store(), SoupConfig(programs=64, seed=3, mutation=0.01), schedule, pictures=False
+    )
+
+    def soup_of(run):
+        return load_checkpoint(run.dir / "checkpoint.npz")[0]["soup"]
+
+    assert np.array_equal(soup_of(half), soup_of(whole))
+    assert not np.array_equal(soup_of(half), soup_of(cubff_run))
