@@ -236,11 +236,17 @@ class SM90:  # no GPU here: tell numba which one to compile the called functions
     compute_capability = (9, 0)
 
 dispatcher.get_current_device = lambda: SM90()
-sig = (types.uint8[:, ::1], types.int64, types.int64[::1])
+sig = (types.uint8[:, ::1], types.int64, types.int64[::1], types.int64[::1])
+# The cubff-draws kernel: soup, new soup, order, pairs that run, epoch stream, coin threshold,
+# step budget, op total.
+cubff_sig = (types.uint8[:, ::1],) * 2 + (types.int64[::1], types.int64, types.uint64) + (
+    types.int64, types.int64, types.int64[::1])
 result = {}
 for name in LANGS:
-    ptx, _ = cuda.compile_ptx(_kernels(LANGUAGES[name].id, 128).py_func, sig, cc=(9, 0))
-    result[name] = ".target sm_90" in ptx
+    run_all, run_cubff = _kernels(LANGUAGES[name].id, 128)
+    ptx, _ = cuda.compile_ptx(run_all.py_func, sig, cc=(9, 0))
+    ptx2, _ = cuda.compile_ptx(run_cubff.py_func, cubff_sig, cc=(9, 0))
+    result[name] = ".target sm_90" in ptx and ".target sm_90" in ptx2
 for mover in _movers():
     cuda.compile_ptx(mover.py_func, ARGS[mover.__name__], cc=(9, 0))
 """
@@ -260,6 +266,9 @@ def test_every_language_kernel_compiles_for_sm90(tmp_path):
         "gather_pairs": "(types.uint8[:, ::1],) + (types.int64[::1],) * 2 + (types.uint8[:, ::1],)",
         "scatter_pairs": "(types.uint8[:, ::1],) + (types.int64[::1],) * 2 + (types.uint8[:, ::1],)",
         "copy": "(types.uint8[::1], types.uint8[::1])",
+        "shuffle_draws": "(types.uint64, types.uint64, types.int64[::1], types.int64[::1])",
+        "shuffle_swaps": "(types.int64[::1], types.int64[::1])",
+        "mark": "(types.int64[::1], types.int64[::1], types.int64)",
     }
     args_code = "ARGS = {" + ", ".join(f"{k!r}: {v}" for k, v in args.items()) + "}\n"
     code = f"LANGS = {sorted(LANGUAGES)!r}\n" + PTX_CODE.replace(
