@@ -245,8 +245,13 @@ result = {}
 for name in LANGS:
     run_all, run_cubff = _kernels(LANGUAGES[name].id, 128)
     ptx, _ = cuda.compile_ptx(run_all.py_func, sig, cc=(9, 0))
-    ptx2, _ = cuda.compile_ptx(run_cubff.py_func, cubff_sig, cc=(9, 0))
-    result[name] = ".target sm_90" in ptx and ".target sm_90" in ptx2
+    result[name] = ".target sm_90" in ptx
+    if name == "bff_noheads":
+        # The cubff-draws kernel's own code (gather, hashed coins, scatter, counter) does not
+        # depend on the language, whose run_tape the kernel above compiles: one language is
+        # enough, and each compilation takes minutes on 2 busy cores.
+        ptx, _ = cuda.compile_ptx(run_cubff.py_func, cubff_sig, cc=(9, 0))
+        result["cubff draws"] = ".target sm_90" in ptx
 for mover in _movers():
     cuda.compile_ptx(mover.py_func, ARGS[mover.__name__], cc=(9, 0))
 """
@@ -258,6 +263,7 @@ def _nvvm() -> bool:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3000)  # as long as the child it waits for: 14 kernels compile for minutes
 @pytest.mark.skipif(not _nvvm(), reason="no CUDA toolkit (libnvvm) to compile PTX with")
 def test_every_language_kernel_compiles_for_sm90(tmp_path):
     args = {
@@ -275,4 +281,4 @@ def test_every_language_kernel_compiles_for_sm90(tmp_path):
         "result = {}", args_code + "result = {}"
     )
     got = _sim(code, tmp_path, sim=False, timeout=3000)
-    assert got == {name: True for name in LANGUAGES}
+    assert got == {name: True for name in [*LANGUAGES, "cubff draws"]}

@@ -335,6 +335,9 @@ def epoch_plan(
     config: SoupConfig, index: int, interactions: Interactions | None = None
 ) -> EpochPlan:
     """Epoch ``index``'s draws, pairing then mutation, from the generator of (seed, index)."""
+    if config.draws != "numpy":
+        # A plan of numpy's draws for a soup that draws as cubff would silently be another soup.
+        raise ValueError("epoch_plan is numpy's draws; this soup draws as cubff (cubff_order)")
     rng = epoch_rng(config.seed, index)
     n, size = config.programs, config.programs * config.length
     if config.interactions is not None:
