@@ -35,6 +35,7 @@ G1. Kernel throughput: the run kernel alone on the soup's tapes (device
 G2. Whole run: epochs/s of ``GpuSoup`` (metrics every --print-interval
     epochs on a host copy, as cubff's report) against cubff's CUDA main on
     the same soup, fresh and post-transition, best of --rounds alternating.
+    With cubff's draws (the default) the two run the very same epochs.
 
     python benchmarks/soup.py [--programs 131072] [--epochs 512] [--repeat 11] [--lang bff_noheads]
     python benchmarks/soup.py --only cubff   # sections 3 and 4 only
