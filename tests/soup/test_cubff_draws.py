@@ -233,3 +233,21 @@ def test_a_run_stored_before_draws_existed_resumes_with_numpys(store_home, monke
 
     assert np.array_equal(soup_of(half), soup_of(whole))
     assert not np.array_equal(soup_of(half), soup_of(cubff_run))
+
+
+def test_a_sweep_task_draws_as_its_config_says():
+    """A sweep's soup (soup_task) follows the config's draws: its ops are those of our epochs with them."""
+    from primordium.soup.sweep import soup_task
+
+    got = {}
+    for draws in ("cubff", "numpy"):
+        config = SoupConfig(
+            programs=32, length=16, max_steps=256, mutation=0.02, seed=4, draws=draws
+        )
+        soup, ops = initial_soup(config), 0
+        for e in range(3):
+            soup, k, _ = epoch(soup, config, e)
+            ops += k
+        got[draws] = soup_task((config.to_dict(), 3, 3, None))
+        assert got[draws]["ops"] == ops > 0
+    assert got["cubff"]["curve"] != got["numpy"]["curve"]
