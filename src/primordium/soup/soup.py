@@ -388,11 +388,12 @@ def epoch(
 ) -> tuple[np.ndarray, int, int]:
     """Run epoch ``index`` on ``soup``; return (new soup, ops executed, tapes run).
 
-    1D: a random permutation pairs the programs; the soup is stored in that
-    order afterwards (program slots carry no meaning in a well-mixed soup).
-    Every other pairing (2D grid, interaction pattern, cyclic, fixed) keeps
-    each program in its slot. A soup with ``config.interactions`` needs the
-    parsed pattern as ``interactions``.
+    With cubff's draws every program goes back to its slot, as in cubff.
+    With numpy's, the 1D soup is stored in the order its random permutation
+    paired it (program slots carry no meaning in a well-mixed soup) and every
+    other pairing (2D grid, interaction pattern, cyclic, fixed) keeps each
+    program in its slot. A soup with ``config.interactions`` needs the parsed
+    pattern as ``interactions``.
     """
     if config.draws == "cubff":
         return cubff_epoch(soup, config, index, interactions)
