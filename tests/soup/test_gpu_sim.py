@@ -282,3 +282,39 @@ def test_every_language_kernel_compiles_for_sm90(tmp_path):
     )
     got = _sim(code, tmp_path, sim=False, timeout=3000)
     assert got == {name: True for name in [*LANGUAGES, "cubff draws"]}
+
+
+QUIET_CODE = """
+import numpy as np
+from primordium.soup import gpu as g
+from primordium.soup.soup import SoupConfig, epoch, initial_soup
+config = SoupConfig(programs=32, length=16, max_steps=256, mutation=0.02, seed=5)
+held = g.GpuSoup(initial_soup(config), config)
+moves = []
+array = type(held._d)
+for name in ("copy_to_host", "copy_to_device"):
+    def spy(self, *a, _name=name, _f=getattr(array, name), **k):
+        moves.append(_name)
+        return _f(self, *a, **k)
+    setattr(array, name, spy)
+to_device = g.cuda.to_device
+g.cuda.to_device = lambda *a, **k: moves.append("to_device") or to_device(*a, **k)
+for e in range(3):
+    held.epoch(e)
+during = list(moves)
+ops = held.ops_through(2)
+cpu, total = initial_soup(config), 0
+for e in range(3):
+    cpu, k, _ = epoch(cpu, config, e)
+    total += k
+result = dict(during=during, after=moves[len(during):], same=[ops == total, bool(
+    np.array_equal(held.host(), cpu))], ops=total)
+"""
+
+
+def test_a_shuffled_gpu_epoch_moves_nothing_between_host_and_device(tmp_path):
+    """With cubff's draws a shuffled soup's epochs upload nothing and read nothing back: the op
+    count is read once, when asked, and equals the CPU's."""
+    got = _sim(QUIET_CODE, tmp_path)
+    assert got["during"] == [], got["during"]
+    assert got["after"] == ["copy_to_host"] and got["same"] == [True, True] and got["ops"] > 0
