@@ -137,7 +137,8 @@ from primordium.soup.experiment import Schedule, run_soup
 from primordium.soup.soup import SoupConfig
 from primordium.store import Store
 from primordium.store import load_checkpoint
-config = SoupConfig(programs=32, length=32, max_steps=512, mutation=0.01, seed=2, reset_interval=3)
+# 34 programs: a reset (as cubff's) leaves the last 34 mod 32 = 2 alone, read from the device.
+config = SoupConfig(programs=34, length=32, max_steps=512, mutation=0.01, seed=2, reset_interval=3)
 schedule = Schedule(epochs=4, log_every=2, checkpoint_every=2, save_every=2, snapshot_every=2)
 result = {}
 for device in ("cpu", "gpu"):
