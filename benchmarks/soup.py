@@ -10,10 +10,12 @@ benchmark) is compiled here with gcc -O3 -fopenmp and loaded with ctypes.
    blocks so both see the same machine load.
 3. cubff itself (its CPU/OpenMP ``main`` from $CUBFF, built by
    ../shared/tools/cubff-oracle): the same language, number of programs,
-   epochs and mutation rate, from a random soup, --rounds alternating runs.
-   cubff runs epochs 0..E (E + 1 epochs) with --max_epochs E; primordium runs
-   as many. cubff's own "Elapsed" and "ops" figures are used (they leave out
-   its start-up), and primordium's epoch loop is timed alone.
+   epochs, mutation rate and seed, from a random soup, --rounds alternating
+   runs. cubff runs epochs 0..E (E + 1 epochs) with --max_epochs E;
+   primordium runs as many, twice: with cubff's draws (the default; the same
+   soup as cubff's, checked against cubff's last checkpoint) and with numpy's.
+   cubff's own "Elapsed" and "ops" figures are used (they leave out its
+   start-up), and primordium's epoch loop is timed alone.
 4. Post-transition: the same, from a soup where every program is one
    self-replicator (cubff reads it with --load), so most tapes run to the
    step limit: the regime a soup spends most of its life in after the
@@ -33,6 +35,7 @@ G1. Kernel throughput: the run kernel alone on the soup's tapes (device
 G2. Whole run: epochs/s of ``GpuSoup`` (metrics every --print-interval
     epochs on a host copy, as cubff's report) against cubff's CUDA main on
     the same soup, fresh and post-transition, best of --rounds alternating.
+    With cubff's draws (the default) the two run the very same epochs.
 
     python benchmarks/soup.py [--programs 131072] [--epochs 512] [--repeat 11] [--lang bff_noheads]
     python benchmarks/soup.py --only cubff   # sections 3 and 4 only
@@ -175,6 +178,7 @@ def run_cubff(
     seed: int,
     load: Path | None,
     every: int | None = None,
+    save_to: Path | None = None,
 ) -> dict:
     """Run cubff's main for epochs 0..epochs (a report every ``every``, default once at the end).
 
@@ -201,6 +205,8 @@ def run_cubff(
     ]
     if load is not None:
         cmd += ["--load", str(load)]
+    if save_to is not None:
+        cmd += ["--checkpoint_dir", str(save_to)]
     t = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall = time.perf_counter() - t
@@ -219,45 +225,71 @@ def run_ours(config: SoupConfig, soup: np.ndarray, epochs: int) -> dict:
     for e in range(epochs + 1):
         soup, ops, _ = epoch(soup, config, e)
         total += ops
-    return {"sec": time.perf_counter() - t, "ops": total}
+    return {"sec": time.perf_counter() - t, "ops": total, "soup": soup}
+
+
+OURS = (("numpy", "primordium, numpy draws"), ("cubff", "primordium, cubff draws"))
 
 
 def against_cubff(
     cubff: Path, lang: str, programs: int, epochs: int, rounds: int, seeded: bool, tmp: Path
-) -> tuple[dict, dict]:
-    """Alternate cubff and primordium ``rounds`` times; keep each side's fastest round."""
-    config = SoupConfig(lang=lang, programs=programs, mutation=CUBFF_MUTATION, seed=1)
+) -> tuple[dict, dict[str, dict]]:
+    """Alternate cubff and primordium (each source of draws) ``rounds`` times; keep each one's fastest round.
+
+    Also whether primordium with cubff's draws ends on cubff's very soup.
+    """
+    configs = {
+        draws: SoupConfig(
+            lang=lang, programs=programs, mutation=CUBFF_MUTATION, seed=1, draws=draws
+        )
+        for draws, _ in OURS
+    }
     load = None
     if seeded:
         start = np.tile(np.frombuffer(REPLICATOR, np.uint8), (programs, 1))
+        starts = dict.fromkeys(configs, start)
         load = tmp / "replicators.dat"
         # cubff's checkpoint: reset index, number of programs, epoch (size_t each), then the soup.
         load.write_bytes(struct.pack("<QQQ", 1, programs, 0) + start.tobytes())
     else:
-        start = initial_soup(config)
-    epoch(start.copy(), config, 0)  # JIT warm-up
+        starts = {draws: initial_soup(config) for draws, config in configs.items()}
+    for draws, config in configs.items():
+        epoch(starts[draws].copy(), config, 0)  # JIT warm-up
     best_c: dict = {}
-    best_p: dict = {}
+    best_p: dict[str, dict] = {}
     for _ in range(rounds):
-        c = run_cubff(cubff, lang, programs, epochs, 1, load)
-        p = run_ours(config, start.copy(), epochs)
+        c = run_cubff(cubff, lang, programs, epochs, 1, load, save_to=tmp / "ck")
         best_c = c if not best_c or c["sec"] < best_c["sec"] else best_c
-        best_p = p if not best_p or p["sec"] < best_p["sec"] else best_p
+        for draws, config in configs.items():
+            p = run_ours(config, starts[draws].copy(), epochs)
+            if draws not in best_p or p["sec"] < best_p[draws]["sec"]:
+                best_p[draws] = p
+    from primordium.soup.cubff_files import read_dat
+
+    theirs = read_dat(tmp / "ck" / f"{epochs:010d}.dat")[0]
+    best_c["same_soup"] = bool(np.array_equal(theirs, best_p["cubff"]["soup"]))
     return best_c, best_p
 
 
-def report_cubff(title: str, c: dict, p: dict, epochs: int) -> None:
+def report_cubff(title: str, c: dict, ours: dict[str, dict], epochs: int) -> None:
     n = epochs + 1
     print(title)
-    for label, r in (("cubff (CPU, OpenMP)", c), ("primordium (numba)", p)):
+    rows = [("cubff (CPU, OpenMP)", c)] + [(label, ours[draws]) for draws, label in OURS]
+    for label, r in rows:
         print(
-            f"   {label:19s}: {n / r['sec']:7.2f} epochs/s  {r['sec'] / n * 1e3:8.1f} ms/epoch"
+            f"   {label:24s}: {n / r['sec']:7.2f} epochs/s  {r['sec'] / n * 1e3:8.1f} ms/epoch"
             f"  {r['ops'] / r['sec'] / 1e6:7.1f} M ops/s  {r['ops'] / n / 1e6:8.2f} M ops/epoch"
         )
     print(f"   cubff wall time incl. start-up: {c['wall']:.2f} s")
+    for draws, label in OURS:
+        p = ours[draws]
+        print(
+            f"   speed ratio {label} / cubff: {c['sec'] / p['sec']:.2f}x epochs/s,"
+            f" {(p['ops'] / p['sec']) / (c['ops'] / c['sec']):.2f}x ops/s"
+        )
     print(
-        f"   speed ratio primordium / cubff: {c['sec'] / p['sec']:.2f}x epochs/s,"
-        f" {(p['ops'] / p['sec']) / (c['ops'] / c['sec']):.2f}x ops/s"
+        "   cubff draws: the soup after the last epoch is cubff's, byte for byte: "
+        + ("yes" if c["same_soup"] else "NO")
     )
 
 
@@ -297,10 +329,12 @@ def gpu_same_bytes(config: SoupConfig, epochs: int) -> None:
 
     cpu = initial_soup(config)
     gpu = GpuSoup(cpu, config)
+    total = 0
     for e in range(epochs):
         cpu, ops, _ = epoch(cpu, config, e)
-        gops, _ = gpu.epoch(e)
-        if ops != gops or not np.array_equal(cpu, gpu.host()):
+        gpu.epoch(e)
+        total += ops
+        if total != gpu.ops_through(e) or not np.array_equal(cpu, gpu.host()):
             raise SystemExit(f"G0. the GPU and CPU soups differ after epoch {e}")
     print(f"G0. {epochs} epochs of {config.programs} programs: GPU soup == CPU soup (bytes, ops)")
 
@@ -312,14 +346,15 @@ def gpu_kernel(lang_id: int, soup: np.ndarray, steps: int, repeat: int) -> tuple
     from primordium.soup.gpu import BLOCK, _grid, _kernels
 
     tapes = np.ascontiguousarray(soup.reshape(soup.shape[0] // 2, 2 * soup.shape[1]))
-    kernel = _kernels(lang_id, tapes.shape[1])
+    kernel = _kernels(lang_id, tapes.shape[1])[0]
     ops = cuda.device_array(len(tapes), dtype=np.int64)
+    counter = cuda.to_device(np.zeros(1, dtype=np.int64))
     best, total = float("inf"), 0
     for _ in range(repeat + 1):  # the first run compiles
         d = cuda.to_device(tapes)
         cuda.synchronize()
         t = time.perf_counter()
-        kernel[_grid(len(tapes)), BLOCK](d, steps, ops)
+        kernel[_grid(len(tapes)), BLOCK](d, steps, ops, counter)
         cuda.synchronize()
         best = min(best, time.perf_counter() - t)
         total = int(ops.copy_to_host().sum())
@@ -333,12 +368,13 @@ def run_ours_gpu(config: SoupConfig, soup: np.ndarray, epochs: int, every: int) 
 
     held = GpuSoup(soup, config)
     t = time.perf_counter()
-    total = 0
     for e in range(epochs + 1):
-        ops, _ = held.epoch(e)
-        total += ops
+        held.epoch(e)
         if e % every == 0:
+            # A report: the ops and a host copy (as the run loop reads them, at its rows only).
+            held.ops_through(e)
             entropy(held.host())
+    total = held.ops_through(epochs)
     return {"sec": time.perf_counter() - t, "ops": total}
 
 

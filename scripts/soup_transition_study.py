@@ -91,8 +91,14 @@ def run_primordium(job: dict, work: Path) -> Path:
     from primordium.soup.soup import SoupConfig
     from primordium.store import Store
 
+    # numpy's draws: the study compares two independent streams of cubff's law
+    # (with cubff's draws the two engines would run the very same soups).
     config = SoupConfig(
-        lang=job["lang"], programs=job["programs"], seed=job["seed"], mutation=MUTATION
+        lang=job["lang"],
+        programs=job["programs"],
+        seed=job["seed"],
+        mutation=MUTATION,
+        draws="numpy",
     )
     # cubff's --max_epochs E ends at its first logged epoch past E; run to that same row.
     total = 1 + job["every"] * -(-job["epochs"] // job["every"])

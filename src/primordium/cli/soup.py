@@ -30,6 +30,12 @@ Steps = typer.Option(
 Length = typer.Option(
     64, "--length", min=4, help="Bytes per program (a tape is two programs).", rich_help_panel=_S
 )
+Draws = typer.Option(
+    "cubff",
+    "--draws",
+    help="Where the soup's random numbers come from: cubff (cubff's own hashes: one seed gives cubff's soup byte for byte) or numpy (primordium's PCG64 streams, as before).",
+    rich_help_panel=_S,
+)
 Device = typer.Option(
     "cpu",
     "--device",
@@ -193,6 +199,7 @@ def run(
     name: str | None = typer.Option(
         None, "--name", show_default="the run's id", help="A name for the run."
     ),
+    draws: str = Draws,
     device: str = Device,
     json: bool = Json,
     quiet: bool = Quiet,
@@ -231,6 +238,7 @@ def run(
             interactions=str(interaction_pattern) if interaction_pattern is not None else None,
             initial_program=initial_program,
             reset_interval=reset_interval,
+            draws=draws,
         )
         schedule = Schedule(
             epochs=16000 if epochs is None else epochs,
@@ -560,6 +568,7 @@ def sweep(
     executor: str = ExecutorKind,
     address: str | None = Address,
     workers: int | None = Workers,
+    draws: str = Draws,
     device: str = Device,
     json: bool = Json,
     quiet: bool = Quiet,
@@ -577,7 +586,12 @@ def sweep(
         None
         if resume is not None
         else SoupConfig(
-            lang=lang, programs=programs, length=length, mutation=mutation, max_steps=steps
+            lang=lang,
+            programs=programs,
+            length=length,
+            mutation=mutation,
+            max_steps=steps,
+            draws=draws,
         )
     )
     store = Store()

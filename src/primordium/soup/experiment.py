@@ -19,7 +19,7 @@ from primordium.soup.device import hold
 from primordium.soup.metrics import TransitionDetector, census, copy_check, cubff_log_line, entropy
 from primordium.soup.pattern import Interactions, read_interactions
 from primordium.soup.selfrep import SELFREP_THRESHOLD, count_selfreps, selfrep_scores
-from primordium.soup.soup import SoupConfig, fresh_soup, initial_soup, resets_after
+from primordium.soup.soup import SoupConfig, initial_soup, reset_soup, resets_after
 from primordium.store import Run, Store, load_checkpoint, save_checkpoint
 from primordium.store.atomic import atomic_write_text
 
@@ -290,23 +290,37 @@ def run_soup(
         interval = (0, 0, 0.0)
         csv_lines = []
     stopped = None
+    # The held soup counts the ops of its epochs itself (a GPU on the device):
+    # they are read at metric rows and checkpoints, never once per epoch.
+    ops_base = total_ops  # ops run before this soup was held
+    row_total = total_ops - int(interval[0])  # the total at the last metric row
+    last_e: int | None = None  # the last epoch the held soup ran
 
-    def consistent() -> tuple[Callable[[], np.ndarray], dict]:
-        return held.frozen(), {
-            "epoch": done,
-            "total_ops": total_ops,
-            "seconds": seconds,
-            "target": target,
-            "stop_after_transition": stop_after_transition,
-            "interval": list(interval),
-            "detector": detector.state(),
-            "last": last,
-            "reset_index": reset_index,
-            "selfreps": selfreps,
-        }
+    def total_at(e: int | None) -> int:
+        return ops_base + (held.ops_through(e) if e is not None else 0)
 
-    def checkpoint(safe: tuple[Callable[[], np.ndarray], dict]) -> None:
-        save_checkpoint(run.dir / CHECKPOINT, {"soup": safe[0]()}, safe[1])
+    def consistent() -> tuple[Callable[[], np.ndarray], dict, Callable[[], int]]:
+        return (
+            held.frozen(),
+            {
+                "epoch": done,
+                "seconds": seconds,
+                "target": target,
+                "stop_after_transition": stop_after_transition,
+                "interval": list(interval),
+                "detector": detector.state(),
+                "last": last,
+                "reset_index": reset_index,
+                "selfreps": selfreps,
+            },
+            lambda e=last_e, row=row_total: (total_at(e), row),
+        )
+
+    def checkpoint(safe) -> None:
+        frozen, state, ops_of = safe
+        total, row = ops_of()
+        state = dict(state, total_ops=total, interval=[total - row, *state["interval"][1:]])
+        save_checkpoint(run.dir / CHECKPOINT, {"soup": frozen()}, state)
 
     def write_csv() -> None:
         text = _csv_text(csv_lines, schedule.eval_selfrep)
@@ -321,20 +335,16 @@ def run_soup(
         checkpoint(safe)
     write_csv()
     run.update_summary(epochs=done, target=target, lang=config.lang, programs=config.programs)
-    interval_ops, interval_tapes, interval_t = (
-        int(interval[0]),
-        int(interval[1]),
-        float(interval[2]),
-    )
+    interval_tapes, interval_t = int(interval[1]), float(interval[2])
+    mops = 0.0
     with run.running():
         try:
             for e in range(done, target):
                 t0 = time.perf_counter()
-                ops, tapes = held.epoch(e, interactions)
+                tapes = held.epoch(e, interactions)
+                last_e = e
                 dt = time.perf_counter() - t0
                 seconds += dt
-                total_ops += ops
-                interval_ops += ops
                 interval_tapes += tapes
                 interval_t += dt
                 completed = e + 1
@@ -350,6 +360,14 @@ def run_soup(
                 if (
                     completed - schedule.log_offset
                 ) % schedule.log_every == 0 or completed == target:
+                    # Reading the ops waits for the epochs queued on a GPU: that wait is their time.
+                    t0 = time.perf_counter()
+                    total_ops = total_at(e)
+                    dt = time.perf_counter() - t0
+                    seconds += dt
+                    interval_t += dt
+                    interval_ops, row_total = total_ops - row_total, total_ops
+                    mops = interval_ops / max(interval_t, 1e-9) / 1e6
                     # Metrics read a host copy; the GPU soup comes back only on these epochs.
                     soup = held.host()
                     last = entropy(soup)
@@ -371,7 +389,7 @@ def run_soup(
                         ops=interval_ops,
                         ops_per_tape=ops_per_tape,
                         total_ops=total_ops,
-                        mops=interval_ops / max(interval_t, 1e-9) / 1e6,
+                        mops=mops,
                         elapsed=seconds,
                         **last,
                         **extra,
@@ -379,7 +397,7 @@ def run_soup(
                     run.log(completed, **row)
                     csv_lines.append(_csv_line_of(row, config, schedule))
                     write_csv()
-                    interval_ops, interval_tapes, interval_t = 0, 0, 0.0
+                    interval_tapes, interval_t = 0, 0.0
                     if schedule.stop_bpb is not None and last["brotli_bpb"] < schedule.stop_bpb:
                         target, stopped = completed, "bpb"
                     elif schedule.stop_selfreps is not None and selfreps >= schedule.stop_selfreps:
@@ -391,16 +409,17 @@ def run_soup(
                         # The gallery shows a running run's newest picture: this one.
                         live_picture(run, sample, config.lang, completed)
                 if resets_after(config, e):
-                    held.replace(fresh_soup(config, reset_index))
+                    held.replace(reset_soup(config, reset_index, held.host))
                     reset_index += 1
                 done = completed
-                interval = (interval_ops, interval_tapes, interval_t)
+                # The interval's ops are filled in when a checkpoint reads them.
+                interval = (0, interval_tapes, interval_t)
                 safe = consistent()
                 if completed % schedule.checkpoint_every == 0 or completed == target:
                     checkpoint(safe)
                     run.update_summary(
                         epochs=completed,
-                        ops=total_ops,
+                        ops=total_at(e),
                         high_order_entropy=last["high_order_entropy"],
                         transition_epoch=detector.transition_epoch,
                     )
@@ -417,7 +436,8 @@ def run_soup(
                             "run": run.id,
                             "epoch": completed,
                             "target": target,
-                            "mops": ops / max(dt, 1e-9) / 1e6,
+                            # the speed over the last metric interval (a GPU's ops are read there)
+                            "mops": mops,
                             "h0": last["h0"],
                             "high_order_entropy": last["high_order_entropy"],
                             "transition_epoch": detector.transition_epoch,
@@ -429,6 +449,7 @@ def run_soup(
             # Ctrl-C or SIGTERM: keep the last whole epoch so --resume loses nothing.
             checkpoint(safe)
             raise
+        total_ops = total_at(last_e)
         result = SoupResult(
             {
                 "epochs": done,

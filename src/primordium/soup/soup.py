@@ -1,9 +1,12 @@
 """The soup and its epoch: pair, concatenate, mutate, run, split.
 
-A soup is ``uint8[N, L]``. Every random choice of epoch ``e`` comes from a
-generator seeded with ``(seed, e)``, so an epoch is a pure function of
-(soup, config, e) and a resumed run replays exactly. The pairing modes and
-resets are cubff's (see docs/soup.md for how each matches it).
+A soup is ``uint8[N, L]``. Every random choice of epoch ``e`` depends only on
+``(seed, e)``, so an epoch is a pure function of (soup, config, e) and a
+resumed run replays exactly. Two sources of those choices (``draws``):
+``cubff``, the SplitMix64 hashes cubff itself computes, so one seed gives
+cubff's soup byte for byte (soup/cubff_draws.py), and ``numpy``, a PCG64
+generator seeded with (seed, e), the only source before cubff's existed. The
+pairing modes and resets are cubff's (see docs/soup.md for how each matches it).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from primordium.errors import ConfigError
+from primordium.soup import cubff_draws
 from primordium.soup.languages import Language, get_language, run_batch
 from primordium.soup.pattern import Interactions
 from primordium.soup.programs import parse_program
@@ -26,6 +30,10 @@ DEFAULT_STEPS = 2**13
 # cyclic: no reshuffling, neighbours (2i, 2i+1) and (2i-1, 2i) in turn (cubff's --nopermute_programs);
 # fixed: cubff's deterministic --fixed_shuffle (a power-of-two soup).
 PAIRINGS = ("shuffle", "cyclic", "fixed")
+# cubff: cubff's own hashes (the default for new soups: a soup named after the
+# paper draws as its code does); numpy: PCG64 of (seed, epoch), which every
+# soup stored before the field existed used, so a config without it reads as numpy.
+DRAWS = ("cubff", "numpy")
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class SoupConfig:
     zero_init: bool = False
     initial_program: str | None = None
     reset_interval: int | None = None
+    draws: str = "cubff"
     _language: Language | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -100,6 +109,15 @@ class SoupConfig:
             raise ConfigError(
                 f"pairing fixed needs a power-of-two number of programs, got {self.programs}"
             )
+        if self.draws not in DRAWS:
+            raise ConfigError(
+                f"draws must be one of {', '.join(DRAWS)}, not {self.draws!r}", field="draws"
+            )
+        if self.draws == "cubff" and self.seed >= 1 << 64:
+            raise ConfigError(
+                f"seed must be below 2^64 with draws cubff (cubff's size_t), got {self.seed}",
+                field="seed",
+            )
         if self.reset_interval is not None and self.reset_interval < 1:
             raise ConfigError(f"reset_interval must be at least 1, got {self.reset_interval}")
         if self.initial_program is not None:
@@ -137,8 +155,11 @@ class SoupConfig:
             "zero_init",
             "initial_program",
             "reset_interval",
+            "draws",
         }
         kw = {k: v for k, v in d.items() if k in keys}
+        # Soups stored before ``draws`` existed drew from numpy: they resume as they ran.
+        kw.setdefault("draws", "numpy")
         if kw.get("grid") is not None:
             kw["grid"] = tuple(kw["grid"])
         return cls(**kw)
@@ -152,6 +173,9 @@ def fresh_soup(config: SoupConfig, index: int = 0) -> np.ndarray:
     """Soup number ``index`` of a run: the start (0) or a reset (1, 2, ...); zeros with ``zero_init``."""
     if config.zero_init:
         return np.zeros((config.programs, config.length), dtype=np.uint8)
+    if config.draws == "cubff":
+        k_seed = np.uint64(cubff_draws.stream(cubff_draws.base_seed(config.seed), np.uint64(index)))
+        return cubff_draws.fresh_programs(config.programs, config.length, k_seed)
     rng = np.random.default_rng([config.seed, index, 0])
     return rng.integers(0, 256, size=(config.programs, config.length), dtype=np.uint8)
 
@@ -166,6 +190,19 @@ def initial_soup(config: SoupConfig) -> np.ndarray:
     if config.initial_program:
         placed = initial_program_bytes(config)
         soup.reshape(-1)[: len(placed)] = placed
+    return soup
+
+
+def reset_soup(config: SoupConfig, index: int, current) -> np.ndarray:
+    """The soup after reset number ``index`` (1, 2, ...); ``current()`` gives the soup before it.
+
+    With cubff's draws, as cubff: its reset covers whole blocks of 32
+    programs only, so the last N mod 32 programs keep their bytes.
+    """
+    soup = fresh_soup(config, index)
+    kept = config.programs % cubff_draws.RESET_BLOCK if config.draws == "cubff" else 0
+    if kept:
+        soup[-kept:] = current()[-kept:]
     return soup
 
 
@@ -215,20 +252,11 @@ def grid_pairs(width, height, radius, order, choice):
         i = order[k]
         if used[i]:
             continue
-        x = i % width
-        y = i // width
-        x0 = max(x - radius, 0)
-        x1 = min(x + radius, width - 1)
-        y0 = max(y - radius, 0)
-        y1 = min(y + radius, height - 1)
-        cells = (x1 - x0 + 1) * (y1 - y0 + 1) - 1
+        cells = cubff_draws.window_size(i, width, height, radius)
         if cells <= 0:
             continue
         r = min(int(choice[k] * cells), cells - 1)
-        # The r-th cell of the window in row-major order, skipping the centre.
-        w = x1 - x0 + 1
-        c = r if r < (y - y0) * w + (x - x0) else r + 1
-        j = (y0 + c // w) * width + (x0 + c % w)
+        j = cubff_draws.window_cell(i, width, height, radius, r)
         if used[j]:
             continue
         used[i] = True
@@ -307,6 +335,9 @@ def epoch_plan(
     config: SoupConfig, index: int, interactions: Interactions | None = None
 ) -> EpochPlan:
     """Epoch ``index``'s draws, pairing then mutation, from the generator of (seed, index)."""
+    if config.draws != "numpy":
+        # A plan of numpy's draws for a soup that draws as cubff would silently be another soup.
+        raise ValueError("epoch_plan is numpy's draws; this soup draws as cubff (cubff_order)")
     rng = epoch_rng(config.seed, index)
     n, size = config.programs, config.programs * config.length
     if config.interactions is not None:
@@ -357,10 +388,62 @@ def epoch(
 ) -> tuple[np.ndarray, int, int]:
     """Run epoch ``index`` on ``soup``; return (new soup, ops executed, tapes run).
 
-    1D: a random permutation pairs the programs; the soup is stored in that
-    order afterwards (program slots carry no meaning in a well-mixed soup).
-    Every other pairing (2D grid, interaction pattern, cyclic, fixed) keeps
-    each program in its slot. A soup with ``config.interactions`` needs the
-    parsed pattern as ``interactions``.
+    With cubff's draws every program goes back to its slot, as in cubff.
+    With numpy's, the 1D soup is stored in the order its random permutation
+    paired it (program slots carry no meaning in a well-mixed soup) and every
+    other pairing (2D grid, interaction pattern, cyclic, fixed) keeps each
+    program in its slot. A soup with ``config.interactions`` needs the parsed
+    pattern as ``interactions``.
     """
+    if config.draws == "cubff":
+        return cubff_epoch(soup, config, index, interactions)
     return apply_plan(soup, config, epoch_plan(config, index, interactions))
+
+
+def cubff_order(
+    config: SoupConfig, index: int, interactions: Interactions | None = None
+) -> tuple[np.ndarray, int]:
+    """With cubff's draws: epoch ``index``'s order of the N slots, two by two, and how many pairs run.
+
+    Every pair in the order is mutated; the first ``count`` run (the rest are
+    the programs an interaction pattern or the grid left unpaired).
+    """
+    n = config.programs
+    base = cubff_draws.base_seed(config.seed)
+    if config.interactions is not None:
+        if interactions is None:
+            raise ValueError(
+                "this soup pairs along an interaction pattern: pass it as `interactions`"
+            )
+        order, count = cubff_draws.pattern_order(
+            interactions.offsets, interactions.targets, base, np.uint64(index)
+        )
+        return order, int(count)
+    if config.grid is not None:
+        width, height = config.grid
+        order, count = cubff_draws.grid_order(width, height, config.radius, base, np.uint64(index))
+        return order, int(count)
+    if config.pairing == "shuffle":
+        return cubff_draws.shuffled(base, np.uint64(index), n), n // 2
+    a, b = (cyclic_pairs if config.pairing == "cyclic" else fixed_pairs)(n, index)
+    order = np.empty(n, dtype=np.int64)
+    order[0::2], order[1::2] = a, b
+    return order, n // 2
+
+
+def cubff_epoch(
+    soup: np.ndarray, config: SoupConfig, index: int, interactions: Interactions | None = None
+) -> tuple[np.ndarray, int, int]:
+    """Epoch ``index`` with cubff's draws: cubff's ``MutateAndRunPrograms`` along ``cubff_order``."""
+    order, count = cubff_order(config, index, interactions)
+    e_seed = cubff_draws.stream(cubff_draws.base_seed(config.seed), np.uint64(index))
+    out, ops = cubff_draws.run_order(
+        config.language.id,
+        np.ascontiguousarray(soup, dtype=np.uint8),
+        order,
+        count,
+        e_seed,
+        cubff_draws.mutation_threshold(config.mutation),
+        config.max_steps,
+    )
+    return out, int(ops.sum()), count

@@ -19,7 +19,7 @@ from primordium.errors import ConfigError, StoreError
 from primordium.soup.device import hold
 from primordium.soup.gpu import resolve_device
 from primordium.soup.metrics import TransitionDetector, entropy
-from primordium.soup.soup import SoupConfig, fresh_soup, initial_soup, resets_after
+from primordium.soup.soup import SoupConfig, initial_soup, reset_soup, resets_after
 from primordium.store import Run, Store
 
 ENGINE = "soup"
@@ -61,16 +61,18 @@ def soup_task(task: tuple) -> dict[str, Any]:
     held = hold(initial_soup(config), config, rest[0] if rest else "cpu")
     detector = TransitionDetector()
     curve: list[list[float]] = []
-    total_ops, ops, tapes, done, reset_index = 0, 0, 0, 0, 1
+    total_ops, row_ops, tapes, done, reset_index = 0, 0, 0, 0, 1
     for e in range(epochs):
-        k, n = held.epoch(e)
-        ops, tapes, total_ops, done = ops + k, tapes + n, total_ops + k, e + 1
+        tapes += held.epoch(e)
+        done = e + 1
         if done % log_every == 0 or done == epochs:
+            # The ops are read at rows only (on a GPU, reading them waits for the device).
+            total_ops = held.ops_through(e)
             hoe = entropy(held.host())["high_order_entropy"]
-            per_tape = ops / max(1, tapes)
+            per_tape = (total_ops - row_ops) / max(1, tapes)
             curve.append([done, round(hoe, 6), round(per_tape, 3)])
             detector.update(done, hoe, per_tape)
-            ops, tapes = 0, 0
+            row_ops, tapes = total_ops, 0
             if (
                 stop_after is not None
                 and detector.transition_epoch is not None
@@ -79,7 +81,7 @@ def soup_task(task: tuple) -> dict[str, Any]:
                 break
         # After the row, as in `soup run` (and cubff): a row shows the soup before its reset.
         if resets_after(config, e):
-            held.replace(fresh_soup(config, reset_index))
+            held.replace(reset_soup(config, reset_index, held.host))
             reset_index += 1
     return {
         "seed": config.seed,
