@@ -19,29 +19,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from primordium.soup.cubff_draws import stream
 from primordium.soup.languages import Language, forth, get_language, run_tape
+from primordium.soup.languages.splitmix import splitmix64
 
 SELFREP_THRESHOLD = 5  # cubff's kSelfrepThreshold
 NOISE_TAPES = 13
 EXTRA_GENERATIONS = 4
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 
-
-@njit(cache=True, nogil=True)
-def splitmix64(x):
-    z = np.uint64(x) + _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
-
-
-@njit(cache=True, nogil=True)
 def stream_seed(seed, k):
     """cubff's seed(k) for a run seeded with ``seed``: one independent stream per k."""
-    return splitmix64(splitmix64(np.uint64(seed)) ^ splitmix64(np.uint64(k)))
+    return stream(splitmix64(np.uint64(seed)), k)
 
 
 @njit(cache=True, nogil=True)
