@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from primordium.soup.cubff_draws import stream
+from primordium.soup.cubff_draws import base_seed, stream
 from primordium.soup.languages import Language, forth, get_language, run_tape
 from primordium.soup.languages.splitmix import splitmix64
 
@@ -30,7 +30,7 @@ EXTRA_GENERATIONS = 4
 
 def stream_seed(seed, k):
     """cubff's seed(k) for a run seeded with ``seed``: one independent stream per k."""
-    return stream(splitmix64(np.uint64(seed)), k)
+    return stream(base_seed(seed), k)
 
 
 @njit(cache=True, nogil=True)
