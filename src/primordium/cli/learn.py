@@ -361,6 +361,13 @@ Resume = typer.Option(
 Name = typer.Option(None, "--name", show_default="the run's id", help="A name for the run.")
 
 
+def _percentiles(values) -> dict[str, float]:
+    import numpy as np
+
+    q = [0, 10, 25, 50, 75, 90, 100]
+    return {str(k): float(v) for k, v in zip(q, np.percentile(values, q), strict=True)}
+
+
 @app.command("nca-data")
 def nca_data(
     rules: int = typer.Option(256, "--rules", help="Rules to keep.", rich_help_panel=_N),
@@ -400,17 +407,14 @@ def nca_data(
         band_high=band_high,
     )
     kept = keep_rules(cfg, seed, rules)
-    q = [0, 10, 25, 50, 75, 90, 100]
     stats = {
         "vocab": cfg.vocab,
         "tokens_per_rule": cfg.tokens_per_trajectory,
         "kept": int(kept.indices.size),
         "scanned": kept.scanned,
         "tokens": int(kept.tokens.size),
-        "kept_complexity": dict(zip(map(str, q), np.percentile(kept.complexity, q).tolist())),
-        "all_complexity": dict(
-            zip(map(str, q), np.percentile(kept.scanned_complexity, q).tolist())
-        ),
+        "kept_complexity": _percentiles(kept.complexity),
+        "all_complexity": _percentiles(kept.scanned_complexity),
     }
     if out_path is not None:
         import io
