@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import platform
 import sysconfig
 from dataclasses import dataclass
@@ -35,10 +36,13 @@ def stdlib_files(root: Path | None = None) -> list[tuple[str, Path]]:
     """(relative path, path) of the corpus's files, sorted by relative path."""
     root = Path(root if root is not None else sysconfig.get_paths()["stdlib"])
     found = []
-    for path in root.rglob("*.py"):
-        rel = path.relative_to(root)
-        if _LEFT_OUT.isdisjoint(rel.parts) and path.is_file():
-            found.append((rel.as_posix(), path))
+    for folder, dirs, names in os.walk(root):
+        # Pruned, not filtered: site-packages can hold far more than the stdlib itself.
+        dirs[:] = [d for d in dirs if d not in _LEFT_OUT]
+        for name in names:
+            if name.endswith(".py"):
+                path = Path(folder) / name
+                found.append((path.relative_to(root).as_posix(), path))
     return sorted(found)
 
 
@@ -67,9 +71,13 @@ def _is_valid(rel: str, share: float) -> bool:
     return hashlib.sha256(rel.encode()).digest()[0] < share * 256
 
 
-@functools.lru_cache(maxsize=2)
 def load(valid_share: float = 0.1, root: str | None = None) -> Corpus:
     """The corpus split by file; cached, since every run of a process reads the same text."""
+    return _load(float(valid_share), None if root is None else str(root))
+
+
+@functools.lru_cache(maxsize=2)
+def _load(valid_share: float, root: str | None) -> Corpus:
     if not 0 < valid_share < 1:
         raise ConfigError(
             f"valid_share must be between 0 and 1, got {valid_share}", field="valid_share"
@@ -78,26 +86,32 @@ def load(valid_share: float = 0.1, root: str | None = None) -> Corpus:
     if not files:
         raise ConfigError(f"no Python source found under {root}", field="corpus")
     digest = hashlib.sha256()
-    parts: dict[bool, list[np.ndarray]] = {True: [], False: []}
-    eof = np.array([END_OF_FILE], np.uint16)
+    texts: dict[bool, list[bytes]] = {True: [], False: []}
     for rel, path in files:
         data = path.read_bytes()
         digest.update(rel.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
-        held = _is_valid(rel, valid_share)
-        parts[held] += [np.frombuffer(data, np.uint8).astype(np.uint16), eof]
-    if not parts[True] or not parts[False]:
+        texts[_is_valid(rel, valid_share)].append(data)
+    if not texts[True] or not texts[False]:
         raise ConfigError(
             f"valid_share {valid_share} leaves no file on one side of the split",
             field="valid_share",
         )
     return Corpus(
-        train=np.concatenate(parts[False]),
-        valid=np.concatenate(parts[True]),
+        train=_tokens(texts[False]),
+        valid=_tokens(texts[True]),
         files=len(files),
-        valid_files=len(parts[True]) // 2,
+        valid_files=len(texts[True]),
         digest=digest.hexdigest(),
         python=platform.python_version(),
     )
+
+
+def _tokens(texts: list[bytes]) -> np.ndarray:
+    """The files' bytes as uint16 tokens, END_OF_FILE after each."""
+    out = np.frombuffer(b"".join(t + b"\0" for t in texts), np.uint8).astype(np.uint16)
+    ends = np.cumsum([len(t) + 1 for t in texts]) - 1
+    out[ends] = END_OF_FILE
+    return out
 
 
 class CorpusStream:
