@@ -14,6 +14,7 @@ from primordium.learn import corpus
 from primordium.learn.gpt import GPT, GPTConfig
 from primordium.learn.prepretrain import VOCAB_TENSORS, transfer
 from primordium.store import Store
+from primordium.store.keys import is_bookkeeping, key_summary
 
 TINY = ["--layers", "1", "--heads", "2", "--d-model", "16", "--context", "32", "--batch", "4",
         "--warmup", "2", "--threads", "1", "--log-every", "3"]  # fmt: skip
@@ -104,6 +105,10 @@ def test_prepretrain_then_finetune_through_the_cli(cli, store_home, tmp_path):
     assert listed[fine.id]["summary"]["init"] == pre["run"]
     assert listed[json.loads(out)["run"]]["summary"]["init"] == "scratch"
     assert listed[pre["run"]]["engine"] == "learn"
+    # The gallery's card and charts: loss, held-out loss and the start; curves by tokens seen.
+    card = dict(key_summary("learn", listed[fine.id]["summary"]))
+    assert list(card) == ["loss", "val_loss", "init"] and card["init"] == pre["run"]
+    assert not is_bookkeeping("val_loss") and is_bookkeeping("seen_tokens")
 
 
 def test_the_same_seed_gives_the_same_finetune_curve(cli, store_home):
