@@ -159,3 +159,33 @@ def test_bad_settings_are_one_line_and_exit_2(cli, store_home, args, words):
     code, out, err = cli("learn", *args)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("error: ") and words in err, err
+
+
+def test_an_interrupted_compare_resumes_onto_the_uninterrupted_table(store_home):
+    from primordium.learn.nca import NCAConfig
+    from primordium.learn.prepretrain import compare
+    from primordium.learn.train import TrainConfig
+
+    cfg = NCAConfig(states=3, size=4, hidden=4, frames=6)
+    train = TrainConfig(steps=4, batch=4, warmup=1, threads=1, log_every=2, checkpoint_every=2)
+    args = (
+        [0],
+        [(0.0, 2.0)],
+        cfg,
+        GPTConfig(cfg.vocab, 32, 1, 2, 16),
+        train,
+        train,
+    )
+    store = Store()
+    _, whole = compare(store, *args, rules=4)
+
+    def stop(what: str, p: dict) -> None:
+        if what.endswith("/pre/0") and p["step"] == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        compare(store, *args, rules=4, progress=stop)
+    (cut,) = [r for r in store.list() if r["status"] == "interrupted" and "vs scratch" in r["name"]]
+    assert set(cut["summary"]["children"]) == {"scratch/0", "nca[0.0,2.0]/pre/0"}
+    run, resumed = compare(store, *args, rules=4, resume=cut["id"])
+    assert run.status == "finished" and resumed["table"] == whole["table"]

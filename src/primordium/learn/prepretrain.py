@@ -94,14 +94,17 @@ def _configs(run: Run):
         raise StoreError(f"run {run.id} has a damaged config ({e})") from None
 
 
-def _start_or_resume(store, kind, resume, record, name):
+def _start_or_resume(store, kind, resume, record, name, started=None):
     if resume is not None:
         run = _open(store, resume, kind)
         if run.status == "running":
             raise StoreError(f"run {run.id} is still running in another process")
         run.require_folder()
         return run
-    return store.create(ENGINE, record, name=name)
+    run = store.create(ENGINE, record, name=name)
+    if started is not None:
+        started(run)
+    return run
 
 
 def prepretrain(
@@ -115,8 +118,10 @@ def prepretrain(
     device: str = "cpu",
     name: str | None = None,
     progress=None,
+    started=None,
 ) -> tuple[Run, dict]:
-    """Train a GPT on NCA tokens (or continue ``resume``); return the run and its summary."""
+    """Train a GPT on NCA tokens (or continue ``resume``); return the run and its summary.
+    ``started(run)`` is called as soon as a new run exists."""
     import torch
 
     from primordium.learn.device import torch_device
@@ -166,6 +171,7 @@ def prepretrain(
             "train": train_config.to_dict(),
         },
         name,
+        started,
     )
     if resume is None:
         run.update_summary(band=[nca_config.band_low, nca_config.band_high], **stats, init="random")
@@ -220,6 +226,7 @@ def finetune(
     device: str = "cpu",
     name: str | None = None,
     progress=None,
+    started=None,
 ) -> tuple[Run, dict]:
     """Train a GPT on the standard library's source from ``source``'s weights (a prepretrain
     run's id), or from scratch when ``source`` is None; or continue ``resume``."""
@@ -279,6 +286,7 @@ def finetune(
             "train": train_config.to_dict(),
         },
         name,
+        started,
     )
     if resume is None:
         run.update_summary(init=donor.id if donor is not None else "scratch")
@@ -363,15 +371,18 @@ def compare(
     nca_model = replace(model_config, vocab=nca_config.vocab)
 
     def child(key: str, make) -> Run:
+        def record(c: Run) -> None:
+            # At once, so an interrupted child is continued on resume, not started again.
+            children[key] = c.id
+            run.update_summary(children=children)
+
         if key in children:
             c = store.open(children[key])
             if c.status == "finished":
                 return c
-            c, _ = make(c.id)
+            c, _ = make(c.id, record)
         else:
-            c, _ = make(None)
-        children[key] = c.id
-        run.update_summary(children=children)
+            c, _ = make(None, record)
         return c
 
     def say(what: str):
@@ -383,7 +394,7 @@ def compare(
             key = f"scratch/{seed}"
             c = child(
                 key,
-                lambda r, seed=seed, key=key: finetune(
+                lambda r, started, seed=seed, key=key: finetune(
                     store,
                     None,
                     text_model,
@@ -392,6 +403,7 @@ def compare(
                     device=device,
                     name=f"NCA compare: text from scratch, seed {seed}",
                     progress=say(key),
+                    started=started,
                 ),
             )
             curves.setdefault("scratch", {})[str(seed)] = val_curve(c)
@@ -402,7 +414,7 @@ def compare(
                 pkey = f"{label}/pre/{seed}"
                 pre = child(
                     pkey,
-                    lambda r, seed=seed, cfg=cfg, pkey=pkey: prepretrain(
+                    lambda r, started, seed=seed, cfg=cfg, pkey=pkey: prepretrain(
                         store,
                         cfg,
                         nca_model,
@@ -413,12 +425,13 @@ def compare(
                         name=f"NCA compare: prepretrain band [{cfg.band_low}, "
                         f"{cfg.band_high}], seed {seed}",
                         progress=say(pkey),
+                        started=started,
                     ),
                 )
                 fkey = f"{label}/{seed}"
                 ft = child(
                     fkey,
-                    lambda r, seed=seed, pre=pre, fkey=fkey, label=label: finetune(
+                    lambda r, started, seed=seed, pre=pre, fkey=fkey, label=label: finetune(
                         store,
                         pre.id if r is None else None,
                         None,
@@ -427,6 +440,7 @@ def compare(
                         device=device,
                         name=f"NCA compare: text after {label}, seed {seed}",
                         progress=say(fkey),
+                        started=started,
                     ),
                 )
                 curves.setdefault(label, {})[str(seed)] = val_curve(ft)
