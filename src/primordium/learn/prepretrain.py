@@ -334,6 +334,7 @@ def compare(
     from dataclasses import replace
 
     from primordium.learn.gpt import GPTConfig
+    from primordium.learn.train import TrainConfig
 
     if not seeds:
         raise ConfigError("seeds must name at least one seed", field="seeds")
@@ -343,11 +344,11 @@ def compare(
         nca.NCAConfig(**(nca_config.to_dict() | {"band_low": lo, "band_high": hi}))
     if resume is not None:
         run = _open(store, resume, COMPARE)
+        if run.status == "running":
+            raise StoreError(f"run {run.id} is still running in another process")
         cfg = run.config
         seeds, bands, rules = cfg["seeds"], [tuple(b) for b in cfg["bands"]], cfg["rules"]
         nca_config = nca.NCAConfig(**cfg["nca"])
-        from primordium.learn.train import TrainConfig
-
         model_config = GPTConfig(**cfg["model"])
         pre_train, fine_train = TrainConfig(**cfg["pre_train"]), TrainConfig(**cfg["fine_train"])
         run.require_folder()
