@@ -73,6 +73,12 @@ def test_transfer_copies_all_but_the_vocabulary_and_leaves_those_as_scratch_draw
         want = scratch[key] if key in VOCAB_TENSORS else source[key]
         assert torch.equal(after[key], want), key
     assert not torch.equal(after["blocks.0.mlp.0.weight"], scratch["blocks.0.mlp.0.weight"])
+    torch.manual_seed(5)
+    model = GPT(GPTConfig(vocab=corpus.VOCAB, **shape))
+    copied = transfer(source, model, "attention")
+    assert sorted(copied) == sorted(k for k in after if ".attn." in k or ".norm1." in k)
+    for key, value in model.state_dict().items():
+        assert torch.equal(value, source[key] if key in copied else scratch[key]), key
 
 
 def test_prepretrain_then_finetune_through_the_cli(cli, store_home, tmp_path):
@@ -150,6 +156,7 @@ def test_compare_runs_every_arm_and_tables_them(cli, store_home):
         (["nca-data", "--sampling", "top-k"], "--sampling"),
         (["finetune", "--from", "learn-nope"], "no run"),
         (["finetune", "--from", "scratch", "--steps", "0"], "--steps"),
+        (["finetune", "--from", "scratch", "--transfer", "mlp"], "--transfer"),
         (["nca-compare", "--bands", "0.3"], "--bands"),
         (["nca-compare", "--bands", "0.5:0.2"], "--band-low 0.5"),
         (["nca-compare", "--seeds", "a"], "--seeds"),

@@ -546,6 +546,11 @@ def finetune(
     valid_windows: int = typer.Option(
         32, "--valid-windows", help="Held-out windows the validation loss averages."
     ),
+    transfer: str = typer.Option(
+        "all",
+        "--transfer",
+        help="What --from RUN gives: all (every tensor but embedding and head) or attention.",
+    ),
     resume: str | None = Resume,
     name: str | None = Name,
     device: str = Device,
@@ -579,6 +584,7 @@ def finetune(
         model,
         train_cfg,
         valid_windows=valid_windows,
+        parts=transfer,
         resume=resume,
         device=device,
         name=name,

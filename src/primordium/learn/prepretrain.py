@@ -36,6 +36,7 @@ ENGINE = "learn"
 PREPRETRAIN, FINETUNE, COMPARE = "nca-prepretrain", "nca-finetune", "nca-compare"
 # Tensors a new vocabulary replaces: everything else transfers.
 VOCAB_TENSORS = ("tokens.weight", "head.weight")
+TRANSFER = ("all", "attention")
 VALID_SEQUENCES = 64
 
 
@@ -193,19 +194,32 @@ def prepretrain(
     return run, summary | stats
 
 
-def transfer(source: dict, model) -> list[str]:
-    """Copy ``source``'s tensors into ``model`` except the vocabulary's; return their names."""
+def _kept(key: str, parts: str) -> bool:
+    if key in VOCAB_TENSORS:
+        return False
+    if parts == "attention":  # each block's attention and the norm before it
+        return ".attn." in key or ".norm1." in key
+    return True
+
+
+def transfer(source: dict, model, parts: str = "all") -> list[str]:
+    """Copy ``source``'s tensors into ``model`` and return their names: all but the
+    vocabulary's (``parts="all"``), or only the blocks' attention (``"attention"``)."""
     import torch
 
+    if parts not in TRANSFER:
+        raise ConfigError(
+            f"transfer must be one of {', '.join(TRANSFER)}, not {parts!r}", field="transfer"
+        )
     own = model.state_dict()
     copied = []
     for key, value in source.items():
-        if key in VOCAB_TENSORS:
+        if not _kept(key, parts):
             continue
         if key not in own or own[key].shape != value.shape:
             raise ConfigError(f"the source model's {key} does not fit", field="from")
         copied.append(key)
-    missing = set(own) - set(copied) - set(VOCAB_TENSORS)
+    missing = {k for k in own if _kept(k, parts)} - set(copied)
     if missing:
         raise ConfigError(f"the source model lacks {sorted(missing)[0]}", field="from")
     with torch.no_grad():
@@ -222,6 +236,7 @@ def finetune(
     *,
     valid_share: float = 0.1,
     valid_windows: int = 32,
+    parts: str = "all",
     resume: str | None = None,
     device: str = "cpu",
     name: str | None = None,
@@ -259,6 +274,10 @@ def finetune(
             raise ConfigError(
                 f"vocab {model_config.vocab} is not the corpus's {text.VOCAB}", field="vocab"
             )
+    if parts not in TRANSFER:
+        raise ConfigError(
+            f"transfer must be one of {', '.join(TRANSFER)}, not {parts!r}", field="transfer"
+        )
     if not isinstance(valid_windows, int) or valid_windows < 1:
         raise ConfigError(
             f"valid_windows must be a positive integer, got {valid_windows!r}",
@@ -271,7 +290,7 @@ def finetune(
         model = GPT(model_config)
     copied: list[str] = []
     if donor is not None:
-        copied = transfer(read_checkpoint(donor, torch.device("cpu"))["model"], model)
+        copied = transfer(read_checkpoint(donor, torch.device("cpu"))["model"], model, parts)
     run = _start_or_resume(
         store,
         FINETUNE,
@@ -279,6 +298,7 @@ def finetune(
         {
             "kind": FINETUNE,
             "from": donor.id if donor is not None else "scratch",
+            "transfer": parts if donor is not None else None,
             "transferred": copied,
             "corpus": corpus.describe()
             | {"valid_share": valid_share, "valid_windows": valid_windows},
