@@ -1,4 +1,5 @@
-"""Learned simulators: LifeGPT, a GPT that learns Life-like rules (train, eval, rollout)."""
+"""Learned simulators: LifeGPT (train, eval, rollout) and NCA pre-pre-training (nca-data,
+prepretrain, finetune, nca-compare)."""
 
 from __future__ import annotations
 
