@@ -170,7 +170,7 @@ def test_bad_settings_are_one_line_and_exit_2(cli, store_home, args, words):
 
 def test_an_interrupted_compare_resumes_onto_the_uninterrupted_table(store_home):
     from primordium.learn.nca import NCAConfig
-    from primordium.learn.prepretrain import compare
+    from primordium.learn.nca_compare import compare
     from primordium.learn.train import TrainConfig
 
     cfg = NCAConfig(states=3, size=4, hidden=4, frames=6)

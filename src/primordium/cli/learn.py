@@ -653,7 +653,7 @@ def nca_compare(
     """The experiment: per band and seed, NCA pre-pre-training then text, against text from
     scratch; validation loss at fixed token budgets (compare.json in the run)."""
     from primordium.learn.gpt import GPTConfig
-    from primordium.learn.prepretrain import compare
+    from primordium.learn.nca_compare import compare
     from primordium.store import Store
 
     out = Output(json, quiet)
