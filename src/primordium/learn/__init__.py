@@ -1,4 +1,4 @@
-"""Learned simulators: a small GPT trainer (PyTorch) and LifeGPT on Life-like automata."""
+"""Learned simulators: a small GPT trainer (PyTorch), LifeGPT, and NCA pre-pre-training."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ SUMMARY_KEYS: dict[str, tuple[str, ...]] = {
     "asal": ("best_score", "best", "gens"),
     "corewar": ("champion", "champion_score"),
     # LifeGPT: held-out next-state accuracy per cell and per whole grid, then the loss.
-    "learn": ("cell_accuracy", "grid_accuracy", "loss", "rule", "size"),
+    # NCA pre-pre-training: the loss, the held-out loss, and what the weights started from.
+    "learn": ("cell_accuracy", "grid_accuracy", "loss", "val_loss", "init", "rule", "size"),
 }
 SHOWN = 3  # how many a card (and a line of `runs list`) has room for
 
