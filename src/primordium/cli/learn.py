@@ -1,5 +1,8 @@
-"""Learned simulators: LifeGPT (train, eval, rollout) and NCA pre-pre-training (nca-data,
-prepretrain, finetune, nca-compare)."""
+"""Learned simulators: LifeGPT, and NCA pre-pre-training of language models.
+
+LifeGPT trains, evaluates and rolls out a GPT that learns a Life-like rule;
+nca-compare runs the NCA pre-pre-training experiment.
+"""
 
 from __future__ import annotations
 
@@ -564,8 +567,10 @@ def finetune(
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
-    """Train on the Python standard library's source, from a prepretrain run or from scratch
-    (the shape flags count only with --from scratch); validation loss at every metric row."""
+    """Train on the Python standard library's source, from a prepretrain run or from scratch.
+
+    The shape flags count only with --from scratch; validation loss at every metric row.
+    """
     from primordium.learn.corpus import VOCAB
     from primordium.learn.gpt import GPTConfig
     from primordium.learn.prepretrain import finetune as run_finetune
@@ -656,8 +661,10 @@ def nca_compare(
     json: bool = Json,
     quiet: bool = Quiet,
 ) -> None:
-    """The experiment: per band and seed, NCA pre-pre-training then text, against text from
-    scratch; validation loss at fixed token budgets (compare.json in the run)."""
+    """The experiment: NCA pre-pre-training then text, against text alone, per band and seed.
+
+    Validation loss at fixed token budgets goes to compare.json in the run.
+    """
     from primordium.learn.gpt import GPTConfig
     from primordium.learn.nca_compare import compare
     from primordium.store import Store
