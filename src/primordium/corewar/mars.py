@@ -758,7 +758,9 @@ def run_battle(
     sp = np.empty(n, np.int64)
     cv = np.empty(n, np.int64)
     dt = np.empty(n, np.int64)
-    starter = 0
+    # int64, not the literal 0: numba would first compile run_round for a
+    # constant 0 and then again for int64 (measured 7 s of extra compile).
+    starter = np.int64(0)
     for r in range(rounds):
         if given_pos.shape[0] > 0:
             for i in range(n):
@@ -849,7 +851,7 @@ def run_battles(
         w_len = np.empty(n, np.int64)
         w_start = np.empty(n, np.int64)
         ps_row = np.empty(n, np.int64)
-        n_ps = 0
+        n_ps = np.int64(0)  # not a literal 0: see run_battle's starter
         for i in range(n):
             k = idx[i]
             w_off[i] = pool_off[k]

@@ -22,6 +22,7 @@ cubff's programs are 64 bytes; with another length L stands where it has 64.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -222,6 +223,23 @@ def _mutate_and_run_serial(lang_id, tapes, count, e_seed, programs, threshold, m
     return ops
 
 
+@functools.cache
+def _epoch_kernels(lang_id: int):
+    """The epoch kernels with the language a compile-time constant (see languages.for_language)."""
+
+    @njit(cache=True, nogil=True)
+    def parallel(tapes, count, e_seed, programs, threshold, max_steps):
+        return _mutate_and_run_parallel(
+            lang_id, tapes, count, e_seed, programs, threshold, max_steps
+        )
+
+    @njit(cache=True, nogil=True)
+    def serial(tapes, count, e_seed, programs, threshold, max_steps):
+        return _mutate_and_run_serial(lang_id, tapes, count, e_seed, programs, threshold, max_steps)
+
+    return parallel, serial
+
+
 def run_order(
     lang_id: int,
     soup: np.ndarray,
@@ -239,9 +257,9 @@ def run_order(
     """
     n, length = soup.shape
     tapes = np.take(soup, order, axis=0).reshape(n // 2, 2 * length)
-    kernel = _mutate_and_run_parallel if n // 2 >= PARALLEL_MIN_TAPES else _mutate_and_run_serial
+    parallel, serial = _epoch_kernels(lang_id)
+    kernel = parallel if n // 2 >= PARALLEL_MIN_TAPES else serial
     ops = kernel(
-        lang_id,
         tapes,
         np.int64(count),
         np.uint64(e_seed),

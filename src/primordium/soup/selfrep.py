@@ -16,6 +16,8 @@ index) exactly as in cubff, so on the same soup bytes the scores are cubff's.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, prange
 
@@ -80,6 +82,17 @@ def _scores(lang_id, soup, slots, base, total, max_steps):
     return out
 
 
+@functools.cache
+def _scores_for(lang_id: int):
+    """``_scores`` with the language a compile-time constant (see languages.for_language)."""
+
+    @njit(cache=True, nogil=True)
+    def scores(soup, slots, base, total, max_steps):
+        return _scores(lang_id, soup, slots, base, total, max_steps)
+
+    return scores
+
+
 def selfrep_scores(
     soup: np.ndarray,
     lang: str | Language,
@@ -104,7 +117,7 @@ def selfrep_scores(
         raise ValueError(f"slots must give one slot per program ({n}), got shape {slots.shape}")
     total = n if total is None else int(total)
     base = np.uint64(stream_seed(np.uint64(seed), np.uint64(epoch)))
-    return _scores(language.id, soup, slots, base, np.uint64(total), int(max_steps))
+    return _scores_for(language.id)(soup, slots, base, np.uint64(total), int(max_steps))
 
 
 def selfrep_score(

@@ -1,16 +1,19 @@
 """The soup's languages: one numba kernel per family (BFF, Forth, SUBLEQ), behind one parallel batch runner.
 
-``run_tapes(lang_id, tapes, max_steps)`` runs every row of ``tapes`` (uint8[P, 2L])
-in place, in parallel over rows, and returns the ops executed per row.
+``run_batch(lang_id, tapes, max_steps)`` runs every row of ``tapes`` (uint8[P, 2L])
+in place, in parallel over rows, and returns the ops executed per row; numba
+compiles each language's kernel on its first use (``for_language``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.extending import overload
 
 from primordium.errors import ConfigError
 from primordium.soup.languages import bff, forth, subleq
@@ -35,16 +38,57 @@ from primordium.soup.languages import bff, forth, subleq
 # kernel module, delete __pycache__/*.nbi here too, or these dispatchers keep
 # the old kernel compiled in (the kernel-vs-tracer tests catch it).
 
+# Each language's interpreter with its variant as a compile-time constant.
+_KERNELS = {
+    BFF_NOHEADS: (bff.run, bff.BFF_NOHEADS),
+    BFF: (bff.run, bff.BFF),
+    BFF8: (bff.run, bff.BFF8),
+    BFF8_NOHEADS: (bff.run, bff.BFF8_NOHEADS),
+    BFF_NOHEADS_4BIT: (bff.run, bff.BFF_NOHEADS_4BIT),
+    BFF_PERM: (bff.run, bff.BFF_PERM),
+    BFF_SELFMOVE: (bff.run, bff.BFF_SELFMOVE),
+    FORTH: (forth.run, forth.FORTH),
+    FORTH_TRIVIAL: (forth.run, forth.FORTHTRIVIAL),
+    FORTHCOPY: (forth.run, forth.FORTHCOPY),
+    FORTH_TRIVIAL_RESET: (forth.run, forth.FORTHTRIVIAL_RESET),
+    SUBLEQ: (subleq.run_subleq, None),
+    RSUBLEQ4: (subleq.run_rsubleq4, None),
+}
 
-@njit(cache=True, nogil=True)
+
 def run_tape(lang_id, tape, max_steps, stack):
     """Run one tape in place with language ``lang_id``; return ops executed.
 
-    Each branch passes its variant as a compile-time constant, so numba
-    specialises the family kernel per language. ``stack`` is scratch for the
-    Forth family (``forth.STACK`` bytes). The CPU batch runners below and the
-    CUDA kernels (soup/gpu.py) both call this one function.
+    ``stack`` is scratch for the Forth family (``forth.STACK`` bytes). The
+    CPU batch runners below, the self-replication test and the CUDA kernels
+    (soup/gpu.py) all call this one function. In compiled code it is the
+    overload below; called from Python (and from kernels under the CUDA
+    simulator) it runs the language's own compiled kernel.
     """
+    return for_language(lang_id)[0](tape, max_steps, stack)
+
+
+def _one_language(lang_id: int):
+    run, variant = _KERNELS[lang_id]
+    if run is forth.run:
+
+        def impl(lang_id, tape, max_steps, stack):
+            return forth.run(tape, max_steps, variant, stack)
+
+    elif run is bff.run:
+
+        def impl(lang_id, tape, max_steps, stack):
+            return bff.run(tape, max_steps, variant)
+
+    else:
+
+        def impl(lang_id, tape, max_steps, stack):
+            return run(tape, max_steps)
+
+    return impl
+
+
+def _any_language(lang_id, tape, max_steps, stack):
     if lang_id == BFF_NOHEADS:
         return bff.run(tape, max_steps, bff.BFF_NOHEADS)
     if lang_id == BFF:
@@ -70,6 +114,22 @@ def run_tape(lang_id, tape, max_steps, stack):
     if lang_id == FORTHCOPY:
         return forth.run(tape, max_steps, forth.FORTHCOPY, stack)
     return forth.run(tape, max_steps, forth.FORTHTRIVIAL_RESET, stack)
+
+
+@overload(run_tape, prefer_literal=True, target="generic")
+def _run_tape_overload(lang_id, tape, max_steps, stack):
+    """One interpreter when ``lang_id`` is a compile-time constant, else all 13 behind a switch.
+
+    The families' ``run`` are inlined with their variant as constants, so
+    the switch holds 13 interpreters: 22-40 s for numba to compile, against
+    about 1 s for one (measured on the 2-core machine). A kernel that calls
+    ``run_tape`` gets one interpreter when its ``lang_id`` is a literal: a
+    function made per language with ``lang_id`` as a closure constant (see
+    ``for_language``), or any njit function it calls with it.
+    """
+    if isinstance(lang_id, types.IntegerLiteral):
+        return _one_language(lang_id.literal_value)
+    return _any_language
 
 
 PARALLEL_BLOCKS = 256
@@ -104,10 +164,35 @@ def run_tapes_serial(lang_id, tapes, max_steps):
 PARALLEL_MIN_TAPES = 4096
 
 
+@functools.cache
+def for_language(lang_id: int):
+    """(one tape, batch in parallel, batch on one thread), compiled for one language.
+
+    ``lang_id`` is a closure constant, which numba types as a literal, so
+    each compiles one interpreter; numba caches them on disk per language
+    (its cache key includes a closure's values).
+    """
+
+    @njit(cache=True, nogil=True)
+    def one(tape, max_steps, stack):
+        return run_tape(lang_id, tape, max_steps, stack)
+
+    @njit(cache=True, nogil=True)
+    def parallel(tapes, max_steps):
+        return run_tapes(lang_id, tapes, max_steps)
+
+    @njit(cache=True, nogil=True)
+    def serial(tapes, max_steps):
+        return run_tapes_serial(lang_id, tapes, max_steps)
+
+    return one, parallel, serial
+
+
 def run_batch(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndarray:
     """Run every tape in place (parallel when the batch is large); return ops per tape."""
-    kernel = run_tapes if tapes.shape[0] >= PARALLEL_MIN_TAPES else run_tapes_serial
-    return kernel(lang_id, tapes, max_steps)
+    _one, parallel, serial = for_language(lang_id)
+    kernel = parallel if tapes.shape[0] >= PARALLEL_MIN_TAPES else serial
+    return kernel(tapes, max_steps)
 
 
 @dataclass(frozen=True)
