@@ -30,6 +30,7 @@ from numba import njit, prange
 
 from primordium.soup.languages import forth, run_tape
 from primordium.soup.languages.splitmix import splitmix64
+from primordium.soup.threads import in_blocks
 
 # cubff's mutation coin: 30 bits of the hash against round(μ·2^30).
 COIN_BITS = 30
@@ -38,7 +39,6 @@ COIN_BITS = 30
 RESET_BLOCK = 32
 # Below this many tapes one thread does the epoch (as languages.run_batch).
 PARALLEL_MIN_TAPES = 4096
-PARALLEL_BLOCKS = 256
 
 
 def mutation_threshold(rate: float) -> int:
@@ -193,7 +193,8 @@ def mutate_tape(tape, e_seed, programs, k, threshold):
 
 
 @njit(cache=True, nogil=True)
-def _tapes(lang_id, tapes, count, e_seed, programs, threshold, max_steps, lo, hi, stack, ops):
+def _tapes(lang_id, tapes, count, e_seed, programs, threshold, max_steps, lo, hi, ops):
+    stack = np.empty(forth.STACK, dtype=np.uint8)
     for k in range(lo, hi):
         if threshold > 0:
             mutate_tape(tapes[k], e_seed, programs, k, threshold)
@@ -201,43 +202,15 @@ def _tapes(lang_id, tapes, count, e_seed, programs, threshold, max_steps, lo, hi
             ops[k] = run_tape(lang_id, tapes[k], max_steps, stack)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _mutate_and_run_parallel(lang_id, tapes, count, e_seed, programs, threshold, max_steps):
-    half = tapes.shape[0]
-    ops = np.zeros(half, dtype=np.int64)
-    blocks = min(half, PARALLEL_BLOCKS)
-    for b in prange(blocks):
-        stack = np.empty(forth.STACK, dtype=np.uint8)
-        lo = b * half // blocks
-        hi = (b + 1) * half // blocks
-        _tapes(lang_id, tapes, count, e_seed, programs, threshold, max_steps, lo, hi, stack, ops)
-    return ops
-
-
-@njit(cache=True, nogil=True)
-def _mutate_and_run_serial(lang_id, tapes, count, e_seed, programs, threshold, max_steps):
-    half = tapes.shape[0]
-    ops = np.zeros(half, dtype=np.int64)
-    stack = np.empty(forth.STACK, dtype=np.uint8)
-    _tapes(lang_id, tapes, count, e_seed, programs, threshold, max_steps, 0, half, stack, ops)
-    return ops
-
-
 @functools.cache
-def _epoch_kernels(lang_id: int):
-    """The epoch kernels with the language a compile-time constant (see languages.for_language)."""
+def _epoch_kernel(lang_id: int):
+    """Mutate and run tapes lo..hi-1, the language a compile-time constant (see languages.for_language)."""
 
     @njit(cache=True, nogil=True)
-    def parallel(tapes, count, e_seed, programs, threshold, max_steps):
-        return _mutate_and_run_parallel(
-            lang_id, tapes, count, e_seed, programs, threshold, max_steps
-        )
+    def tapes_from_to(tapes, count, e_seed, programs, threshold, max_steps, lo, hi, ops):
+        _tapes(lang_id, tapes, count, e_seed, programs, threshold, max_steps, lo, hi, ops)
 
-    @njit(cache=True, nogil=True)
-    def serial(tapes, count, e_seed, programs, threshold, max_steps):
-        return _mutate_and_run_serial(lang_id, tapes, count, e_seed, programs, threshold, max_steps)
-
-    return parallel, serial
+    return tapes_from_to
 
 
 def run_order(
@@ -257,16 +230,17 @@ def run_order(
     """
     n, length = soup.shape
     tapes = np.take(soup, order, axis=0).reshape(n // 2, 2 * length)
-    parallel, serial = _epoch_kernels(lang_id)
-    kernel = parallel if n // 2 >= PARALLEL_MIN_TAPES else serial
-    ops = kernel(
-        tapes,
-        np.int64(count),
-        np.uint64(e_seed),
-        np.int64(n),
-        np.int64(threshold),
-        max_steps,
-    )
+    kernel = _epoch_kernel(lang_id)
+    args = (tapes, np.int64(count), np.uint64(e_seed), np.int64(n), np.int64(threshold), max_steps)
+    ops = np.zeros(n // 2, dtype=np.int64)
+
+    def block(lo: int, hi: int) -> None:
+        kernel(*args, np.int64(lo), np.int64(hi), ops)
+
+    if n // 2 >= PARALLEL_MIN_TAPES:
+        in_blocks(n // 2, block)
+    else:
+        block(0, n // 2)
     out = np.empty_like(soup)
     out[order] = tapes.reshape(n, length)
     return out, ops

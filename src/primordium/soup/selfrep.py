@@ -19,11 +19,12 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from primordium.soup.cubff_draws import base_seed, stream
 from primordium.soup.languages import Language, forth, get_language, run_tape
 from primordium.soup.languages.splitmix import splitmix64
+from primordium.soup.threads import in_blocks
 
 SELFREP_THRESHOLD = 5  # cubff's kSelfrepThreshold
 NOISE_TAPES = 13
@@ -74,21 +75,14 @@ def _score(lang_id, prog, slot, base, total, max_steps):
     return min(held_left, held_right)
 
 
-@njit(cache=True, parallel=True, nogil=True)
-def _scores(lang_id, soup, slots, base, total, max_steps):
-    out = np.zeros(soup.shape[0], dtype=np.int64)
-    for k in prange(soup.shape[0]):
-        out[k] = _score(lang_id, soup[k], slots[k], base, total, max_steps)
-    return out
-
-
 @functools.cache
 def _scores_for(lang_id: int):
-    """``_scores`` with the language a compile-time constant (see languages.for_language)."""
+    """Scores of programs lo..hi-1, the language a compile-time constant (see languages.for_language)."""
 
     @njit(cache=True, nogil=True)
-    def scores(soup, slots, base, total, max_steps):
-        return _scores(lang_id, soup, slots, base, total, max_steps)
+    def scores(soup, slots, base, total, max_steps, lo, hi, out):
+        for k in range(lo, hi):
+            out[k] = _score(lang_id, soup[k], slots[k], base, total, max_steps)
 
     return scores
 
@@ -117,7 +111,13 @@ def selfrep_scores(
         raise ValueError(f"slots must give one slot per program ({n}), got shape {slots.shape}")
     total = n if total is None else int(total)
     base = np.uint64(stream_seed(np.uint64(seed), np.uint64(epoch)))
-    return _scores_for(language.id)(soup, slots, base, np.uint64(total), int(max_steps))
+    kernel = _scores_for(language.id)
+    out = np.zeros(n, dtype=np.int64)
+    in_blocks(
+        n,
+        lambda lo, hi: kernel(soup, slots, base, np.uint64(total), int(max_steps), lo, hi, out),
+    )
+    return out
 
 
 def selfrep_score(

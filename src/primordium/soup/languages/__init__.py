@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import overload
 
 from primordium.errors import ConfigError
 from primordium.soup.languages import bff, forth, subleq
+from primordium.soup.threads import in_blocks
 
 (
     BFF_NOHEADS,
@@ -132,41 +133,21 @@ def _run_tape_overload(lang_id, tape, max_steps, stack):
     return _any_language
 
 
-PARALLEL_BLOCKS = 256
-
-
-@njit(cache=True, parallel=True, nogil=True)
-def run_tapes(lang_id, tapes, max_steps):
-    count = tapes.shape[0]
-    ops = np.zeros(count, dtype=np.int64)
-    # Blocks of tapes (many per thread, finer than numba's own static split)
-    # so each block allocates its Forth scratch stack once, not once per tape.
-    blocks = min(count, PARALLEL_BLOCKS)
-    for k in prange(blocks):
-        stack = np.empty(forth.STACK, dtype=np.uint8)
-        for i in range(k * count // blocks, (k + 1) * count // blocks):
-            ops[i] = run_tape(lang_id, tapes[i], max_steps, stack)
-    return ops
-
-
 @njit(cache=True, nogil=True)
-def run_tapes_serial(lang_id, tapes, max_steps):
-    count = tapes.shape[0]
-    ops = np.zeros(count, dtype=np.int64)
+def run_tapes(lang_id, tapes, max_steps, ops):
     stack = np.empty(forth.STACK, dtype=np.uint8)
-    for i in range(count):
+    for i in range(tapes.shape[0]):
         ops[i] = run_tape(lang_id, tapes[i], max_steps, stack)
-    return ops
 
 
-# Below this many tapes a parallel region costs more than it saves: on a busy
-# machine one late thread can stall the whole region for a scheduler tick.
+# Below this many tapes threads cost more than they save: on a busy machine
+# one late thread can hold up the whole batch for a scheduler tick.
 PARALLEL_MIN_TAPES = 4096
 
 
 @functools.cache
 def for_language(lang_id: int):
-    """(one tape, batch in parallel, batch on one thread), compiled for one language.
+    """(one tape, a batch of tapes), compiled for one language.
 
     ``lang_id`` is a closure constant, which numba types as a literal, so
     each compiles one interpreter; numba caches them on disk per language
@@ -177,22 +158,26 @@ def for_language(lang_id: int):
     def one(tape, max_steps, stack):
         return run_tape(lang_id, tape, max_steps, stack)
 
+    # It fills ``ops`` rather than returning an array: numba's boxing of a
+    # returned array is not safe on first calls from several threads at once
+    # ("NRT_adapt_ndarray_to_python: descr is NULL", seen with Forth).
     @njit(cache=True, nogil=True)
-    def parallel(tapes, max_steps):
-        return run_tapes(lang_id, tapes, max_steps)
+    def batch(tapes, max_steps, ops):
+        run_tapes(lang_id, tapes, max_steps, ops)
 
-    @njit(cache=True, nogil=True)
-    def serial(tapes, max_steps):
-        return run_tapes_serial(lang_id, tapes, max_steps)
-
-    return one, parallel, serial
+    return one, batch
 
 
 def run_batch(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndarray:
-    """Run every tape in place (parallel when the batch is large); return ops per tape."""
-    _one, parallel, serial = for_language(lang_id)
-    kernel = parallel if tapes.shape[0] >= PARALLEL_MIN_TAPES else serial
-    return kernel(tapes, max_steps)
+    """Run every tape in place (on every core when the batch is large); return ops per tape."""
+    batch = for_language(lang_id)[1]
+    count = tapes.shape[0]
+    ops = np.zeros(count, dtype=np.int64)
+    if count < PARALLEL_MIN_TAPES:
+        batch(tapes, max_steps, ops)
+    else:
+        in_blocks(count, lambda lo, hi: batch(tapes[lo:hi], max_steps, ops[lo:hi]))
+    return ops
 
 
 @dataclass(frozen=True)
