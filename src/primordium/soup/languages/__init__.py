@@ -61,12 +61,14 @@ def run_tape(lang_id, tape, max_steps, stack):
     """Run one tape in place with language ``lang_id``; return ops executed.
 
     ``stack`` is scratch for the Forth family (``forth.STACK`` bytes). The
-    CPU batch runners below, the self-replication test and the CUDA kernels
+    CPU batch runner below, the self-replication test and the CUDA kernels
     (soup/gpu.py) all call this one function. In compiled code it is the
     overload below; called from Python (and from kernels under the CUDA
-    simulator) it runs the language's own compiled kernel.
+    simulator) it runs the language's batch kernel on a batch of one.
     """
-    return for_language(lang_id)[0](tape, max_steps, stack)
+    ops = np.zeros(1, dtype=np.int64)
+    for_language(lang_id)(tape[np.newaxis], max_steps, ops)  # a view: the tape runs in place
+    return ops[0]
 
 
 def _one_language(lang_id: int):
@@ -147,30 +149,26 @@ PARALLEL_MIN_TAPES = 4096
 
 @functools.cache
 def for_language(lang_id: int):
-    """(one tape, a batch of tapes), compiled for one language.
+    """``batch(tapes, max_steps, ops)``: run each row of ``tapes``, ops into ``ops``, for one language.
 
-    ``lang_id`` is a closure constant, which numba types as a literal, so
-    each compiles one interpreter; numba caches them on disk per language
-    (its cache key includes a closure's values).
+    ``lang_id`` is a closure constant, which numba types as a literal, so it
+    compiles one interpreter; numba caches the kernel on disk per language
+    (its cache key includes a closure's values). It fills ``ops`` rather
+    than returning an array: numba's boxing of a returned array is not safe
+    on first calls from several threads at once ("NRT_adapt_ndarray_to_python:
+    descr is NULL", seen with Forth).
     """
 
-    @njit(cache=True, nogil=True)
-    def one(tape, max_steps, stack):
-        return run_tape(lang_id, tape, max_steps, stack)
-
-    # It fills ``ops`` rather than returning an array: numba's boxing of a
-    # returned array is not safe on first calls from several threads at once
-    # ("NRT_adapt_ndarray_to_python: descr is NULL", seen with Forth).
     @njit(cache=True, nogil=True)
     def batch(tapes, max_steps, ops):
         run_tapes(lang_id, tapes, max_steps, ops)
 
-    return one, batch
+    return batch
 
 
 def run_batch(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndarray:
     """Run every tape in place (on every core when the batch is large); return ops per tape."""
-    batch = for_language(lang_id)[1]
+    batch = for_language(lang_id)
     count = tapes.shape[0]
     ops = np.zeros(count, dtype=np.int64)
     if count < PARALLEL_MIN_TAPES:
