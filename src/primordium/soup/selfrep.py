@@ -49,12 +49,12 @@ def _score(lang_id, prog, slot, base, total, max_steps):
                 splitmix64(local ^ splitmix64(np.uint64((i + 1) * length + j))) & np.uint64(255)
             )
         tape = finals[i]
-        tape[:length] = prog
-        tape[length:] = noise
-        run_tape(lang_id, tape, max_steps, stack)
-        for _ in range(EXTRA_GENERATIONS):
-            tape[:length] = tape[length:]
-            tape[length:] = noise
+        # Generation 0 runs program + noise; each later one, child + the same noise.
+        # Byte loops, not slice assignments: numba compiles them in a third of the time.
+        for g in range(EXTRA_GENERATIONS + 1):
+            for j in range(length):
+                tape[j] = prog[j] if g == 0 else tape[length + j]
+                tape[length + j] = noise[j]
             run_tape(lang_id, tape, max_steps, stack)
     held_left = 0
     held_right = 0
