@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit, types
+from numba.core.errors import TypingError
 from numba.extending import overload
 
 from primordium.errors import ConfigError
@@ -91,48 +92,23 @@ def _one_language(lang_id: int):
     return impl
 
 
-def _any_language(lang_id, tape, max_steps, stack):
-    if lang_id == BFF_NOHEADS:
-        return bff.run(tape, max_steps, bff.BFF_NOHEADS)
-    if lang_id == BFF:
-        return bff.run(tape, max_steps, bff.BFF)
-    if lang_id == FORTH:
-        return forth.run(tape, max_steps, forth.FORTH, stack)
-    if lang_id == FORTH_TRIVIAL:
-        return forth.run(tape, max_steps, forth.FORTHTRIVIAL, stack)
-    if lang_id == SUBLEQ:
-        return subleq.run_subleq(tape, max_steps)
-    if lang_id == RSUBLEQ4:
-        return subleq.run_rsubleq4(tape, max_steps)
-    if lang_id == BFF8:
-        return bff.run(tape, max_steps, bff.BFF8)
-    if lang_id == BFF8_NOHEADS:
-        return bff.run(tape, max_steps, bff.BFF8_NOHEADS)
-    if lang_id == BFF_NOHEADS_4BIT:
-        return bff.run(tape, max_steps, bff.BFF_NOHEADS_4BIT)
-    if lang_id == BFF_PERM:
-        return bff.run(tape, max_steps, bff.BFF_PERM)
-    if lang_id == BFF_SELFMOVE:
-        return bff.run(tape, max_steps, bff.BFF_SELFMOVE)
-    if lang_id == FORTHCOPY:
-        return forth.run(tape, max_steps, forth.FORTHCOPY, stack)
-    return forth.run(tape, max_steps, forth.FORTHTRIVIAL_RESET, stack)
-
-
 @overload(run_tape, prefer_literal=True, target="generic")
 def _run_tape_overload(lang_id, tape, max_steps, stack):
-    """One interpreter when ``lang_id`` is a compile-time constant, else all 13 behind a switch.
+    """The one interpreter of language ``lang_id``, which must be a compile-time constant.
 
-    The families' ``run`` are inlined with their variant as constants, so
-    the switch holds 13 interpreters: 22-40 s for numba to compile, against
-    about 1 s for one (measured on the 2-core machine). A kernel that calls
-    ``run_tape`` gets one interpreter when its ``lang_id`` is a literal: a
-    function made per language with ``lang_id`` as a closure constant (see
-    ``for_language``), or any njit function it calls with it.
+    The families' ``run`` are inlined with their variant as constants; one
+    switch over all 13 took numba 22-40 s to compile, against about 1 s for
+    one language (measured on the 2-core machine). A kernel gets a constant
+    language by being made per language with ``lang_id`` in its closure
+    (numba types a closure's integer as a literal; see ``for_language``),
+    and passes it on to the njit functions it calls.
     """
-    if isinstance(lang_id, types.IntegerLiteral):
-        return _one_language(lang_id.literal_value)
-    return _any_language
+    if not isinstance(lang_id, types.IntegerLiteral):
+        raise TypingError(
+            "run_tape needs the language as a compile-time constant "
+            f"(a closure's integer), got {lang_id}"
+        )
+    return _one_language(lang_id.literal_value)
 
 
 @njit(cache=True, nogil=True)
