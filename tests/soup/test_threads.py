@@ -47,3 +47,14 @@ def test_an_error_in_a_block_reaches_the_caller():
 
     with pytest.raises(ValueError, match="block 50"):
         in_blocks(100, block)
+
+
+def test_below_serial_below_one_call_on_this_thread():
+    calls = []
+    in_blocks(99, lambda lo, hi: calls.append((lo, hi, threading.current_thread().name)), 100)
+    assert calls == [(0, 99, threading.current_thread().name)]
+    calls.clear()
+    in_blocks(100, lambda lo, hi: calls.append((lo, hi)), 100)
+    assert len(calls) == (
+        1 if numba.get_num_threads() == 1 else min(100, 16 * numba.get_num_threads())
+    )

@@ -30,15 +30,13 @@ from numba import njit, prange
 
 from primordium.soup.languages import forth, run_tape
 from primordium.soup.languages.splitmix import splitmix64
-from primordium.soup.threads import in_blocks
+from primordium.soup.threads import MIN_TAPES, in_blocks
 
 # cubff's mutation coin: 30 bits of the hash against round(μ·2^30).
 COIN_BITS = 30
 # cubff resets the soup with a launch of num_programs / 32 blocks of 32
 # threads (rounded down), so programs past the last whole block keep their bytes.
 RESET_BLOCK = 32
-# Below this many tapes one thread does the epoch (as languages.run_batch).
-PARALLEL_MIN_TAPES = 4096
 
 
 def mutation_threshold(rate: float) -> int:
@@ -234,13 +232,7 @@ def run_order(
     args = (tapes, np.int64(count), np.uint64(e_seed), np.int64(n), np.int64(threshold), max_steps)
     ops = np.zeros(n // 2, dtype=np.int64)
 
-    def block(lo: int, hi: int) -> None:
-        kernel(*args, np.int64(lo), np.int64(hi), ops)
-
-    if n // 2 >= PARALLEL_MIN_TAPES:
-        in_blocks(n // 2, block)
-    else:
-        block(0, n // 2)
+    in_blocks(n // 2, lambda lo, hi: kernel(*args, np.int64(lo), np.int64(hi), ops), MIN_TAPES)
     out = np.empty_like(soup)
     out[order] = tapes.reshape(n, length)
     return out, ops

@@ -20,6 +20,10 @@ import numba
 # different cost (most halt at once, a few run to the step limit) even out.
 BLOCKS_PER_THREAD = 16
 
+# Below this many tapes threads cost more than they save: on a busy machine
+# one late thread can hold up the whole batch for a scheduler tick.
+MIN_TAPES = 4096
+
 
 @functools.cache
 def _pool(threads: int) -> ThreadPoolExecutor:
@@ -30,15 +34,17 @@ def _pool(threads: int) -> ThreadPoolExecutor:
 os.register_at_fork(after_in_child=_pool.cache_clear)
 
 
-def in_blocks(count: int, block: Callable[[int, int], object]) -> None:
+def in_blocks(count: int, block: Callable[[int, int], object], serial_below: int = 2) -> None:
     """Call ``block(lo, hi)`` on consecutive ranges covering [0, count), in parallel.
 
     As many threads as numba's (``NUMBA_NUM_THREADS``, or
-    ``numba.set_num_threads``); with one thread, one call on the whole range.
-    An exception in a block is raised here once every block has finished.
+    ``numba.set_num_threads``); with one thread, or fewer than
+    ``serial_below`` items (``MIN_TAPES`` for a batch of tapes), one call on
+    the whole range. An exception in a block is raised here once every block
+    has finished.
     """
     threads = numba.get_num_threads()
-    if threads <= 1 or count <= 1:
+    if threads <= 1 or count < max(serial_below, 2):
         block(0, count)
         return
     blocks = min(count, BLOCKS_PER_THREAD * threads)

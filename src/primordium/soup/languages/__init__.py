@@ -18,7 +18,7 @@ from numba.extending import overload
 
 from primordium.errors import ConfigError
 from primordium.soup.languages import bff, forth, subleq
-from primordium.soup.threads import in_blocks
+from primordium.soup.threads import MIN_TAPES, in_blocks
 
 (
     BFF_NOHEADS,
@@ -118,11 +118,6 @@ def run_tapes(lang_id, tapes, max_steps, ops):
         ops[i] = run_tape(lang_id, tapes[i], max_steps, stack)
 
 
-# Below this many tapes threads cost more than they save: on a busy machine
-# one late thread can hold up the whole batch for a scheduler tick.
-PARALLEL_MIN_TAPES = 4096
-
-
 @functools.cache
 def for_language(lang_id: int):
     """``batch(tapes, max_steps, ops)``: run each row of ``tapes``, ops into ``ops``, for one language.
@@ -147,10 +142,7 @@ def run_batch(lang_id: int, tapes: np.ndarray, max_steps: int) -> np.ndarray:
     batch = for_language(lang_id)
     count = tapes.shape[0]
     ops = np.zeros(count, dtype=np.int64)
-    if count < PARALLEL_MIN_TAPES:
-        batch(tapes, max_steps, ops)
-    else:
-        in_blocks(count, lambda lo, hi: batch(tapes[lo:hi], max_steps, ops[lo:hi]))
+    in_blocks(count, lambda lo, hi: batch(tapes[lo:hi], max_steps, ops[lo:hi]), MIN_TAPES)
     return ops
 
 
